@@ -1,0 +1,55 @@
+"""The tutorial's GAN, step for step: per-number rows, BCE, Adam, three updates per step.
+
+One step sees one real sequence and generated sequences of ``length`` rows each:
+1. D on the ``length`` real one-hot rows, label 1, update D;
+2. D on ``length`` generated rows (detached), label 0, update D;
+3. G on ``length`` fresh generated rows through D, label 1, update G.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from .config import TrainConfig
+from .models import ArticleDiscriminator, ArticleGenerator
+from .rule import Rule
+
+
+class ArticleGAN:
+    def __init__(self, rule: Rule, config: TrainConfig, device: torch.device):
+        vocab_size = len(rule.vocabulary)
+        self.rule = rule
+        self.generator = ArticleGenerator(vocab_size, rule.length).to(device)
+        self.discriminator = ArticleDiscriminator(vocab_size).to(device)
+        self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=config.lr)
+        self.d_opt = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr)
+        self.loss = nn.BCELoss()
+
+    def step(self, real: Callable[[int], torch.Tensor]) -> tuple[dict[str, float], torch.Tensor]:
+        """One training step; returns the losses and G's sequences ``(1, length)`` from step 3."""
+        G, D, L = self.generator, self.discriminator, self.rule.length
+        rows = self.rule.vocabulary.one_hot(real(1)[0])  # (L, V)
+        ones = torch.ones(L, 1, device=rows.device)
+        zeros = torch.zeros(L, 1, device=rows.device)
+
+        self.d_opt.zero_grad()
+        d_real = self.loss(D(rows), ones)
+        d_real.backward()
+        self.d_opt.step()
+
+        self.d_opt.zero_grad()
+        d_fake = self.loss(D(G(G.noise(L)).detach()), zeros)
+        d_fake.backward()
+        self.d_opt.step()
+
+        self.g_opt.zero_grad()
+        fake = G(G.noise(L))  # (L, V)
+        g_loss = self.loss(D(fake), ones)
+        g_loss.backward()
+        self.g_opt.step()
+
+        losses = {"d_real": d_real.item(), "d_fake": d_fake.item(), "g": g_loss.item()}
+        return losses, fake.detach().argmax(dim=-1).view(1, L)

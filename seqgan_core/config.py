@@ -1,0 +1,67 @@
+"""Training configuration: one dataclass, and the named presets that fill it in."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+from .errors import SeqganError
+
+
+@dataclass
+class TrainConfig:
+    preset: str = "article"  # the named preset these values came from (see PRESETS)
+    gan: str = "article"  # which GAN recipe trains (see seqgan_core.training.GANS)
+    seed: int = 0  # seeds model init, noise and the real-data sampler
+    max_steps: int = 10_000  # hard cap on training steps
+    patience: int = 800  # stop after this many checks without improvement
+    min_delta: float = 0.0  # an improvement must beat the best distance by more than this
+    eval_every: int = 1  # check the distance every this many steps
+    eval_samples: int = 0  # sequences sampled per check; 0 = the ones the step just generated
+    lr: float = 5e-4  # Adam learning rate for both G and D
+    export: str = "final"  # which generator is saved: "final" weights or the "best" checked ones
+    device: str = "auto"  # auto | cpu | cuda
+    log_every: int = 200  # show a decoded sample every this many steps
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def validate(self) -> TrainConfig:
+        positive = ("max_steps", "patience", "eval_every", "log_every")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise SeqganError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if self.eval_samples < 0:
+            raise SeqganError(f"eval_samples must be >= 0, got {self.eval_samples}")
+        if not self.lr > 0:
+            raise SeqganError(f"--lr must be positive, got {self.lr}")
+        if self.min_delta < 0:
+            raise SeqganError(f"--min-delta must be >= 0, got {self.min_delta}")
+        if self.export not in ("final", "best"):
+            raise SeqganError(f"export must be 'final' or 'best', got {self.export!r}")
+        if self.preset not in PRESETS:
+            raise SeqganError(
+                f"unknown preset {self.preset!r}; available presets: {', '.join(sorted(PRESETS))}"
+            )
+        return self
+
+
+# Each preset is the full set of defaults it needs; CLI flags override single fields.
+PRESETS: dict[str, TrainConfig] = {
+    # The tutorial, parameter for parameter: one sequence per step, distance on the ten
+    # generated numbers every step, patience 800 steps, the final generator saved.
+    "article": TrainConfig(preset="article"),
+}
+
+DEFAULT_PRESET = "article"
+
+
+def preset_config(name: str, **overrides) -> TrainConfig:
+    """The preset's config with ``overrides`` (None values are ignored) applied and validated."""
+    if name not in PRESETS:
+        raise SeqganError(f"unknown preset {name!r}; available presets: {', '.join(sorted(PRESETS))}")
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise SeqganError(f"unknown training option(s): {', '.join(sorted(unknown))}")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return replace(PRESETS[name], **given).validate()

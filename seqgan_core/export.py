@@ -1,0 +1,111 @@
+"""Save a trained generator as a self-contained sampler, and load it back.
+
+``torch.jit.load(path)(n)`` returns int64 indices ``(n, length)`` with no seqgan installed; the
+vocabulary, rule name and training summary travel inside the file as the extra file
+``seqgan.json``, which ``load_model`` reads to decode indices back into tokens.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .atomic import atomic_path
+from .errors import ModelFileError
+from .models import Sampler
+from .vocabulary import Vocabulary
+
+FORMAT_VERSION = 1
+META_FILE = "seqgan.json"
+
+
+def metadata(rule, config: dict | None = None, **extra) -> dict:
+    tokens = list(rule.vocabulary)
+    try:
+        json.dumps(tokens)
+        tokens_are_strings = False
+    except TypeError:  # tokens JSON cannot hold: store their str() and say so
+        tokens, tokens_are_strings = [str(t) for t in tokens], True
+    return {
+        "format_version": FORMAT_VERSION,
+        "rule": rule.name,
+        "plugin": rule.plugin,
+        "length": rule.length,
+        "vocab": tokens,
+        "tokens_are_strings": tokens_are_strings,
+        "config": config or {},
+        **extra,
+    }
+
+
+def save_torchscript(generator: nn.Module, meta: dict, path: str | os.PathLike) -> Path:
+    """Script ``Sampler(generator)`` on the CPU and write it atomically to ``path``."""
+    sampler = Sampler(copy.deepcopy(generator).cpu().eval())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        scripted = torch.jit.script(sampler)
+        with atomic_path(path) as tmp:
+            torch.jit.save(scripted, str(tmp), _extra_files={META_FILE: json.dumps(meta)})
+    return Path(path)
+
+
+@dataclass
+class LoadedModel:
+    sampler: torch.jit.ScriptModule  # sampler(n) -> LongTensor (n, length)
+    meta: dict
+    vocabulary: Vocabulary
+    path: Path
+
+    @property
+    def length(self) -> int:
+        return int(self.meta["length"])
+
+    def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
+        if seed is not None:
+            torch.manual_seed(seed)
+        return self.sampler(n).cpu()
+
+
+def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> LoadedModel:
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"model file {str(path)!r} does not exist; train one with `seqgan train`")
+    if path.is_dir():
+        hint = " (did you mean generator.pt inside it?)" if (path / "generator.pt").exists() else ""
+        raise ModelFileError(f"{str(path)!r} is a directory, not a model file{hint}")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{str(path)!r} is not a seqgan model file (truncated or not TorchScript)")
+    extra = {META_FILE: ""}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            sampler = torch.jit.load(str(path), map_location=map_location, _extra_files=extra)
+    except Exception as e:  # noqa: BLE001 - torch raises many types for damaged archives
+        raise ModelFileError(f"cannot load {str(path)!r}: the file is damaged or not TorchScript ({type(e).__name__})") from None
+    meta = _parse_meta(path, extra[META_FILE])
+    return LoadedModel(sampler=sampler, meta=meta, vocabulary=Vocabulary(meta["vocab"]), path=path)
+
+
+def _parse_meta(path: Path, raw) -> dict:
+    if not raw:
+        raise ModelFileError(f"{str(path)!r} is a TorchScript file without seqgan metadata; it was not written by seqgan")
+    try:
+        meta = json.loads(raw)
+        version = int(meta["format_version"])
+        meta["vocab"], meta["length"], meta["rule"]  # noqa: B018 - presence check
+    except (ValueError, KeyError, TypeError):
+        raise ModelFileError(f"{str(path)!r} has damaged seqgan metadata") from None
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{str(path)!r} uses model format {version}, newer than this seqgan supports "
+            f"({FORMAT_VERSION}); upgrade seqgan"
+        )
+    return meta

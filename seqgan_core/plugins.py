@@ -1,0 +1,138 @@
+"""Builds the plugin manager and the rule registry: built-ins, entry points and ``-p`` modules.
+
+Built-in rules are ordinary plugins listed in ``DEFAULT_PLUGINS`` and go through the same
+``register_rules`` hook as a third-party package's entry point in the ``seqgan`` group.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import warnings
+from collections.abc import Iterable
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError, RuleError
+from .rule import Rule
+
+ENTRY_POINT_GROUP = "seqgan"
+
+DEFAULT_PLUGINS: tuple[str, ...] = ("seqgan_plugins.multiples5",)
+
+
+class PluginLoadWarning(UserWarning):
+    """An installed plugin failed to import and was skipped."""
+
+
+class PluginManager(pluggy.PluginManager):
+    def __init__(self):
+        super().__init__("seqgan")
+        self.add_hookspecs(hookspecs)
+        self.versions: dict[str, str | None] = {}  # plugin name -> distribution version
+
+
+def get_plugin_manager(
+    modules: Iterable[str] = (), *, entry_points: bool = True
+) -> PluginManager:
+    """Register built-ins, then installed entry points (unless disabled), then ``modules``.
+
+    A broken *installed* plugin is skipped with a ``PluginLoadWarning`` so the CLI keeps working;
+    a module named explicitly in ``modules`` that fails to import is an error.
+    """
+    pm = PluginManager()
+    for name in DEFAULT_PLUGINS:
+        _register(pm, importlib.import_module(name), name, version=None)
+    if entry_points:
+        _load_entry_points(pm)
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except Exception as e:  # noqa: BLE001 - any import failure is the plugin's
+            raise PluginError(f"cannot import plugin module {name!r} (-p): {type(e).__name__}: {e}") from None
+        if pm.is_registered(module):
+            continue
+        _register(pm, module, name, version=None)
+    return pm
+
+
+def _load_entry_points(pm: PluginManager) -> None:
+    for dist in importlib.metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group != ENTRY_POINT_GROUP or pm.get_plugin(ep.name) is not None:
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as e:  # noqa: BLE001 - a broken plugin must not break seqgan
+                warnings.warn(
+                    f"skipping plugin {ep.name!r} ({ep.value}, from {dist.metadata['Name']}): "
+                    f"import failed with {type(e).__name__}: {e}",
+                    PluginLoadWarning,
+                    stacklevel=2,
+                )
+                continue
+            _register(pm, plugin, ep.name, version=dist.version)
+
+
+def _register(pm: PluginManager, plugin, name: str, version: str | None) -> None:
+    try:
+        pm.register(plugin, name=name)
+        pm.check_pending()
+    except pluggy.PluginValidationError as e:
+        if pm.get_plugin(name) is not None:
+            pm.unregister(name=name)
+        raise PluginError(f"plugin {name!r} is invalid: {e}") from None
+    pm.versions[name] = version
+
+
+def load_rules(pm: PluginManager) -> dict[str, Rule]:
+    """Call every plugin's ``register_rules`` and collect the rules by name.
+
+    Each implementation is called on its own so that ``register`` knows which plugin it serves:
+    errors name the plugin, and two plugins claiming one rule name are both named.
+    """
+    rules: dict[str, Rule] = {}
+    for impl in pm.hook.register_rules.get_hookimpls():  # registration order: built-ins first
+        plugin_name = impl.plugin_name
+
+        def register(rule: Rule, _plugin=plugin_name) -> None:
+            if not isinstance(rule, Rule):
+                raise RuleError(
+                    f"plugin {_plugin!r} registered {type(rule).__name__}, expected seqgan_core.Rule"
+                )
+            if rule.name in rules:
+                raise RuleError(
+                    f"rule {rule.name!r} is registered twice: by plugin {rules[rule.name].plugin!r} "
+                    f"and by plugin {_plugin!r}; uninstall one of them"
+                )
+            rule.plugin = _plugin
+            rules[rule.name] = rule
+
+        kwargs = {"register": register} if "register" in impl.argnames else {}
+        try:
+            impl.function(**kwargs)
+        except RuleError:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise PluginError(
+                f"plugin {plugin_name!r} failed in register_rules: {type(e).__name__}: {e}"
+            ) from None
+    return rules
+
+
+def get_rule(rules: dict[str, Rule], name: str) -> Rule:
+    try:
+        return rules[name]
+    except KeyError:
+        available = ", ".join(sorted(rules)) or "(none)"
+        raise RuleError(f"unknown rule {name!r}; available rules: {available}") from None
+
+
+def describe_plugins(pm: PluginManager) -> list[dict]:
+    """What ``seqgan plugins`` prints: name, version and hooks of every registered plugin."""
+    out = []
+    for name, plugin in pm.list_name_plugin():
+        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+        out.append({"name": name, "version": pm.versions.get(name), "hooks": hooks})
+    return sorted(out, key=lambda d: d["name"])
