@@ -1,0 +1,29 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+# `ci` (the default): derandomized and quick, so CI is repeatable. `thorough`: many more examples,
+# for a local run: HYPOTHESIS_PROFILE=thorough pytest
+settings.register_profile(
+    "ci", derandomize=True, max_examples=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("thorough", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def run_cli(tmp_path):
+    """Run ``python -m seqgan_core ARGS`` in a subprocess (cwd = tmp_path); returns CompletedProcess."""
+
+    def run(*args, env=None, cwd=None, timeout=300):
+        return subprocess.run(
+            [sys.executable, "-m", "seqgan_core", *map(str, args)],
+            capture_output=True, text=True, cwd=cwd or tmp_path, timeout=timeout,
+            env={**os.environ, **(env or {})},
+        )
+
+    return run

@@ -1,0 +1,98 @@
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seqgan_core.config import preset_config
+from seqgan_core.errors import ModelFileError
+from seqgan_core.export import FORMAT_VERSION, load_model
+from seqgan_core.plugins import get_plugin_manager, load_rules
+from seqgan_core.run import save_run
+from seqgan_core.training import train
+
+RULE = load_rules(get_plugin_manager(entry_points=False))["multiples5"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    result = train(RULE, preset_config("article", seed=0, max_steps=100))
+    path = save_run(tmp_path_factory.mktemp("run"), result, RULE)
+    return result, path
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 50))
+def test_exported_sampler_matches_in_process_generator(trained, seed, n):
+    result, path = trained
+    model = load_model(path)
+    torch.manual_seed(seed)
+    expected = result.generator.sample(n)
+    got = model.sample(n, seed=seed)
+    assert got.dtype == torch.int64 and got.shape == (n, 10)
+    assert torch.equal(got, expected)
+
+
+def test_plain_torch_in_fresh_process_gives_same_samples(trained, tmp_path):
+    """No seqgan import: torch.jit.load + call is all a consumer needs."""
+    _, path = trained
+    code = (
+        "import sys, json, torch\n"
+        "m = torch.jit.load(sys.argv[1], map_location='cpu')\n"
+        "torch.manual_seed(7)\n"
+        "x = m(4)\n"
+        "assert 'seqgan_core' not in sys.modules\n"
+        "print(json.dumps({'dtype': str(x.dtype), 'rows': x.tolist()}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                         cwd=tmp_path, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["dtype"] == "torch.int64"
+    assert got["rows"] == load_model(path).sample(4, seed=7).tolist()
+
+
+def test_metadata_travels_inside_the_file(trained):
+    _, path = trained
+    model = load_model(path)
+    assert model.meta["rule"] == "multiples5" and model.meta["format_version"] == FORMAT_VERSION
+    assert model.vocabulary.tokens == list(range(100)) and model.length == 10
+    config = json.loads((path.parent / "config.json").read_text())
+    assert config["rule"] == "multiples5" and config["preset"] == "article" and config["steps"] == 100
+
+
+def test_bad_model_files(trained, tmp_path):
+    _, path = trained
+    with pytest.raises(ModelFileError, match="does not exist"):
+        load_model(tmp_path / "missing.pt")
+    with pytest.raises(ModelFileError, match="is a directory"):
+        load_model(tmp_path)
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(ModelFileError, match="truncated or not TorchScript"):
+        load_model(truncated)
+    foreign = tmp_path / "foreign.pt"
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), str(foreign))
+    with pytest.raises(ModelFileError, match="without seqgan metadata"):
+        load_model(foreign)
+
+
+def test_newer_format_version_is_refused(trained, tmp_path):
+    _, path = trained
+    newer = tmp_path / "newer.pt"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(newer, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.endswith("extra/seqgan.json"):
+                meta = json.loads(data)
+                meta["format_version"] = FORMAT_VERSION + 1
+                data = json.dumps(meta).encode()
+            dst.writestr(item, data)
+    with pytest.raises(ModelFileError, match="newer than this seqgan supports"):
+        load_model(newer)
