@@ -26,6 +26,7 @@ class ArticleGAN:
         self.discriminator = ArticleDiscriminator(vocab_size).to(device)
         self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=config.lr)
         self.d_opt = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr)
+        self.sampler_generator = self.generator  # the tutorial samples from G itself
         self.loss = nn.BCELoss()
 
     def step(self, real: Callable[[int], torch.Tensor]) -> tuple[dict[str, float], torch.Tensor]:

@@ -17,7 +17,19 @@ class TrainConfig:
     min_delta: float = 0.0  # an improvement must beat the best distance by more than this
     eval_every: int = 1  # check the distance every this many steps
     eval_samples: int = 0  # sequences sampled per check; 0 = the ones the step just generated
-    lr: float = 5e-4  # Adam learning rate for both G and D
+    lr: float = 5e-4  # Adam learning rate of G (and of D unless lr_d is set)
+    lr_d: float | None = None  # Adam learning rate of D; None = lr
+    betas: tuple[float, float] = (0.9, 0.999)  # Adam betas for both nets
+    loss: str = "bce"  # bce | nonsaturating | hinge | wgan-gp (see seqgan_core.losses)
+    distance: str = "rule"  # early-stopping distance: rule | tv | js (pooled, vs the rule's sampler)
+    batch_size: int = 64  # sequences per step (sequence GAN)
+    pack: int = 2  # sequences per discriminator input (PacGAN); must divide batch_size
+    noise_dim: int = 16  # generator noise size (sequence GAN)
+    g_hidden: int = 0  # generator hidden width; 0 = a single linear layer
+    d_hidden: int = 32  # discriminator hidden width
+    tau: float = 1.0  # Gumbel-softmax temperature
+    ema: float = 0.0  # decay of the generator's moving average used for checks/export; 0 = off
+    metrics_every: int = 250  # log metrics to metrics.jsonl every this many steps (train CLI)
     export: str = "final"  # which generator is saved: "final" weights or the "best" checked ones
     device: str = "auto"  # auto | cpu | cuda
     log_every: int = 200  # show a decoded sample every this many steps
@@ -26,7 +38,8 @@ class TrainConfig:
         return asdict(self)
 
     def validate(self) -> TrainConfig:
-        positive = ("max_steps", "patience", "eval_every", "log_every")
+        positive = ("max_steps", "patience", "eval_every", "log_every", "batch_size", "pack",
+                    "noise_dim", "d_hidden", "metrics_every")
         for name in positive:
             if getattr(self, name) < 1:
                 raise SeqganError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
@@ -34,6 +47,20 @@ class TrainConfig:
             raise SeqganError(f"eval_samples must be >= 0, got {self.eval_samples}")
         if not self.lr > 0:
             raise SeqganError(f"--lr must be positive, got {self.lr}")
+        if self.batch_size % self.pack:
+            raise SeqganError(f"--pack {self.pack} must divide --batch-size {self.batch_size}")
+        if not 0 <= self.ema < 1:
+            raise SeqganError(f"--ema must be in [0, 1), got {self.ema}")
+        if not self.tau > 0:
+            raise SeqganError(f"--tau must be positive, got {self.tau}")
+        from .losses import LOSSES
+
+        if self.loss not in LOSSES:
+            raise SeqganError(f"unknown loss {self.loss!r}; use one of {', '.join(LOSSES)}")
+        if self.distance not in ("rule", "tv", "js"):
+            raise SeqganError(f"unknown distance {self.distance!r}; use rule, tv or js")
+        if self.gan == "article" and self.loss != "bce":
+            raise SeqganError("the article preset always uses the tutorial's BCE loss; pick another preset for --loss")
         if self.min_delta < 0:
             raise SeqganError(f"--min-delta must be >= 0, got {self.min_delta}")
         if self.export not in ("final", "best"):

@@ -1,13 +1,20 @@
 """Save a trained generator as a self-contained sampler, and load it back.
 
-``torch.jit.load(path)(n)`` returns int64 indices ``(n, length)`` with no seqgan installed; the
+Two formats, both loadable with plain torch and no seqgan installed:
+
+- ``torchscript`` (``generator.pt``): ``torch.jit.load(path)(n)``;
+- ``export`` (``generator.pt2``, torch.export): ``torch.export.load(path).module()(n)``.
+
+Either returns int64 indices ``(n, length)``; noise is drawn inside from torch's global RNG. The
 vocabulary, rule name and training summary travel inside the file as the extra file
 ``seqgan.json``, which ``load_model`` reads to decode indices back into tokens.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
 import os
 import warnings
@@ -25,6 +32,7 @@ from .vocabulary import Vocabulary
 
 FORMAT_VERSION = 1
 META_FILE = "seqgan.json"
+FORMATS = {"torchscript": "generator.pt", "export": "generator.pt2"}  # format -> file name
 
 
 def metadata(rule, config: dict | None = None, **extra) -> dict:
@@ -46,20 +54,42 @@ def metadata(rule, config: dict | None = None, **extra) -> dict:
     }
 
 
-def save_torchscript(generator: nn.Module, meta: dict, path: str | os.PathLike) -> Path:
-    """Script ``Sampler(generator)`` on the CPU and write it atomically to ``path``."""
+def save_sampler(generator: nn.Module, meta: dict, path: str | os.PathLike, fmt: str = "torchscript") -> Path:
+    """Wrap ``generator`` in a ``Sampler`` on the CPU and write it atomically to ``path``."""
     sampler = Sampler(copy.deepcopy(generator).cpu().eval())
+    extra = {META_FILE: json.dumps(meta)}
+    buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        scripted = torch.jit.script(sampler)
-        with atomic_path(path) as tmp:
-            torch.jit.save(scripted, str(tmp), _extra_files={META_FILE: json.dumps(meta)})
+        if fmt == "torchscript":
+            torch.jit.save(torch.jit.script(sampler), buffer, _extra_files=extra)
+        elif fmt == "export":
+            torch.export.save(_export_program(sampler), buffer, extra_files=extra)
+        else:
+            raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
     return Path(path)
+
+
+def _export_program(sampler: Sampler):
+    """torch.export with ``n`` dynamic. Without size-oblivious tracing, export specialises sizes
+    0 and 1 away and the program would refuse ``n == 1``."""
+    dynamic = {"n": torch.export.Dim.DYNAMIC}
+    try:
+        from torch.fx.experimental import _config as fx_config
+
+        oblivious = fx_config.patch(backed_size_oblivious=True)
+    except (ImportError, AttributeError):  # older torch: n == 1 may be refused
+        oblivious = contextlib.nullcontext()
+    with oblivious:
+        return torch.export.export(sampler, (2,), dynamic_shapes=dynamic)
 
 
 @dataclass
 class LoadedModel:
-    sampler: torch.jit.ScriptModule  # sampler(n) -> LongTensor (n, length)
+    sampler: nn.Module  # sampler(n) -> LongTensor (n, length)
+    format: str  # "torchscript" | "export"
     meta: dict
     vocabulary: Vocabulary
     path: Path
@@ -81,17 +111,26 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
     if path.is_dir():
         hint = " (did you mean generator.pt inside it?)" if (path / "generator.pt").exists() else ""
         raise ModelFileError(f"{str(path)!r} is a directory, not a model file{hint}")
-    if not zipfile.is_zipfile(path):
-        raise ModelFileError(f"{str(path)!r} is not a seqgan model file (truncated or not TorchScript)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        raise ModelFileError(f"{str(path)!r} is not a seqgan model file (truncated or not a torch archive)") from None
+    fmt = "export" if any(n.endswith("/archive_format") for n in names) else "torchscript"
     extra = {META_FILE: ""}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            sampler = torch.jit.load(str(path), map_location=map_location, _extra_files=extra)
+            if fmt == "export":
+                sampler = torch.export.load(str(path), extra_files=extra).module()
+            else:
+                sampler = torch.jit.load(str(path), map_location=map_location, _extra_files=extra)
     except Exception as e:  # noqa: BLE001 - torch raises many types for damaged archives
-        raise ModelFileError(f"cannot load {str(path)!r}: the file is damaged or not TorchScript ({type(e).__name__})") from None
+        raise ModelFileError(
+            f"cannot load {str(path)!r}: the file is damaged or not a {fmt} model ({type(e).__name__})"
+        ) from None
     meta = _parse_meta(path, extra[META_FILE])
-    return LoadedModel(sampler=sampler, meta=meta, vocabulary=Vocabulary(meta["vocab"]), path=path)
+    return LoadedModel(sampler=sampler, format=fmt, meta=meta, vocabulary=Vocabulary(meta["vocab"]), path=path)
 
 
 def _parse_meta(path: Path, raw) -> dict:

@@ -2,6 +2,8 @@
 
 The loop knows nothing about architectures: a GAN recipe (see ``GANS``) owns its models,
 optimisers and one ``step``; the loop owns seeding, stopping and which generator is kept.
+A recipe exposes ``generator`` (what trains) and ``sampler_generator`` (what is checked and
+exported: the same module, or an exponential moving average of it).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from .article import ArticleGAN
 from .config import TrainConfig
 from .early_stopping import EarlyStopping
 from .errors import SeqganError
+from .metrics import Reference
 from .rule import Rule
+from .sequence_gan import SequenceGAN
 
-GANS = {"article": ArticleGAN}
+GANS = {"article": ArticleGAN, "sequence": SequenceGAN}
 
 
 @dataclass
@@ -34,6 +38,7 @@ class Progress:
     distance: float | None  # None on steps without a check
     best: float
     generated: torch.Tensor  # (n, length) indices G produced for this step or check
+    sample: Callable[[int], torch.Tensor]  # n -> (n, length) from the generator being checked
 
 
 @dataclass
@@ -60,6 +65,18 @@ def resolve_device(name: str) -> torch.device:
     raise SeqganError(f"unknown device {name!r}; use auto, cpu or cuda")
 
 
+def distance_function(rule: Rule, name: str, reference: Reference | None = None) -> Callable[[torch.Tensor], float]:
+    """``rule``: the rule's own distance; ``tv`` / ``js``: pooled token distance to real data."""
+    if name == "rule":
+        return rule.score
+    reference = reference or Reference.from_rule(rule)
+    if name == "tv":
+        return reference.tv
+    if name == "js":
+        return reference.js
+    raise SeqganError(f"unknown distance {name!r}; use rule, tv or js")
+
+
 def train(
     rule: Rule,
     config: TrainConfig,
@@ -67,13 +84,22 @@ def train(
 ) -> TrainResult:
     config.validate()
     device = resolve_device(config.device)
+    distance_of = distance_function(rule, config.distance)
     torch.manual_seed(config.seed)  # model init and G's noise
     data_rng = torch.Generator().manual_seed(config.seed)  # real sequences, on the CPU
     gan = GANS[config.gan](rule, config, device)
-    G = gan.generator
+    checked = gan.sampler_generator
 
     def real(n: int) -> torch.Tensor:
         return rule.sample_checked(n, data_rng).to(device)
+
+    def sample(n: int) -> torch.Tensor:
+        was_training = checked.training
+        checked.eval()
+        with torch.no_grad():
+            out = checked.sample(n).cpu()
+        checked.train(was_training)
+        return out
 
     stopper = EarlyStopping(patience=config.patience, min_delta=config.min_delta)
     best_state = None
@@ -82,21 +108,19 @@ def train(
     stop_reason = "max_steps"
     step = 0
     for step in range(1, config.max_steps + 1):
-        G.train()
+        gan.generator.train()
         losses, generated = gan.step(real)
         distance = None
         if step % config.eval_every == 0:
             if config.eval_samples:
-                G.eval()
-                with torch.no_grad():
-                    generated = G.sample(config.eval_samples)
-            distance = rule.score(generated.cpu())
+                generated = sample(config.eval_samples)
+            distance = distance_of(generated.cpu())
             if not math.isfinite(distance):
                 raise SeqganError(f"rule {rule.name!r} returned distance {distance} at step {step}")
             if stopper.update(distance, step) and config.export == "best":
-                best_state = copy.deepcopy(G.state_dict())
+                best_state = copy.deepcopy(checked.state_dict())
             history.append({"step": step, "distance": distance, "best": stopper.best, **losses})
-        progress = Progress(step, config.max_steps, losses, distance, stopper.best, generated)
+        progress = Progress(step, config.max_steps, losses, distance, stopper.best, generated, sample)
         for callback in callbacks:
             callback(progress)
         if stopper.should_stop:
@@ -104,10 +128,10 @@ def train(
             break
     seconds = time.perf_counter() - started
     if best_state is not None:
-        G.load_state_dict(best_state)
-    G.eval()
+        checked.load_state_dict(best_state)
+    checked.eval()
     return TrainResult(
-        generator=G,
+        generator=checked,
         config=config,
         steps=step,
         best_distance=stopper.best,

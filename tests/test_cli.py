@@ -49,3 +49,61 @@ def test_help_has_examples(run_cli):
     for command in ("train", "sample", "rules"):
         out = run_cli(command, "--help")
         assert out.returncode == 0 and "examples:" in out.stdout
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("cli") / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "seqgan_core", "train", "--rule", "multiples5", "--max-steps", "300",
+         "--out", str(out)], capture_output=True, text=True, timeout=300, env=dict(os.environ),
+    )
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_train_writes_history_and_metrics(run_dir):
+    history = [json.loads(line) for line in (run_dir / "history.jsonl").read_text().splitlines()]
+    assert [h["step"] for h in history] == list(range(1, 301))
+    metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics] == [250, "final"]
+    assert {"validity", "coverage", "tv", "js", "unique_ratio", "real_unique_ratio"} <= set(metrics[-1])
+
+
+def test_evaluate_prints_metrics_for_a_run_folder_and_a_file(run_cli, run_dir):
+    text = run_cli("evaluate", run_dir, "-n", "500")
+    assert text.returncode == 0, text.stderr
+    assert "validity" in text.stdout and "coverage" in text.stdout and "/20" in text.stdout
+    as_json = json.loads(run_cli("evaluate", run_dir / "generator.pt", "-n", "500", "--json").stdout)
+    assert as_json["n"] == 500 and 0 <= as_json["tv"] <= 1 and 0 <= as_json["validity"] <= 1
+    again = json.loads(run_cli("evaluate", run_dir, "-n", "500", "--json").stdout)
+    assert again == as_json  # seeded
+
+
+def test_plot_writes_pngs(run_cli, run_dir, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = run_cli("plot", run_dir, "--out", tmp_path / "pics", "-n", "500")
+    assert out.returncode == 0, out.stderr
+    for name in ("curves.png", "histogram.png"):
+        assert (tmp_path / "pics" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_without_matplotlib_says_how_to_install(run_cli, run_dir, tmp_path):
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "matplotlib.py").write_text("raise ImportError('blocked for this test')\n")
+    out = run_cli("plot", run_dir, "--out", tmp_path / "pics", env={"PYTHONPATH": str(blocker)})
+    assert out.returncode == 2
+    assert out.stderr.strip() == "seqgan: error: seqgan plot needs matplotlib: pip install 'seqgan[plot]'"
+
+
+def test_train_export_format_then_sample(run_cli, tmp_path):
+    out = run_cli("train", "--rule", "multiples5", "--max-steps", "20", "--format", "export", "--out", "x")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "x" / "generator.pt2").exists()
+    sample = run_cli("sample", "x", "-n", "2")
+    assert sample.returncode == 0 and len(sample.stdout.splitlines()) == 2

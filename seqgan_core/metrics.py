@@ -1,0 +1,112 @@
+"""How good are generated sequences? Validity, coverage, TV / Jensen-Shannon, diversity.
+
+All functions take index tensors ``(n, length)``. The real side is estimated from the rule's own
+sampler with a large, seeded sample (``Reference``), so figures are comparable between runs.
+
+- validity: share of generated sequences the rule accepts;
+- coverage: distinct tokens produced that also occur in real data / distinct tokens in real data;
+- TV: total-variation distance ``0.5 * sum |p - q|`` between token distributions, pooled over all
+  positions and per position (then averaged); 0 = identical, 1 = disjoint;
+- JS: Jensen-Shannon *distance* (square root of the divergence, base 2), also in [0, 1];
+- unique ratio: distinct sequences / n, reported beside the same figure for n real sequences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .rule import Rule
+
+REFERENCE_SIZE = 100_000  # real sequences behind every reference distribution
+REFERENCE_SEED = 20_240_917  # fixed, so every run is compared against the same real sample
+
+
+def token_counts(seqs: torch.Tensor, vocab_size: int) -> torch.Tensor:
+    """Pooled token counts ``(V,)``."""
+    return torch.bincount(seqs.reshape(-1), minlength=vocab_size).double()
+
+
+def position_counts(seqs: torch.Tensor, vocab_size: int) -> torch.Tensor:
+    """Per-position token counts ``(L, V)``."""
+    n, length = seqs.shape
+    offsets = torch.arange(length) * vocab_size  # (L,)
+    flat = (seqs.cpu() + offsets).reshape(-1)
+    return torch.bincount(flat, minlength=length * vocab_size).double().view(length, vocab_size)
+
+
+def _normalise(counts: torch.Tensor) -> torch.Tensor:
+    return counts / counts.sum(-1, keepdim=True).clamp_min(1)
+
+
+def tv_distance(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """TV between distributions (or counts) over the last dimension."""
+    return 0.5 * (_normalise(p) - _normalise(q)).abs().sum(-1)
+
+
+def js_distance(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """Jensen-Shannon distance (base 2) over the last dimension."""
+    p, q = _normalise(p), _normalise(q)
+    m = 0.5 * (p + q)
+
+    def kl(a, b):  # terms with a == 0 contribute 0
+        return torch.where(a > 0, a * torch.log2(a / b.clamp_min(1e-300)), torch.zeros_like(a)).sum(-1)
+
+    return (0.5 * kl(p, m) + 0.5 * kl(q, m)).clamp_min(0).sqrt()
+
+
+def unique_ratio(seqs: torch.Tensor) -> float:
+    return len(torch.unique(seqs, dim=0)) / max(len(seqs), 1)
+
+
+@dataclass
+class Reference:
+    """The real side of every comparison, estimated once from the rule's sampler."""
+
+    rule: Rule
+    seqs: torch.Tensor  # (REFERENCE_SIZE, L)
+    pooled: torch.Tensor  # (V,) counts
+    per_position: torch.Tensor  # (L, V) counts
+
+    @classmethod
+    def from_rule(cls, rule: Rule, n: int = REFERENCE_SIZE, seed: int = REFERENCE_SEED) -> Reference:
+        seqs = rule.sample_checked(n, torch.Generator().manual_seed(seed))
+        V = len(rule.vocabulary)
+        return cls(rule, seqs, token_counts(seqs, V), position_counts(seqs, V))
+
+    def unique_ratio(self, n: int) -> float:
+        """The unique-sequence ratio of ``n`` real sequences, the figure to compare against."""
+        return unique_ratio(self.seqs[:n]) if n <= len(self.seqs) else float("nan")
+
+    def tv(self, seqs: torch.Tensor) -> float:
+        return tv_distance(token_counts(seqs, len(self.pooled)), self.pooled).item()
+
+    def js(self, seqs: torch.Tensor) -> float:
+        return js_distance(token_counts(seqs, len(self.pooled)), self.pooled).item()
+
+
+def evaluate(seqs: torch.Tensor, reference: Reference) -> dict:
+    """Every metric for generated ``seqs`` ``(n, length)`` as a flat JSON-ready dict."""
+    seqs = seqs.cpu()
+    rule, V = reference.rule, len(reference.pooled)
+    pooled, per_pos = token_counts(seqs, V), position_counts(seqs, V)
+    real_tokens = reference.pooled > 0
+    produced_real = ((pooled > 0) & real_tokens).sum().item()
+    tv_pos = tv_distance(per_pos, reference.per_position)  # (L,)
+    js_pos = js_distance(per_pos, reference.per_position)  # (L,)
+    return {
+        "n": len(seqs),
+        "validity": rule.valid(seqs).float().mean().item(),
+        "coverage": produced_real / real_tokens.sum().item(),
+        "coverage_count": int(produced_real),
+        "real_token_count": int(real_tokens.sum().item()),
+        "tv": tv_distance(pooled, reference.pooled).item(),
+        "js": js_distance(pooled, reference.pooled).item(),
+        "tv_position_mean": tv_pos.mean().item(),
+        "js_position_mean": js_pos.mean().item(),
+        "tv_per_position": [round(v, 6) for v in tv_pos.tolist()],
+        "unique_ratio": unique_ratio(seqs),
+        "real_unique_ratio": reference.unique_ratio(len(seqs)),
+        "rule_distance": rule.score(seqs),
+    }
