@@ -29,7 +29,11 @@ class ArticleGAN:
         self.sampler_generator = self.generator  # the tutorial samples from G itself
         self.loss = nn.BCELoss()
 
-    def step(self, real: Callable[[int], torch.Tensor]) -> tuple[dict[str, float], torch.Tensor]:
+    def parts(self) -> dict:
+        return {"generator": self.generator, "discriminator": self.discriminator,
+                "g_opt": self.g_opt, "d_opt": self.d_opt}
+
+    def step(self, real: Callable[[int], torch.Tensor], step: int) -> tuple[dict[str, float], torch.Tensor]:
         """One training step; returns the losses and G's sequences ``(1, length)`` from step 3."""
         G, D, L = self.generator, self.discriminator, self.rule.length
         rows = self.rule.vocabulary.one_hot(real(1)[0])  # (L, V)

@@ -1,4 +1,4 @@
-"""The ``seqgan`` command line: rules, plugins, train, sample.
+"""The ``seqgan`` command line: rules, plugins, train, sample, evaluate, plot.
 
 Every mistake a user can make ends in one line on stderr, ``seqgan: error: ...``, and exit 2.
 """
@@ -7,16 +7,32 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import warnings
 from pathlib import Path
-
-import torch
 
 from . import __version__
 from .errors import SeqganError
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1  # training diverged
+EXIT_INTERRUPTED = 130
+
+# `seqgan train` flags that become TrainConfig fields of the same name
+TRAIN_OPTIONS = {
+    "seed": (int, "random seed (default 0)"),
+    "max_steps": (int, "most training steps"),
+    "patience": (int, "checks without improvement before stopping"),
+    "lr": (float, "Adam learning rate of the generator (and D unless the preset sets lr_d)"),
+    "loss": (str, "bce, nonsaturating, hinge or wgan-gp (not for the article preset)"),
+    "distance": (str, "early-stopping distance: rule (default), tv or js"),
+    "min_delta": (float, "smallest improvement of the distance that counts"),
+    "batch_size": (int, "sequences per step (not for the article preset)"),
+    "pretrain_steps": (int, "maximum-likelihood steps before adversarial training (gru generator)"),
+    "checkpoint_every": (int, "save checkpoint.pt every this many steps (default 500)"),
+    "device": (str, "auto, cpu or cuda (default auto)"),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,17 +48,16 @@ def _examples(*lines: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
-    common.add_argument(
-        "-p", dest="plugins", action="append", default=[], metavar="MODULE",
-        help="also load this plugin module by import path (repeatable)",
-    )
+    common.add_argument("-p", dest="plugins", action="append", default=[], metavar="MODULE",
+                        help="also load this plugin module by import path (repeatable)")
+    common.add_argument("--no-plugins", action="store_true",
+                        help="load no installed plugins: only built-in rules and -p modules")
     parser = _Parser(
         prog="seqgan",
         description="Train GANs that generate sequences of discrete tokens following a rule.",
         epilog=_examples("seqgan rules", "seqgan train --rule multiples5",
                          "seqgan sample runs/multiples5/generator.pt -n 5"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"seqgan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -56,57 +71,65 @@ def build_parser() -> argparse.ArgumentParser:
     command("rules", "list the rules that can be trained", ["seqgan rules", "seqgan rules -p my_rules"])
     command("plugins", "print the loaded plugins as JSON", ["seqgan plugins"])
 
-    t = command("train", "train a generator for a rule and save it",
+    t = command("train", "train a generator for a rule or a data file, and save it",
                 ["seqgan train --rule multiples5",
-                 "seqgan train --rule multiples5 --seed 1 --max-steps 2000 --out runs/m5-seed1"])
-    t.add_argument("--rule", required=True, help="rule name (see `seqgan rules`)")
-    t.add_argument("--preset", default=None, help="training preset (default: article)")
-    t.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
-    t.add_argument("--max-steps", type=int, default=None, help="most training steps")
-    t.add_argument("--patience", type=int, default=None, help="checks without improvement before stopping")
-    t.add_argument("--lr", type=float, default=None, help="Adam learning rate")
-    t.add_argument("--loss", default=None, help="bce, nonsaturating, hinge or wgan-gp (not for article)")
-    t.add_argument("--distance", default=None, help="early-stopping distance: rule, tv or js")
-    t.add_argument("--min-delta", type=float, default=None, help="smallest improvement that counts")
+                 "seqgan train --rule multiples5 --preset article --seed 1 --out runs/m5-seed1",
+                 "seqgan train --data names.txt --chars",
+                 "seqgan train --resume runs/multiples5"])
+    what = t.add_mutually_exclusive_group(required=True)
+    what.add_argument("--rule", help="rule name (see `seqgan rules`)")
+    what.add_argument("--data", metavar="FILE", help="learn from a file: one sequence per line, or .csv")
+    what.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its checkpoint")
+    t.add_argument("--chars", action="store_true", help="with --data: every character is a token")
+    t.add_argument("--preset", default=None, help="training preset (default: chosen for the rule)")
+    for name, (kind, help) in TRAIN_OPTIONS.items():
+        t.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=help)
     t.add_argument("--out", default=None, help="run folder (default runs/<rule>/)")
     t.add_argument("--format", default="torchscript", choices=["torchscript", "export"],
                    help="torchscript (generator.pt, default) or torch.export (generator.pt2)")
-    t.add_argument("--device", default=None, help="auto, cpu or cuda (default auto)")
 
     s = command("sample", "sample sequences from a saved generator",
                 ["seqgan sample runs/multiples5/generator.pt",
-                 "seqgan sample runs/multiples5/generator.pt -n 100 --seed 3 --json"])
+                 "seqgan sample runs/multiples5 -n 100 --seed 3 --json"])
     s.add_argument("model", help="generator.pt / .pt2 written by `seqgan train`, or its run folder")
     s.add_argument("-n", type=int, default=10, help="how many sequences (default 10)")
     s.add_argument("--seed", type=int, default=None, help="random seed for reproducible samples")
     s.add_argument("--json", action="store_true", help="print one JSON array of arrays")
 
-    e = command("evaluate", "measure a saved generator against its rule",
+    e = command("evaluate", "measure a saved generator against its rule or data",
                 ["seqgan evaluate runs/multiples5", "seqgan evaluate runs/multiples5/generator.pt -n 10000 --json"])
     e.add_argument("model", help="model file or run folder")
     e.add_argument("-n", type=int, default=10_000, help="sequences to sample (default 10000)")
     e.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     e.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    e.add_argument("--data", metavar="FILE", help="the data file, if it moved since training")
 
     pl = command("plot", "write PNGs of a run's curves and token histogram (needs matplotlib)",
                  ["seqgan plot runs/multiples5", "seqgan plot runs/multiples5 --out pictures/"])
     pl.add_argument("run", help="run folder written by `seqgan train`")
     pl.add_argument("--out", default=None, help="folder for the PNGs (default: the run folder)")
     pl.add_argument("-n", type=int, default=10_000, help="sequences sampled for the histogram")
+    pl.add_argument("--data", metavar="FILE", help="the data file, if it moved since training")
     return parser
 
 
 def _load_rules(args):
     from .plugins import get_plugin_manager, load_rules
 
-    pm = get_plugin_manager(args.plugins)
+    pm = get_plugin_manager(args.plugins, entry_points=not args.no_plugins)
     return pm, load_rules(pm)
+
+
+def _positive(value: int, flag: str) -> int:
+    if value < 1:
+        raise SeqganError(f"{flag} must be at least 1, got {value}")
+    return value
 
 
 def cmd_rules(args) -> int:
     _, rules = _load_rules(args)
     rows = [(r.name, r.plugin, r.description) for r in rules.values()]
-    widths = [max(len(row[i]) for row in rows + [("name", "plugin", "")]) for i in range(2)]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
     for name, plugin, description in rows:
         print(f"{name:<{widths[0]}}  {plugin:<{widths[1]}}  {description}")
     return 0
@@ -120,64 +143,110 @@ def cmd_plugins(args) -> int:
     return 0
 
 
-def cmd_train(args) -> int:
-    from .config import DEFAULT_PRESET, preset_config
+def _new_run(args):
+    """(target, config, out) for a fresh `train`."""
+    from .config import preset_config, preset_for
     from .plugins import get_rule
-    from .metrics import Reference
-    from .progress import ProgressReporter
-    from .run import MetricsLog, save_run
-    from .training import resolve_device, train
+    from .target import data_target, rule_target
 
-    _, rules = _load_rules(args)
-    rule = get_rule(rules, args.rule)
-    config = preset_config(
-        args.preset or DEFAULT_PRESET, seed=args.seed, max_steps=args.max_steps,
-        patience=args.patience, lr=args.lr, device=args.device, loss=args.loss,
-        distance=args.distance, min_delta=args.min_delta,
-    )
-    resolve_device(config.device)  # fail before any work
-    out = Path(args.out) if args.out else Path("runs") / rule.name
+    if args.chars and not args.data:
+        raise SeqganError("--chars only applies to --data")
+    overrides = {name: getattr(args, name) for name in TRAIN_OPTIONS}
+    seed = args.seed if args.seed is not None else 0
+    if args.data:
+        target = data_target(args.data, seed=seed, chars=args.chars)
+    else:
+        target = rule_target(get_rule(_load_rules(args)[1], args.rule))
+    config = preset_config(args.preset or preset_for(target.rule.name), **overrides)
+    out = Path(args.out) if args.out else Path("runs") / target.rule.name
+    if (out / "checkpoint.pt").exists() or (out / "config.json").exists():
+        # never silently overwrite a run someone paid for
+        raise SeqganError(
+            f"{str(out)!r} already holds a run; continue it with --resume {out}, or pick another --out"
+        )
+    return target, config, out
+
+
+def _resumed_run(args):
+    """(target, config, out, checkpoint) for `train --resume RUN_DIR`."""
+    from .config import TrainConfig
+    from .run import load_checkpoint
+    from .target import target_from_record
+
+    given = [f"--{n.replace('_', '-')}" for n in TRAIN_OPTIONS if getattr(args, n) is not None]
+    given += [flag for flag, value in (("--preset", args.preset), ("--out", args.out), ("--chars", args.chars))
+              if value]
+    if given:
+        raise SeqganError(f"--resume continues a run with its saved settings; drop {', '.join(given)}")
+    out = Path(args.resume)
+    state = load_checkpoint(out)
+    config = TrainConfig.from_dict(state["config"])
+    target = target_from_record(state["target"], lambda: _load_rules(args)[1])
+    return target, config, out, state
+
+
+def cmd_train(args) -> int:
+    from .progress import ProgressReporter
+    from .run import Checkpointer, MetricsLog, save_run
+    from .training import Trainer
+
+    if args.resume:
+        target, config, out, state = _resumed_run(args)
+    else:
+        target, config, out = _new_run(args)
+        state = None
     if out.exists() and not out.is_dir():
         raise SeqganError(f"--out {str(out)!r} exists and is not a directory")
-    print(f"training rule {rule.name!r} with preset {config.preset!r}, seed {config.seed}", file=sys.stderr)
+    rule = target.rule
     reporter = ProgressReporter(rule.vocabulary, config.max_steps, config.log_every)
-    metrics_log = MetricsLog(out, Reference.from_rule(rule), config.metrics_every)
+    checkpointer = Checkpointer(out, config.checkpoint_every, target)
+    metrics_log = MetricsLog(out, target, config.metrics_every)
+    trainer = Trainer(rule, config, callbacks=[reporter, metrics_log, checkpointer])
+    if state is not None:
+        trainer.load_state_dict(state)
+        reporter.bar.update(trainer.step)
+    verb = f"resuming at step {trainer.step}" if state else "training"
+    print(f"{verb}: {rule.name!r} with preset {config.preset!r}, seed {config.seed} -> {out}", file=sys.stderr)
+
+    def request_stop(signum, frame):
+        trainer.stop_requested = True
+        signal.signal(signum, signal.default_int_handler)  # a second Ctrl-C stops at once
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        result = train(rule, config, callbacks=[reporter, metrics_log])
+        result = trainer.run()
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         reporter.close()
-    model = save_run(out, result, rule, args.format)
-    torch.manual_seed(config.seed)
-    metrics_log.add({"step": "final", "steps": result.steps}, result.generator.sample(metrics_log.n))
-    print(
-        f"stopped after {result.steps} steps ({result.stop_reason}, {result.seconds:.1f} s), "
-        f"best distance {result.best_distance:.4f} at step {result.best_step}; saved {model}",
-        file=sys.stderr,
-    )
+    # The best/final generator and the checkpoint are saved before anything is reported.
+    checkpointer.save(trainer)
+    model = save_run(out, result, target, args.format)
+    metrics_log.add({"step": "final", "steps": result.steps}, trainer.sample(metrics_log.n))
+    where = f"best distance {result.best_distance:.4f} at step {result.best_step}"
+    if result.stop_reason == "interrupted":
+        print(f"seqgan: interrupted at step {result.steps}; saved the best generator so far ({where}) to "
+              f"{model} and a checkpoint; continue with: seqgan train --resume {out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if result.stop_reason == "diverged":
+        print(f"seqgan: error: training diverged: {result.message}; kept the best generator so far ({where}) "
+              f"in {model}; try a lower --lr", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"stopped after {result.steps} steps ({result.stop_reason}, {result.seconds:.1f} s), {where}; "
+          f"saved {model}", file=sys.stderr)
     return 0
 
 
-def _positive(value: int, flag: str) -> int:
-    if value < 1:
-        raise SeqganError(f"{flag} must be at least 1, got {value}")
-    return value
-
-
-def _model_and_rule(args, path):
-    """The saved model, and the rule it was trained on (from the installed plugins)."""
+def _model_and_target(args, path):
+    """The saved model, and the target it was trained on (rule plugin or data file)."""
     from .export import load_model
-    from .plugins import get_rule
     from .run import model_path
+    from .target import target_from_record
 
     model = load_model(model_path(path))
-    _, rules = _load_rules(args)
-    name = model.meta["rule"]
-    if name not in rules:
-        raise SeqganError(
-            f"the model was trained on rule {name!r} (plugin {model.meta.get('plugin')}), which is not "
-            "installed; install that plugin or load it with -p MODULE"
-        )
-    return model, get_rule(rules, name)
+    record = model.meta.get("target") or {"kind": "rule", "rule": model.meta["rule"]}
+    target = target_from_record(record, lambda: _load_rules(args)[1], data=getattr(args, "data", None))
+    return model, target
 
 
 def cmd_sample(args) -> int:
@@ -186,11 +255,14 @@ def cmd_sample(args) -> int:
 
     _positive(args.n, "-n")
     model = load_model(model_path(args.model))
-    seqs = model.vocabulary.decode(model.sample(args.n, seed=args.seed))
+    rows = model.vocabulary.decode(model.sample(args.n, seed=args.seed))
+    eos = model.meta.get("target", {}).get("eos")
+    if eos is not None:  # a --data run: drop the end-of-sequence padding
+        rows = [r[: r.index(eos)] if eos in r else r for r in rows]
     if args.json:
-        print(json.dumps(seqs))
+        print(json.dumps(rows))
     else:
-        sys.stdout.write("".join(" ".join(str(t) for t in seq) + "\n" for seq in seqs))
+        sys.stdout.write("".join(" ".join(str(t) for t in row) + "\n" for row in rows))
     return 0
 
 
@@ -198,12 +270,13 @@ def cmd_evaluate(args) -> int:
     from .metrics import Reference, evaluate
 
     _positive(args.n, "-n")
-    model, rule = _model_and_rule(args, args.model)
-    metrics = evaluate(model.sample(args.n, seed=args.seed), Reference.from_rule(rule))
+    model, target = _model_and_target(args, args.model)
+    seqs = model.sample(args.n, seed=args.seed)
+    metrics = {**evaluate(seqs, Reference.from_rule(target.rule)), **target.extra_metrics(seqs)}
     if args.json:
         print(json.dumps(metrics, indent=2))
         return 0
-    print(f"{model.path}: rule {rule.name}, {metrics['n']} sequences, seed {args.seed}")
+    print(f"{model.path}: {target.rule.name}, {metrics['n']} sequences, seed {args.seed}")
     rows = [
         ("validity", f"{metrics['validity']:.4%}", "share of sequences the rule accepts"),
         ("coverage", f"{metrics['coverage_count']}/{metrics['real_token_count']}", "real tokens produced"),
@@ -214,6 +287,10 @@ def cmd_evaluate(args) -> int:
         ("unique ratio", f"{metrics['unique_ratio']:.4f}", f"real data: {metrics['real_unique_ratio']:.4f}"),
         ("rule distance", f"{metrics['rule_distance']:.4f}", "the rule's own distance"),
     ]
+    if "novelty" in metrics:
+        rows.append(("novelty", f"{metrics['novelty']:.4f}", "valid sequences not in the training part"))
+        for n in range(1, 5):
+            rows.append((f"{n}-gram js", f"{metrics[f'ngram{n}_js']:.4f}", "vs the held-out part"))
     for name, value, note in rows:
         print(f"  {name:<16} {value:>10}   {note}")
     return 0
@@ -228,13 +305,13 @@ def cmd_plot(args) -> int:
     if not run.is_dir():
         raise SeqganError(f"{str(run)!r} is not a run folder; give the folder `seqgan train --out` wrote")
     _positive(args.n, "-n")
-    model, rule = _model_and_rule(args, run)
+    model, target = _model_and_target(args, run)
     out = Path(args.out) if args.out else run
     if out.exists() and not out.is_dir():
         raise SeqganError(f"--out {str(out)!r} exists and is not a directory")
     curves = plot_curves(read_jsonl(run / HISTORY_FILE), read_jsonl(run / METRICS_FILE), out / "curves.png")
-    hist = plot_histogram(model.sample(args.n, seed=0), Reference.from_rule(rule), model.vocabulary.tokens,
-                          out / "histogram.png")
+    hist = plot_histogram(model.sample(args.n, seed=0), Reference.from_rule(target.rule),
+                          model.vocabulary.tokens, out / "histogram.png")
     print(curves)
     print(hist)
     return 0
@@ -260,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("seqgan: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `seqgan sample ... | head`
         sys.stderr.close()
         return 0

@@ -29,7 +29,14 @@ class TrainConfig:
     d_hidden: int = 32  # discriminator hidden width
     tau: float = 1.0  # Gumbel-softmax temperature
     ema: float = 0.0  # decay of the generator's moving average used for checks/export; 0 = off
+    generator: str = "mlp"  # sequence GAN generator: mlp (all positions at once) | gru (autoregressive)
+    discriminator: str = "mlp"  # sequence GAN discriminator: mlp (packed, flattened) | cnn (1-D conv)
+    embed_dim: int = 32  # gru generator: token embedding size
+    pretrain_steps: int = 0  # maximum-likelihood steps on real sequences before the adversarial phase (gru)
+    pretrain_lr: float = 3e-3  # Adam learning rate of the pretraining phase
+    mle_weight: float = 0.0  # weight of a maximum-likelihood term added to G's adversarial loss (gru)
     metrics_every: int = 250  # log metrics to metrics.jsonl every this many steps (train CLI)
+    checkpoint_every: int = 500  # save checkpoint.pt in the run folder every this many steps (train CLI)
     export: str = "final"  # which generator is saved: "final" weights or the "best" checked ones
     device: str = "auto"  # auto | cpu | cuda
     log_every: int = 200  # show a decoded sample every this many steps
@@ -37,9 +44,20 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise SeqganError(f"unknown training option(s) in saved config: {', '.join(sorted(unknown))}")
+        values = dict(values)
+        if "betas" in values:
+            values["betas"] = tuple(values["betas"])
+        return cls(**values)
+
     def validate(self) -> TrainConfig:
         positive = ("max_steps", "patience", "eval_every", "log_every", "batch_size", "pack",
-                    "noise_dim", "d_hidden", "metrics_every")
+                    "noise_dim", "d_hidden", "metrics_every", "checkpoint_every", "embed_dim")
         for name in positive:
             if getattr(self, name) < 1:
                 raise SeqganError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
@@ -61,6 +79,11 @@ class TrainConfig:
             raise SeqganError(f"unknown distance {self.distance!r}; use rule, tv or js")
         if self.gan == "article" and self.loss != "bce":
             raise SeqganError("the article preset always uses the tutorial's BCE loss; pick another preset for --loss")
+        if self.pretrain_steps < 0 or self.mle_weight < 0:
+            raise SeqganError("--pretrain-steps and mle_weight must be >= 0")
+        if self.generator not in ("mlp", "gru") or self.discriminator not in ("mlp", "cnn"):
+            raise SeqganError(f"unknown generator/discriminator {self.generator!r}/{self.discriminator!r}; "
+                              "generators: mlp, gru; discriminators: mlp, cnn")
         if self.min_delta < 0:
             raise SeqganError(f"--min-delta must be >= 0, got {self.min_delta}")
         if self.export not in ("final", "best"):
@@ -80,6 +103,12 @@ PRESETS: dict[str, TrainConfig] = {
 }
 
 DEFAULT_PRESET = "article"
+RULE_PRESETS: dict[str, str] = {}  # rule name -> the preset measured best for it
+
+
+def preset_for(rule_name: str) -> str:
+    """The preset `seqgan train` uses when --preset is not given."""
+    return RULE_PRESETS.get(rule_name, DEFAULT_PRESET)
 
 
 def preset_config(name: str, **overrides) -> TrainConfig:

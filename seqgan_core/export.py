@@ -35,7 +35,7 @@ META_FILE = "seqgan.json"
 FORMATS = {"torchscript": "generator.pt", "export": "generator.pt2"}  # format -> file name
 
 
-def metadata(rule, config: dict | None = None, **extra) -> dict:
+def metadata(rule, config: dict | None = None, target: dict | None = None, **extra) -> dict:
     tokens = list(rule.vocabulary)
     try:
         json.dumps(tokens)
@@ -50,6 +50,7 @@ def metadata(rule, config: dict | None = None, **extra) -> dict:
         "vocab": tokens,
         "tokens_are_strings": tokens_are_strings,
         "config": config or {},
+        "target": target or {"kind": "rule", "rule": rule.name, "plugin": rule.plugin},
         **extra,
     }
 

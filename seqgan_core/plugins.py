@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import os
 import warnings
 from collections.abc import Iterable
 
@@ -18,8 +19,14 @@ from .errors import PluginError, RuleError
 from .rule import Rule
 
 ENTRY_POINT_GROUP = "seqgan"
+ALLOW_ENV = "SEQGAN_LOAD_PLUGINS"  # comma-separated entry-point names to load; empty = none
 
-DEFAULT_PLUGINS: tuple[str, ...] = ("seqgan_plugins.multiples5",)
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "seqgan_plugins.multiples5",
+    "seqgan_plugins.ascending",
+    "seqgan_plugins.arithmetic",
+    "seqgan_plugins.palindrome",
+)
 
 
 class PluginLoadWarning(UserWarning):
@@ -33,19 +40,31 @@ class PluginManager(pluggy.PluginManager):
         self.versions: dict[str, str | None] = {}  # plugin name -> distribution version
 
 
-def get_plugin_manager(
-    modules: Iterable[str] = (), *, entry_points: bool = True
-) -> PluginManager:
-    """Register built-ins, then installed entry points (unless disabled), then ``modules``.
+def allowed_entry_points() -> set[str] | None:
+    """The ``SEQGAN_LOAD_PLUGINS`` allow-list: None when unset (load all), else the names."""
+    value = os.environ.get(ALLOW_ENV)
+    if value is None:
+        return None
+    return {name.strip() for name in value.split(",") if name.strip()}
 
-    A broken *installed* plugin is skipped with a ``PluginLoadWarning`` so the CLI keeps working;
-    a module named explicitly in ``modules`` that fails to import is an error.
+
+def get_plugin_manager(
+    modules: Iterable[str] = (), *, entry_points: bool = True, allow: set[str] | None = None
+) -> PluginManager:
+    """Register built-ins, then installed entry points, then ``modules`` (``-p``).
+
+    Entry points are skipped entirely with ``entry_points=False`` (``--no-plugins``) and limited
+    to ``allow`` (default: the ``SEQGAN_LOAD_PLUGINS`` allow-list) otherwise. A broken *installed*
+    plugin is skipped with a ``PluginLoadWarning`` so the CLI keeps working; a module named
+    explicitly in ``modules`` that fails to import is an error.
     """
+    from . import __version__
+
     pm = PluginManager()
     for name in DEFAULT_PLUGINS:
-        _register(pm, importlib.import_module(name), name, version=None)
+        _register(pm, importlib.import_module(name), name, version=__version__)
     if entry_points:
-        _load_entry_points(pm)
+        _load_entry_points(pm, allowed_entry_points() if allow is None else allow)
     for name in modules:
         try:
             module = importlib.import_module(name)
@@ -57,10 +76,14 @@ def get_plugin_manager(
     return pm
 
 
-def _load_entry_points(pm: PluginManager) -> None:
+def _load_entry_points(pm: PluginManager, allow: set[str] | None) -> None:
+    seen = set()
     for dist in importlib.metadata.distributions():
         for ep in dist.entry_points:
             if ep.group != ENTRY_POINT_GROUP or pm.get_plugin(ep.name) is not None:
+                continue
+            seen.add(ep.name)
+            if allow is not None and ep.name not in allow:
                 continue
             try:
                 plugin = ep.load()
@@ -73,6 +96,9 @@ def _load_entry_points(pm: PluginManager) -> None:
                 )
                 continue
             _register(pm, plugin, ep.name, version=dist.version)
+    for name in sorted((allow or set()) - seen):
+        warnings.warn(f"{ALLOW_ENV} names {name!r}, but no installed plugin has that name",
+                      PluginLoadWarning, stacklevel=2)
 
 
 def _register(pm: PluginManager, plugin, name: str, version: str | None) -> None:
@@ -82,7 +108,9 @@ def _register(pm: PluginManager, plugin, name: str, version: str | None) -> None
     except pluggy.PluginValidationError as e:
         if pm.get_plugin(name) is not None:
             pm.unregister(name=name)
-        raise PluginError(f"plugin {name!r} is invalid: {e}") from None
+        raise PluginError(
+            f"plugin {name!r} is invalid: {e}; fix it, or switch it off with --no-plugins or {ALLOW_ENV}"
+        ) from None
     pm.versions[name] = version
 
 

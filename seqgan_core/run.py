@@ -1,9 +1,12 @@
 """A run folder: what ``seqgan train`` writes and ``sample`` / ``evaluate`` / ``plot`` read.
 
     generator.pt | generator.pt2   the sampler (TorchScript or torch.export)
-    config.json                    rule, preset, hyper-parameters, seed, steps, best distance, versions
+    config.json                    target, preset, hyper-parameters, seed, steps, best distance, versions
     history.jsonl                  every distance check: step, distance, best, losses
     metrics.jsonl                  full metrics every `metrics_every` steps, and for the saved model
+    checkpoint.pt                  everything needed to resume (`seqgan train --resume RUN_DIR`)
+
+Every file is written atomically: a run killed mid-write keeps the previous version.
 """
 
 from __future__ import annotations
@@ -16,22 +19,26 @@ import torch
 
 from . import __version__
 from .atomic import write_text
-from .errors import ModelFileError
+from .atomic import atomic_path
+from .errors import ModelFileError, SeqganError
 from .export import FORMATS, metadata, save_sampler
 from .metrics import Reference, evaluate
 from .rule import Rule
-from .training import Progress, TrainResult
+from .target import Target, rule_target
+from .training import CHECKPOINT_VERSION, Progress, Trainer, TrainResult
 
+CHECKPOINT_FILE = "checkpoint.pt"
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.jsonl"
 METRICS_FILE = "metrics.jsonl"
 METRICS_SAMPLES = 2000  # sequences sampled for each periodic metrics line
 
 
-def summary(result: TrainResult, rule: Rule) -> dict:
+def summary(result: TrainResult, target: Target) -> dict:
     return {
-        "rule": rule.name,
-        "plugin": rule.plugin,
+        "rule": target.rule.name,
+        "plugin": target.rule.plugin,
+        "target": target.record,
         "preset": result.config.preset,
         "config": result.config.to_dict(),
         "seed": result.config.seed,
@@ -39,6 +46,7 @@ def summary(result: TrainResult, rule: Rule) -> dict:
         "best_distance": result.best_distance,
         "best_step": result.best_step,
         "stop_reason": result.stop_reason,
+        "message": result.message,
         "seconds": round(result.seconds, 3),
         "versions": {
             "seqgan": __version__,
@@ -55,27 +63,66 @@ def _jsonl(rows: list[dict]) -> str:
 class MetricsLog:
     """Callback: every ``every`` steps, evaluate a sample and rewrite metrics.jsonl atomically."""
 
-    def __init__(self, out_dir: str | Path, reference: Reference, every: int, n: int = METRICS_SAMPLES):
+    def __init__(self, out_dir: str | Path, target: Target, every: int, n: int = METRICS_SAMPLES):
         self.path = Path(out_dir) / METRICS_FILE
-        self.reference, self.every, self.n = reference, every, n
-        self.rows: list[dict] = []
+        self.target, self.every, self.n = target, every, n
+        self.reference = Reference.from_rule(target.rule)
+        self.rows: list[dict] = read_jsonl(self.path)  # a resumed run continues its file
 
     def __call__(self, p: Progress) -> None:
         if p.step % self.every == 0:
             self.add({"step": p.step, **p.losses}, p.sample(self.n))
 
     def add(self, fields: dict, seqs: torch.Tensor) -> None:
-        row = {**fields, **evaluate(seqs, self.reference)}
+        row = {**fields, **evaluate(seqs, self.reference), **self.target.extra_metrics(seqs)}
         self.rows.append(row)
         write_text(self.path, _jsonl(self.rows))
 
 
-def save_run(out_dir: str | Path, result: TrainResult, rule: Rule, fmt: str = "torchscript") -> Path:
+class Checkpointer:
+    """Callback: save the trainer's state to checkpoint.pt every ``every`` steps."""
+
+    def __init__(self, out_dir: str | Path, every: int, target: Target):
+        self.path, self.every, self.target = Path(out_dir) / CHECKPOINT_FILE, every, target
+
+    def __call__(self, p: Progress) -> None:
+        if p.step % self.every == 0:
+            self.save(p.trainer)
+
+    def save(self, trainer: Trainer) -> None:
+        state = {**trainer.state_dict(), "target": self.target.record}
+        with atomic_path(self.path) as tmp:
+            torch.save(state, tmp)
+
+
+def load_checkpoint(run_dir: str | Path) -> dict:
+    """The checkpoint of a run folder, opened with ``weights_only=True`` (no pickled code runs)."""
+    run = Path(run_dir)
+    path = run / CHECKPOINT_FILE
+    if not run.is_dir():
+        raise SeqganError(f"--resume {str(run)!r} is not a run folder")
+    if not path.is_file():
+        raise SeqganError(f"{str(run)!r} has no {CHECKPOINT_FILE} to resume from")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        version = int(state["checkpoint_version"])
+        state["config"], state["target"], state["step"]  # noqa: B018 - presence check
+    except Exception as e:  # noqa: BLE001 - damaged archives raise many types
+        raise SeqganError(f"{path} is damaged and cannot be resumed ({type(e).__name__})") from None
+    if version > CHECKPOINT_VERSION:
+        raise SeqganError(f"{path} was written by a newer seqgan (checkpoint version {version}); upgrade seqgan")
+    return state
+
+
+def save_run(out_dir: str | Path, result: TrainResult, target: Target | Rule, fmt: str = "torchscript") -> Path:
     """Write the model first, then config.json and history.jsonl; each atomically."""
+    if isinstance(target, Rule):
+        target = rule_target(target)
     out = Path(out_dir)
-    info = summary(result, rule)
+    info = summary(result, target)
     info["format"] = fmt
-    meta = metadata(rule, config=info["config"], steps=result.steps, best_distance=result.best_distance)
+    meta = metadata(target.rule, config=info["config"], target=target.record, steps=result.steps,
+                    best_distance=result.best_distance)
     model = save_sampler(result.generator, meta, out / FORMATS[fmt], fmt)
     write_text(out / CONFIG_FILE, json.dumps(info, indent=2) + "\n")
     write_text(out / HISTORY_FILE, _jsonl(result.history))

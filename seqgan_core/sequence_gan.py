@@ -35,7 +35,14 @@ class SequenceGAN:
         else:
             self.sampler_generator = self.generator
 
-    def step(self, real: Callable[[int], torch.Tensor]) -> tuple[dict[str, float], torch.Tensor]:
+    def parts(self) -> dict:
+        parts = {"generator": self.generator, "discriminator": self.discriminator,
+                 "g_opt": self.g_opt, "d_opt": self.d_opt}
+        if self.sampler_generator is not self.generator:
+            parts["ema"] = self.sampler_generator
+        return parts
+
+    def step(self, real: Callable[[int], torch.Tensor], step: int) -> tuple[dict[str, float], torch.Tensor]:
         cfg, D = self.config, self.discriminator
         fake = self.generator.generate(cfg.batch_size, cfg.tau)  # (B, L, V)
         real_onehot = self.rule.vocabulary.one_hot(real(cfg.batch_size))  # (B, L, V)

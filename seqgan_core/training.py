@@ -1,9 +1,10 @@
-"""The training loop: steps, periodic distance checks, early stopping, progress callbacks.
+"""The training loop: steps, periodic distance checks, early stopping, checkpoints, callbacks.
 
 The loop knows nothing about architectures: a GAN recipe (see ``GANS``) owns its models,
-optimisers and one ``step``; the loop owns seeding, stopping and which generator is kept.
-A recipe exposes ``generator`` (what trains) and ``sampler_generator`` (what is checked and
-exported: the same module, or an exponential moving average of it).
+optimisers and one ``step``; the ``Trainer`` owns seeding, stopping, divergence, which generator is
+kept, and a ``state_dict`` from which an interrupted run resumes bit-for-bit on the CPU.
+A recipe exposes ``generator`` (what trains), ``sampler_generator`` (what is checked and
+exported: the same module, or a moving average of it) and ``parts()`` (everything with state).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
@@ -26,6 +27,8 @@ from .rule import Rule
 from .sequence_gan import SequenceGAN
 
 GANS = {"article": ArticleGAN, "sequence": SequenceGAN}
+CHECKPOINT_VERSION = 1
+EVAL_SEED_OFFSET = 1_000_003  # checks sample with their own seed, so they never shift training's RNG
 
 
 @dataclass
@@ -39,18 +42,20 @@ class Progress:
     best: float
     generated: torch.Tensor  # (n, length) indices G produced for this step or check
     sample: Callable[[int], torch.Tensor]  # n -> (n, length) from the generator being checked
+    trainer: Trainer
 
 
 @dataclass
 class TrainResult:
-    generator: nn.Module  # the generator to export (final or best, per config.export)
+    generator: nn.Module  # the generator to export: final, or best checked (see stop_reason)
     config: TrainConfig
     steps: int
     best_distance: float
     best_step: int
-    stop_reason: str  # "early_stopping" | "max_steps"
+    stop_reason: str  # early_stopping | max_steps | interrupted | diverged
     seconds: float
     history: list[dict] = field(default_factory=list)  # one entry per check
+    message: str = ""  # for diverged: which loss went bad at which step
 
 
 def resolve_device(name: str) -> torch.device:
@@ -77,66 +82,118 @@ def distance_function(rule: Rule, name: str, reference: Reference | None = None)
     raise SeqganError(f"unknown distance {name!r}; use rule, tv or js")
 
 
-def train(
-    rule: Rule,
-    config: TrainConfig,
-    callbacks: list[Callable[[Progress], None]] = (),
-) -> TrainResult:
-    config.validate()
-    device = resolve_device(config.device)
-    distance_of = distance_function(rule, config.distance)
-    torch.manual_seed(config.seed)  # model init and G's noise
-    data_rng = torch.Generator().manual_seed(config.seed)  # real sequences, on the CPU
-    gan = GANS[config.gan](rule, config, device)
-    checked = gan.sampler_generator
+class Trainer:
+    def __init__(self, rule: Rule, config: TrainConfig, callbacks: list[Callable[[Progress], None]] = ()):
+        self.rule, self.config, self.callbacks = rule, config.validate(), list(callbacks)
+        self.device = resolve_device(config.device)
+        self.distance_of = distance_function(rule, config.distance)
+        torch.manual_seed(config.seed)  # model init and G's noise
+        self.data_rng = torch.Generator().manual_seed(config.seed)  # real sequences, on the CPU
+        self.gan = GANS[config.gan](rule, config, self.device)
+        self.stopper = EarlyStopping(patience=config.patience, min_delta=config.min_delta)
+        self.best_state: dict | None = None  # the checked generator at its best distance
+        self.history: list[dict] = []
+        self.step = 0
+        self.seconds = 0.0
+        self.stop_requested = False  # set by a signal handler; honoured between steps
 
-    def real(n: int) -> torch.Tensor:
-        return rule.sample_checked(n, data_rng).to(device)
+    def real(self, n: int) -> torch.Tensor:
+        return self.rule.sample_checked(n, self.data_rng).to(self.device)
 
-    def sample(n: int) -> torch.Tensor:
-        was_training = checked.training
-        checked.eval()
-        with torch.no_grad():
-            out = checked.sample(n).cpu()
-        checked.train(was_training)
+    def sample(self, n: int) -> torch.Tensor:
+        """``n`` sequences from the checked generator, on a fixed seed of their own."""
+        checked = self.gan.sampler_generator
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self.config.seed + EVAL_SEED_OFFSET)
+            was_training = checked.training
+            checked.eval()
+            with torch.no_grad():
+                out = checked.sample(n).cpu()
+            checked.train(was_training)
         return out
 
-    stopper = EarlyStopping(patience=config.patience, min_delta=config.min_delta)
-    best_state = None
-    history: list[dict] = []
-    started = time.perf_counter()
-    stop_reason = "max_steps"
-    step = 0
-    for step in range(1, config.max_steps + 1):
-        gan.generator.train()
-        losses, generated = gan.step(real)
-        distance = None
-        if step % config.eval_every == 0:
-            if config.eval_samples:
-                generated = sample(config.eval_samples)
-            distance = distance_of(generated.cpu())
-            if not math.isfinite(distance):
-                raise SeqganError(f"rule {rule.name!r} returned distance {distance} at step {step}")
-            if stopper.update(distance, step) and config.export == "best":
-                best_state = copy.deepcopy(checked.state_dict())
-            history.append({"step": step, "distance": distance, "best": stopper.best, **losses})
-        progress = Progress(step, config.max_steps, losses, distance, stopper.best, generated, sample)
-        for callback in callbacks:
-            callback(progress)
-        if stopper.should_stop:
-            stop_reason = "early_stopping"
-            break
-    seconds = time.perf_counter() - started
-    if best_state is not None:
-        checked.load_state_dict(best_state)
-    checked.eval()
-    return TrainResult(
-        generator=checked,
-        config=config,
-        steps=step,
-        best_distance=stopper.best,
-        best_step=stopper.best_step,
-        stop_reason=stop_reason,
-        seconds=seconds,
-        history=history,
-    )
+    def run(self) -> TrainResult:
+        cfg, gan = self.config, self.gan
+        started = time.perf_counter() - self.seconds
+        stop_reason, message = "max_steps", ""
+        while self.step < cfg.max_steps:
+            if self.stop_requested:
+                stop_reason = "interrupted"
+                break
+            self.step += 1
+            gan.generator.train()
+            losses, generated = gan.step(self.real, self.step)
+            bad = [k for k, v in losses.items() if not math.isfinite(v)]
+            if bad:
+                stop_reason = "diverged"
+                message = f"loss {bad[0]} became {losses[bad[0]]} at step {self.step}"
+                break
+            distance = None
+            if self.step % cfg.eval_every == 0:
+                if cfg.eval_samples:
+                    generated = self.sample(cfg.eval_samples)
+                distance = self.distance_of(generated.cpu())
+                if not math.isfinite(distance):
+                    raise SeqganError(f"rule {self.rule.name!r} returned distance {distance} at step {self.step}")
+                if self.stopper.update(distance, self.step):
+                    self.best_state = copy.deepcopy(gan.sampler_generator.state_dict())
+                self.history.append({"step": self.step, "distance": distance, "best": self.stopper.best, **losses})
+            progress = Progress(self.step, cfg.max_steps, losses, distance, self.stopper.best, generated,
+                                self.sample, self)
+            for callback in self.callbacks:
+                callback(progress)
+            self.seconds = time.perf_counter() - started
+            if self.stopper.should_stop:
+                stop_reason = "early_stopping"
+                break
+        self.seconds = time.perf_counter() - started
+        return self.result(stop_reason, message)
+
+    def result(self, stop_reason: str, message: str = "") -> TrainResult:
+        generator = copy.deepcopy(self.gan.sampler_generator)
+        keep_best = self.config.export == "best" or stop_reason in ("diverged", "interrupted")
+        if keep_best and self.best_state is not None:
+            generator.load_state_dict(self.best_state)
+        return TrainResult(
+            generator=generator.eval(), config=self.config, steps=self.step,
+            best_distance=self.stopper.best, best_step=self.stopper.best_step,
+            stop_reason=stop_reason, seconds=self.seconds, history=list(self.history), message=message,
+        )
+
+    # -- checkpoints: plain tensors and containers only, so torch.load(weights_only=True) opens them
+
+    def state_dict(self) -> dict:
+        rng = {"torch": torch.get_rng_state(), "data": self.data_rng.get_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "checkpoint_version": CHECKPOINT_VERSION,
+            "rule": self.rule.name,
+            "config": self.config.to_dict(),
+            "step": self.step,
+            "seconds": self.seconds,
+            "parts": {name: part.state_dict() for name, part in self.gan.parts().items()},
+            "rng": rng,
+            "stopper": asdict(self.stopper),
+            "best_state": self.best_state,
+            "history": self.history,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        for name, part in self.gan.parts().items():
+            part.load_state_dict(state["parts"][name])
+        torch.set_rng_state(state["rng"]["torch"])
+        self.data_rng.set_state(state["rng"]["data"])
+        if "cuda" in state["rng"] and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+        self.stopper = EarlyStopping(**state["stopper"])
+        self.best_state = state["best_state"]
+        self.history = list(state["history"])
+        self.step = int(state["step"])
+        self.seconds = float(state["seconds"])
+
+
+def train(rule: Rule, config: TrainConfig, callbacks: list[Callable[[Progress], None]] = ()) -> TrainResult:
+    """Train from scratch; see ``Trainer`` for resuming."""
+    return Trainer(rule, config, callbacks).run()

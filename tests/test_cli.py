@@ -26,12 +26,12 @@ def test_rules_lists_builtin(run_cli):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "--rule", "nope"], "unknown rule 'nope'; available rules: multiples5"),
+    (["train", "--rule", "nope"], "unknown rule 'nope'; available rules: arithmetic, ascending, multiples5, palindrome"),
     (["train", "--rule", "multiples5", "--preset", "nope"], "unknown preset 'nope'"),
     (["train", "--rule", "multiples5", "--max-steps", "0"], "--max-steps must be at least 1"),
     (["train", "--rule", "multiples5", "--device", "cuda"], "CUDA is not available"),
     (["train", "--rule", "multiples5", "--seed", "x"], "invalid int value: 'x'"),
-    (["train"], "the following arguments are required: --rule"),
+    (["train"], "one of the arguments --rule --data --resume is required"),
     (["sample", "missing.pt"], "does not exist"),
     (["sample", "."], "is a directory"),
     (["rules", "-p", "no_such_module"], "cannot import plugin module 'no_such_module'"),

@@ -82,7 +82,7 @@ def test_throwaway_plugin_rule_is_found(throwaway_plugin):
 
 
 def test_unknown_rule_lists_available():
-    with pytest.raises(RuleError, match="unknown rule 'nope'; available rules: multiples5"):
+    with pytest.raises(RuleError, match="unknown rule 'nope'; available rules: arithmetic, ascending, multiples5"):
         get_rule(load_rules(get_plugin_manager(entry_points=False)), "nope")
 
 

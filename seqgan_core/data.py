@@ -1,0 +1,202 @@
+"""Learning from the user's own data: read a sequence file and turn it into a rule.
+
+Accepted files (UTF-8 text):
+
+- one sequence per line, tokens separated by whitespace (``--chars``: every character is a token);
+- ``.csv``: one sequence per row, one column per position, every row with the same column count.
+
+Blank lines are skipped. Sequences shorter than the longest are padded with an end-of-sequence
+token, which sampling strips. The sequences are shuffled with the seed and split into a training
+part (what the GAN sees as real data) and a held-out part (what novelty and n-gram metrics use).
+A generated sequence is *valid* when it occurs anywhere in the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .distances import invalid_plus_marginal_tv
+from .errors import SeqganError
+from .metrics import js_distance
+from .rule import Rule
+
+EOS = "<eos>"
+HOLDOUT_SHARE = 0.1  # of the sequences, at least one, kept out of training
+MAX_BYTES = 200 * 1024 * 1024  # refuse files that could not sensibly be held in memory
+
+
+class DataFileError(SeqganError):
+    """A data file that cannot be read as sequences; the message names the file and line."""
+
+
+def read_sequences(path: str | Path, chars: bool = False) -> list[tuple[str, ...]]:
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"data file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise DataFileError(f"data file {str(path)!r} is a directory; give a text or CSV file")
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DataFileError(f"cannot read data file {str(path)!r}: {e.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise DataFileError(f"data file {str(path)!r} is larger than {MAX_BYTES // 2**20} MiB")
+    return parse_sequences(raw, str(path), chars=chars, is_csv=path.suffix.lower() == ".csv")
+
+
+def parse_sequences(raw: bytes, name: str, chars: bool = False, is_csv: bool = False) -> list[tuple[str, ...]]:
+    """Bytes of a data file -> sequences of string tokens. Errors name ``name`` and the line."""
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise DataFileError(f"{name}:{line}: binary data (NUL byte); give a UTF-8 text file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise DataFileError(f"{name}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x})") from None
+    numbered = [(i, line) for i, line in enumerate(text.splitlines(), 1)]
+    if is_csv:
+        seqs = _parse_csv(numbered, name)
+    elif chars:
+        seqs = [(i, tuple(line)) for i, line in numbered if line.strip()]
+    else:
+        seqs = [(i, tuple(line.split())) for i, line in numbered if line.strip()]
+    if not seqs:
+        raise DataFileError(f"{name}: no sequences (the file is empty or blank)")
+    if len(seqs) < 2:
+        raise DataFileError(f"{name}: only one sequence; need at least 2 to split into training and held-out parts")
+    for i, seq in seqs:
+        if EOS in seq:
+            raise DataFileError(f"{name}:{i}: the token {EOS!r} is reserved for end-of-sequence padding")
+    return [seq for _, seq in seqs]
+
+
+def _parse_csv(numbered: list[tuple[int, str]], name: str) -> list[tuple[int, tuple[str, ...]]]:
+    rows, width, first = [], None, None
+    for i, line in numbered:
+        if not line.strip():
+            continue
+        try:
+            (cells,) = list(csv.reader(io.StringIO(line)))
+        except (csv.Error, ValueError):
+            raise DataFileError(f"{name}:{i}: not a valid CSV row") from None
+        cells = [c.strip() for c in cells]
+        if width is None:
+            width, first = len(cells), i
+        elif len(cells) != width:
+            raise DataFileError(
+                f"{name}:{i}: {len(cells)} columns, but line {first} has {width}; every row needs the same columns"
+            )
+        if any(c == "" for c in cells):
+            raise DataFileError(f"{name}:{i}: empty cell; every position needs a token")
+        rows.append((i, tuple(cells)))
+    return rows
+
+
+@dataclass
+class Dataset:
+    """Sequences as vocabulary indices ``(n, length)``, split by the seed."""
+
+    name: str
+    vocab: list[str]
+    length: int
+    eos: str | None  # the padding token, None when every sequence has the same length
+    train: torch.Tensor  # (n_train, length)
+    heldout: torch.Tensor  # (n_heldout, length)
+    all_sequences: set[tuple[int, ...]]  # every sequence in the file, as index tuples
+
+    @classmethod
+    def from_sequences(cls, seqs: list[tuple[str, ...]], name: str, seed: int) -> Dataset:
+        length = max(len(s) for s in seqs)
+        eos = EOS if any(len(s) < length for s in seqs) else None
+        counts = Counter(t for s in seqs for t in s)
+        vocab = sorted(counts, key=_natural_key) + ([eos] if eos else [])
+        index = {t: i for i, t in enumerate(vocab)}
+        pad = index.get(eos, -1)
+        rows = torch.tensor([[index[t] for t in s] + [pad] * (length - len(s)) for s in seqs], dtype=torch.long)
+        order = list(range(len(seqs)))
+        random.Random(seed).shuffle(order)
+        n_held = max(1, round(HOLDOUT_SHARE * len(seqs)))
+        held, train = order[:n_held], order[n_held:]
+        return cls(name, vocab, length, eos, rows[train], rows[held], {tuple(r) for r in rows.tolist()})
+
+    def canonical(self, seqs: torch.Tensor) -> torch.Tensor:
+        """Everything after the first end-of-sequence token becomes end-of-sequence too."""
+        if self.eos is None:
+            return seqs
+        eos = self.vocab.index(self.eos)
+        after = (seqs == eos).long().cummax(dim=-1).values.bool()  # (n, L)
+        return torch.where(after, torch.full_like(seqs, eos), seqs)
+
+    def to_rule(self) -> Rule:
+        train = self.train
+
+        def sample(n: int, generator: torch.Generator) -> torch.Tensor:
+            return train[torch.randint(len(train), (n,), generator=generator)]
+
+        def is_valid(seqs: torch.Tensor) -> torch.Tensor:
+            rows = self.canonical(seqs).tolist()
+            return torch.tensor([tuple(r) in self.all_sequences for r in rows], dtype=torch.bool)
+
+        return Rule(
+            name=self.name, description=f"sequences from {self.name}", vocab=self.vocab,
+            length=self.length, sample=sample, is_valid=is_valid,
+            distance=invalid_plus_marginal_tv(sample, is_valid, len(self.vocab)),
+        )
+
+    def strip(self, tokens: list) -> list:
+        """One decoded sequence without its end-of-sequence padding."""
+        return tokens[: tokens.index(self.eos)] if self.eos in tokens else tokens
+
+    def metrics(self, seqs: torch.Tensor) -> dict:
+        """Novelty and n-gram (1-4) Jensen-Shannon distances to the held-out part."""
+        seqs = self.canonical(seqs.cpu())
+        rows = [tuple(r) for r in seqs.tolist()]
+        train = {tuple(r) for r in self.train.tolist()}
+        valid = [r for r in rows if r in self.all_sequences]
+        out = {"novelty": sum(r not in train for r in valid) / len(valid) if valid else 0.0}
+        eos = self.vocab.index(self.eos) if self.eos else None
+        unpadded = [[t for t in r if t != eos] for r in rows]
+        heldout = [[t for t in r if t != eos] for r in self.heldout.tolist()]
+        for n in range(1, 5):
+            out[f"ngram{n}_js"] = _ngram_js(unpadded, heldout, n)
+        return out
+
+
+def load_dataset(path: str | Path, seed: int, chars: bool = False) -> Dataset:
+    seqs = read_sequences(path, chars=chars)
+    return Dataset.from_sequences(seqs, data_rule_name(path), seed)
+
+
+def data_rule_name(path: str | Path) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(path).stem).strip("-.") or "file"
+    return f"data-{stem}"
+
+
+def _natural_key(token: str):
+    """Numbers in numeric order, then everything else alphabetically."""
+    try:
+        return (0, float(token), token)
+    except ValueError:
+        return (1, 0.0, token)
+
+
+def _ngram_js(generated: list[tuple], heldout: list, n: int) -> float:
+    def grams(rows):
+        return Counter(tuple(r[i : i + n]) for r in rows for i in range(len(r) - n + 1))
+
+    g, h = grams(generated), grams(heldout)
+    keys = list(g.keys() | h.keys())
+    if not keys:
+        return 0.0
+    p = torch.tensor([g[k] for k in keys], dtype=torch.float64)
+    q = torch.tensor([h[k] for k in keys], dtype=torch.float64)
+    return js_distance(p, q).item()

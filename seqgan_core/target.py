@@ -1,0 +1,65 @@
+"""What a run learns: a registered rule, or the user's data file turned into a rule.
+
+The target's ``record`` is stored in config.json, the checkpoint and the model file, so that
+``evaluate``, ``plot`` and ``train --resume`` rebuild the same target later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .data import Dataset, load_dataset
+from .errors import SeqganError
+from .rule import Rule
+
+
+@dataclass
+class Target:
+    rule: Rule
+    record: dict  # {"kind": "rule", "rule": ..., "plugin": ...} or {"kind": "data", "path": ..., ...}
+    dataset: Dataset | None = None
+
+    def extra_metrics(self, seqs: torch.Tensor) -> dict:
+        return self.dataset.metrics(seqs) if self.dataset else {}
+
+    def decode(self, vocabulary, seqs: torch.Tensor) -> list[list]:
+        rows = vocabulary.decode(seqs)
+        return [self.dataset.strip(r) for r in rows] if self.dataset else rows
+
+
+def rule_target(rule: Rule) -> Target:
+    return Target(rule, {"kind": "rule", "rule": rule.name, "plugin": rule.plugin})
+
+
+def data_target(path: str | Path, seed: int, chars: bool = False) -> Target:
+    path = Path(path)
+    dataset = load_dataset(path, seed=seed, chars=chars)
+    rule = dataset.to_rule()
+    rule.plugin = "--data"
+    record = {"kind": "data", "path": str(path.resolve()), "chars": chars, "seed": seed,
+              "rule": rule.name, "eos": dataset.eos}
+    return Target(rule, record, dataset)
+
+
+def target_from_record(record: dict, rules: Callable[[], dict[str, Rule]], data: str | None = None) -> Target:
+    """Rebuild a saved target. ``rules`` loads the plugin registry (only called for rule targets);
+    ``data`` overrides the stored data path (the file may have moved)."""
+    if record.get("kind") == "data":
+        path = data or record["path"]
+        if not Path(path).exists():
+            raise SeqganError(
+                f"this run learned from {record['path']!r}, which no longer exists; pass --data FILE"
+            )
+        return data_target(path, seed=int(record["seed"]), chars=bool(record.get("chars")))
+    name = record.get("rule")
+    registry = rules()
+    if name not in registry:
+        raise SeqganError(
+            f"the model was trained on rule {name!r} (plugin {record.get('plugin')}), which is not "
+            "installed; install that plugin or load it with -p MODULE"
+        )
+    return rule_target(registry[name])
