@@ -22,6 +22,7 @@ class TrainConfig:
     betas: tuple[float, float] = (0.9, 0.999)  # Adam betas for both nets
     loss: str = "bce"  # bce | nonsaturating | hinge | wgan-gp (see seqgan_core.losses)
     distance: str = "rule"  # early-stopping distance: rule | tv | js (pooled, vs the rule's sampler)
+    invalid_weight: float = 1.0  # tv/js distances add this x the share of invalid sequences
     batch_size: int = 64  # sequences per step (sequence GAN)
     pack: int = 2  # sequences per discriminator input (PacGAN); must divide batch_size
     noise_dim: int = 16  # generator noise size (sequence GAN)
@@ -63,8 +64,9 @@ class TrainConfig:
                 raise SeqganError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if self.eval_samples < 0:
             raise SeqganError(f"eval_samples must be >= 0, got {self.eval_samples}")
-        if not self.lr > 0:
-            raise SeqganError(f"--lr must be positive, got {self.lr}")
+        for flag, lr in (("--lr", self.lr), ("lr_d", self.lr_d), ("pretrain_lr", self.pretrain_lr)):
+            if lr is not None and not 0 < lr <= 100:
+                raise SeqganError(f"{flag} must be in (0, 100], got {lr}")
         if self.batch_size % self.pack:
             raise SeqganError(f"--pack {self.pack} must divide --batch-size {self.batch_size}")
         if not 0 <= self.ema < 1:
@@ -100,6 +102,15 @@ PRESETS: dict[str, TrainConfig] = {
     # The tutorial, parameter for parameter: one sequence per step, distance on the ten
     # generated numbers every step, patience 800 steps, the final generator saved.
     "article": TrainConfig(preset="article"),
+    # Chosen by measurement on multiples5 (benchmarks/benchmark.py): a linear generator over all
+    # positions with straight-through Gumbel outputs, a packed (PacGAN) discriminator, hinge loss,
+    # fast Adam without momentum, and an EMA of G that is checked on a large sample and exported.
+    "default": TrainConfig(
+        preset="default", gan="sequence", loss="hinge", lr=0.2, lr_d=0.03, betas=(0.0, 0.9),
+        batch_size=64, pack=2, noise_dim=16, g_hidden=0, d_hidden=32, tau=1.0, ema=0.99,
+        distance="tv", invalid_weight=10.0, eval_every=25, eval_samples=4000, patience=8, min_delta=0.002,
+        max_steps=3000, export="best",
+    ),
 }
 
 DEFAULT_PRESET = "article"

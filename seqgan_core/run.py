@@ -67,7 +67,8 @@ class MetricsLog:
         self.path = Path(out_dir) / METRICS_FILE
         self.target, self.every, self.n = target, every, n
         self.reference = Reference.from_rule(target.rule)
-        self.rows: list[dict] = read_jsonl(self.path)  # a resumed run continues its file
+        # a resumed run continues its file, minus the summary row its interruption wrote
+        self.rows: list[dict] = [r for r in read_jsonl(self.path) if isinstance(r.get("step"), int)]
 
     def __call__(self, p: Progress) -> None:
         if p.step % self.every == 0:

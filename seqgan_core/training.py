@@ -70,23 +70,29 @@ def resolve_device(name: str) -> torch.device:
     raise SeqganError(f"unknown device {name!r}; use auto, cpu or cuda")
 
 
-def distance_function(rule: Rule, name: str, reference: Reference | None = None) -> Callable[[torch.Tensor], float]:
-    """``rule``: the rule's own distance; ``tv`` / ``js``: pooled token distance to real data."""
+def distance_function(rule: Rule, name: str, invalid_weight: float = 1.0) -> Callable[[torch.Tensor], float]:
+    """``rule``: the rule's own distance. ``tv`` / ``js``: pooled token distance to the rule's real
+    data plus ``invalid_weight`` x the share of invalid sequences. Both terms are lower bounds of
+    the distance between the generated and real distributions over whole sequences."""
     if name == "rule":
         return rule.score
-    reference = reference or Reference.from_rule(rule)
-    if name == "tv":
-        return reference.tv
-    if name == "js":
-        return reference.js
-    raise SeqganError(f"unknown distance {name!r}; use rule, tv or js")
+    if name not in ("tv", "js"):
+        raise SeqganError(f"unknown distance {name!r}; use rule, tv or js")
+    reference = Reference.from_rule(rule)
+    pooled = reference.tv if name == "tv" else reference.js
+
+    def distance(seqs: torch.Tensor) -> float:
+        invalid = 1.0 - rule.valid(seqs).float().mean().item()
+        return pooled(seqs) + invalid_weight * invalid
+
+    return distance
 
 
 class Trainer:
     def __init__(self, rule: Rule, config: TrainConfig, callbacks: list[Callable[[Progress], None]] = ()):
         self.rule, self.config, self.callbacks = rule, config.validate(), list(callbacks)
         self.device = resolve_device(config.device)
-        self.distance_of = distance_function(rule, config.distance)
+        self.distance_of = distance_function(rule, config.distance, config.invalid_weight)
         torch.manual_seed(config.seed)  # model init and G's noise
         self.data_rng = torch.Generator().manual_seed(config.seed)  # real sequences, on the CPU
         self.gan = GANS[config.gan](rule, config, self.device)

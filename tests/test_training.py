@@ -54,7 +54,7 @@ def test_early_stopping_counts_checks():
 @pytest.mark.parametrize("override, message", [
     ({"max_steps": 0}, "--max-steps must be at least 1"),
     ({"patience": -1}, "--patience must be at least 1"),
-    ({"lr": 0.0}, "--lr must be positive"),
+    ({"lr": 0.0}, "--lr must be in \\(0, 100\\]"),
     ({"device": "tpu"}, "unknown device 'tpu'"),
 ])
 def test_bad_config_is_one_clear_error(override, message):

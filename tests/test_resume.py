@@ -1,0 +1,124 @@
+"""Nothing lost: checkpoints resume bit-for-bit, Ctrl-C keeps the run, divergence keeps the best."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from seqgan_core import cli
+from seqgan_core.article import ArticleGAN
+from seqgan_core.config import TrainConfig, preset_config
+from seqgan_core.plugins import get_plugin_manager, load_rules
+from seqgan_core.training import GANS, Trainer, train
+
+RULES = load_rules(get_plugin_manager(entry_points=False))
+
+
+def _stop_at(step):
+    def callback(p):
+        if p.step == step:
+            p.trainer.stop_requested = True
+
+    return callback
+
+
+@pytest.mark.parametrize("rule, preset", [("multiples5", "article"), ("multiples5", "default")])
+def test_resumed_run_equals_uninterrupted_run(tmp_path, rule, preset):
+    config = preset_config(preset, seed=5, max_steps=240, patience=10_000, eval_every=20)
+    whole = train(RULES[rule], config)
+
+    first = Trainer(RULES[rule], config, callbacks=[_stop_at(100)])
+    assert first.run().stop_reason == "interrupted" and first.step == 100
+    torch.save(first.state_dict(), tmp_path / "checkpoint.pt")
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)  # no pickled code runs
+
+    second = Trainer(RULES[rule], TrainConfig.from_dict(state["config"]))
+    second.load_state_dict(state)
+    resumed = second.run()
+    assert resumed.steps == whole.steps == 240
+    assert [h["distance"] for h in resumed.history] == [h["distance"] for h in whole.history]
+    for (name, a), b in zip(whole.generator.state_dict().items(), resumed.generator.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+class _DivergingGAN(ArticleGAN):
+    def step(self, real, step):
+        losses, generated = super().step(real, step)
+        if step >= 30:
+            with torch.no_grad():
+                self.generator.linear.weight.fill_(float("nan"))
+            losses["g"] = float("nan")
+        return losses, generated
+
+
+@pytest.fixture
+def diverging(monkeypatch):
+    monkeypatch.setitem(GANS, "diverging", _DivergingGAN)
+    from seqgan_core import config as config_module
+
+    monkeypatch.setitem(config_module.PRESETS, "diverging",
+                        TrainConfig(preset="diverging", gan="diverging", max_steps=100))
+
+
+def test_divergence_stops_and_keeps_the_best_generator(diverging):
+    result = train(RULES["multiples5"], preset_config("diverging"))
+    assert result.stop_reason == "diverged" and result.steps == 30
+    assert result.message == "loss g became nan at step 30"
+    assert all(torch.isfinite(p).all() for p in result.generator.parameters())
+
+
+def test_divergence_on_the_command_line(diverging, tmp_path, capsys):
+    code = cli.main(["train", "--rule", "multiples5", "--preset", "diverging", "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert err[-1].startswith("seqgan: error: training diverged: loss g became nan at step 30;")
+    assert err[-1].endswith("try a lower --lr")
+    assert (tmp_path / "r" / "generator.pt").exists()
+
+
+def _cli(*args, **kw):
+    return [sys.executable, "-m", "seqgan_core", *map(str, args)]
+
+
+def test_ctrl_c_saves_and_resume_finishes_like_an_uninterrupted_run(tmp_path):
+    flags = ["--rule", "multiples5", "--seed", "2", "--max-steps", "2500", "--patience", "5000",
+             "--checkpoint-every", "100"]
+    proc = subprocess.Popen(_cli("train", *flags, "--out", "cut"), cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / "cut" / "checkpoint.pt").exists():
+        assert proc.poll() is None and time.time() < deadline, "training ended before the checkpoint"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "continue with: seqgan train --resume cut" in err.strip().splitlines()[-1]
+    assert (tmp_path / "cut" / "generator.pt").exists()
+
+    again = subprocess.run(_cli("train", "--resume", "cut"), cwd=tmp_path, capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "resuming at step" in again.stderr
+    whole = subprocess.run(_cli("train", *flags, "--out", "whole"), cwd=tmp_path, capture_output=True,
+                           text=True, timeout=300)
+    assert whole.returncode == 0, whole.stderr
+
+    def weights(run):
+        return torch.jit.load(str(tmp_path / run / "generator.pt")).state_dict()
+
+    a, b = weights("cut"), weights("whole")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_train_refuses_to_overwrite_a_run(tmp_path):
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "config.json").write_text("{}")
+    out = subprocess.run(_cli("train", "--rule", "multiples5", "--out", "r"), cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "already holds a run; continue it with --resume r" in out.stderr
