@@ -120,10 +120,20 @@ def _load_rules(args):
     return pm, load_rules(pm)
 
 
-def _positive(value: int, flag: str) -> int:
-    if value < 1:
-        raise SeqganError(f"{flag} must be at least 1, got {value}")
+MAX_SAMPLES = 10_000_000  # `sample -n`: enough for any honest use, small enough to fit in memory
+MAX_EVAL_SAMPLES = 1_000_000  # `evaluate -n` / `plot -n`: metrics hold every sequence at once
+
+
+def _positive(value: int, flag: str, most: int) -> int:
+    if not 1 <= value <= most:
+        raise SeqganError(f"{flag} must be between 1 and {most:,}, got {value}")
     return value
+
+
+def _seed(value: int | None) -> int | None:
+    from .config import check_seed
+
+    return value if value is None else check_seed(value)
 
 
 def cmd_rules(args) -> int:
@@ -253,9 +263,9 @@ def cmd_sample(args) -> int:
     from .export import load_model
     from .run import model_path
 
-    _positive(args.n, "-n")
+    _positive(args.n, "-n", MAX_SAMPLES)
     model = load_model(model_path(args.model))
-    rows = model.vocabulary.decode(model.sample(args.n, seed=args.seed))
+    rows = model.vocabulary.decode(model.sample(args.n, seed=_seed(args.seed)))
     eos = model.meta.get("target", {}).get("eos")
     if eos is not None:  # a --data run: drop the end-of-sequence padding
         rows = [r[: r.index(eos)] if eos in r else r for r in rows]
@@ -269,9 +279,9 @@ def cmd_sample(args) -> int:
 def cmd_evaluate(args) -> int:
     from .metrics import Reference, evaluate
 
-    _positive(args.n, "-n")
+    _positive(args.n, "-n", MAX_EVAL_SAMPLES)
     model, target = _model_and_target(args, args.model)
-    seqs = model.sample(args.n, seed=args.seed)
+    seqs = model.sample(args.n, seed=_seed(args.seed))
     metrics = {**evaluate(seqs, Reference.from_rule(target.rule)), **target.extra_metrics(seqs)}
     if args.json:
         print(json.dumps(metrics, indent=2))
@@ -304,7 +314,7 @@ def cmd_plot(args) -> int:
     run = Path(args.run)
     if not run.is_dir():
         raise SeqganError(f"{str(run)!r} is not a run folder; give the folder `seqgan train --out` wrote")
-    _positive(args.n, "-n")
+    _positive(args.n, "-n", MAX_EVAL_SAMPLES)
     model, target = _model_and_target(args, run)
     out = Path(args.out) if args.out else run
     if out.exists() and not out.is_dir():

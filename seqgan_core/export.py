@@ -32,6 +32,7 @@ from .vocabulary import Vocabulary
 
 FORMAT_VERSION = 1
 META_FILE = "seqgan.json"
+SAMPLE_CHUNK = 65_536  # sequences drawn per call of the sampler
 FORMATS = {"torchscript": "generator.pt", "export": "generator.pt2"}  # format -> file name
 
 
@@ -100,9 +101,11 @@ class LoadedModel:
         return int(self.meta["length"])
 
     def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
+        """``n`` sequences ``(n, length)``, drawn in chunks so that memory stays bounded."""
         if seed is not None:
             torch.manual_seed(seed)
-        return self.sampler(n).cpu()
+        chunks = [self.sampler(min(SAMPLE_CHUNK, n - start)).cpu() for start in range(0, n, SAMPLE_CHUNK)]
+        return torch.cat(chunks) if len(chunks) != 1 else chunks[0]
 
 
 def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> LoadedModel:

@@ -28,6 +28,7 @@ from .sequence_gan import SequenceGAN
 
 GANS = {"article": ArticleGAN, "sequence": SequenceGAN}
 CHECKPOINT_VERSION = 1
+DISTANCE_REFERENCE_SIZE = 20_000  # real sequences behind tv/js stopping distances (cheap to build)
 EVAL_SEED_OFFSET = 1_000_003  # checks sample with their own seed, so they never shift training's RNG
 
 
@@ -78,7 +79,7 @@ def distance_function(rule: Rule, name: str, invalid_weight: float = 1.0) -> Cal
         return rule.score
     if name not in ("tv", "js"):
         raise SeqganError(f"unknown distance {name!r}; use rule, tv or js")
-    reference = Reference.from_rule(rule)
+    reference = Reference.from_rule(rule, n=DISTANCE_REFERENCE_SIZE)
     pooled = reference.tv if name == "tv" else reference.js
 
     def distance(seqs: torch.Tensor) -> float:

@@ -1,0 +1,131 @@
+"""--data: reading files, the rule built from them, and the metrics only data runs have."""
+
+import json
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from seqgan_core.data import EOS, DataFileError, Dataset, load_dataset, parse_sequences, read_sequences
+from seqgan_core.errors import SeqganError
+from seqgan_core.testing import check_rule, seeds
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+def test_whitespace_chars_and_csv_formats(tmp_path):
+    assert read_sequences(write(tmp_path, "a.txt", "1 2 3\n\n 4  5\t6 \n")) == [("1", "2", "3"), ("4", "5", "6")]
+    assert read_sequences(write(tmp_path, "b.txt", "ab c\nxyz\n"), chars=True) == [("a", "b", " ", "c"), ("x", "y", "z")]
+    assert read_sequences(write(tmp_path, "c.csv", "a,b\n\"c\", d\n")) == [("a", "b"), ("c", "d")]
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("empty.txt", "", "no sequences"),
+    ("blank.txt", "\n  \n\t\n", "no sequences"),
+    ("one.txt", "a b c\n", "only one sequence"),
+    ("nul.txt", b"a b\nc\x00d\n", "nul.txt:2: binary data"),
+    ("latin1.txt", "a b\ncaf\xe9\n".encode("latin-1"), "latin1.txt:2: not UTF-8 text"),
+    ("ragged.csv", "a,b,c\nd,e,f\ng,h\n", "ragged.csv:3: 2 columns, but line 1 has 3"),
+    ("hole.csv", "a,b\nc,\n", "hole.csv:2: empty cell"),
+    ("eos.txt", f"a b\n{EOS} c\n", "eos.txt:2: the token '<eos>' is reserved"),
+])
+def test_malformed_files_name_the_line(tmp_path, name, content, message):
+    with pytest.raises(DataFileError, match=message):
+        read_sequences(write(tmp_path, name, content))
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(DataFileError, match="does not exist"):
+        read_sequences(tmp_path / "nope.txt")
+    with pytest.raises(DataFileError, match="is a directory"):
+        read_sequences(tmp_path)
+
+
+@given(st.binary(max_size=300), st.booleans(), st.booleans())
+def test_random_bytes_raise_only_our_error(raw, chars, is_csv):
+    try:
+        seqs = parse_sequences(raw, "random", chars=chars, is_csv=is_csv)
+    except SeqganError:
+        return
+    assert len(seqs) >= 2 and all(isinstance(t, str) for s in seqs for t in s)
+
+
+@given(st.text(max_size=300), st.booleans(), st.booleans())
+def test_random_text_raises_only_our_error(text, chars, is_csv):
+    try:
+        parse_sequences(text.encode("utf-8", "surrogatepass"), "random", chars=chars, is_csv=is_csv)
+    except SeqganError:
+        pass
+
+
+def test_padding_split_and_validity(tmp_path):
+    lines = [f"w{i} x y" if i % 2 else f"w{i} x" for i in range(40)]
+    data = load_dataset(write(tmp_path, "w.txt", "\n".join(lines)), seed=3)
+    assert data.eos == EOS and data.vocab[-1] == EOS and data.length == 3
+    assert len(data.heldout) == 4 and len(data.train) == 36
+    again = load_dataset(write(tmp_path, "w2.txt", "\n".join(lines)), seed=3)
+    assert torch.equal(data.heldout, again.heldout)  # the split follows the seed
+    rule = data.to_rule()
+    eos, x = data.vocab.index(EOS), data.vocab.index("x")
+    w0 = data.vocab.index("w0")
+    assert rule.valid(torch.tensor([[w0, x, eos]])).all()
+    assert rule.valid(torch.tensor([[w0, x, eos]])).all()
+    assert not rule.valid(torch.tensor([[x, w0, eos]])).any()
+    # anything after the end of sequence is padding too
+    assert data.canonical(torch.tensor([[w0, eos, x]])).tolist() == [[w0, eos, eos]]
+    assert data.strip(["w0", "x", EOS]) == ["w0", "x"]
+
+
+@given(seed=seeds())
+def test_data_rule_honours_the_contract(seed):
+    seqs = [tuple(str((i * 7 + j) % 13) for j in range(1 + i % 5)) for i in range(60)]
+    rule = Dataset.from_sequences(seqs, "toy", seed=1).to_rule()
+    check_rule(rule, seed, n=500, distance_tolerance=0.25)
+
+
+def test_novelty_and_ngram_metrics():
+    seqs = [("a", "b", "c")] * 10 + [("c", "b", "a")] * 10
+    data = Dataset.from_sequences(seqs, "toy", seed=0)
+    train_row = data.train[:1]
+    m = data.metrics(train_row.repeat(5, 1))
+    assert m["novelty"] == 0.0  # everything produced was copied from the training part
+    assert 0 <= m["ngram1_js"] < 1e-6  # the same three tokens in the same proportions
+    other = torch.tensor([[data.vocab.index(t) for t in ("b", "b", "b")]])
+    assert data.metrics(other)["ngram1_js"] > 0.3
+
+
+@pytest.fixture(scope="module")
+def words(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("words")
+    text = "\n".join(["cat", "cot", "cut", "dog", "dot", "cog", "bat", "bot", "but", "big", "bag", "bog"] * 3)
+    return write(folder, "words.txt", text)
+
+
+def test_train_on_data_then_sample_evaluate(run_cli, words, tmp_path):
+    out = run_cli("train", "--data", words, "--chars", "--max-steps", "60", "--out", "w")
+    assert out.returncode == 0, out.stderr
+    config = json.loads((tmp_path / "w" / "config.json").read_text())
+    assert config["target"]["kind"] == "data" and config["target"]["chars"] is True
+    sample = run_cli("sample", "w", "-n", "5", "--json")
+    rows = json.loads(sample.stdout)
+    assert len(rows) == 5 and all(len(r) <= 3 and all(len(t) == 1 for t in r) for r in rows)
+    ev = run_cli("evaluate", "w", "-n", "200", "--json")
+    assert ev.returncode == 0, ev.stderr
+    metrics = json.loads(ev.stdout)
+    assert {"novelty", "ngram1_js", "ngram4_js", "validity"} <= set(metrics)
+
+
+def test_evaluate_when_the_data_file_moved(run_cli, words, tmp_path):
+    moved = tmp_path / "moved.txt"
+    moved.write_text(words.read_text())
+    assert run_cli("train", "--data", moved, "--chars", "--max-steps", "10", "--out", "m").returncode == 0
+    moved.unlink()
+    gone = run_cli("evaluate", "m", "-n", "50")
+    assert gone.returncode == 2 and "no longer exists; pass --data FILE" in gone.stderr
+    back = run_cli("evaluate", "m", "-n", "50", "--data", words)
+    assert back.returncode == 0, back.stderr
