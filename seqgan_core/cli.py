@@ -155,7 +155,7 @@ def cmd_plugins(args) -> int:
 
 def _new_run(args):
     """(target, config, out) for a fresh `train`."""
-    from .config import preset_config, preset_for
+    from .config import DATA_PRESET, preset_config, preset_for
     from .plugins import get_rule
     from .target import data_target, rule_target
 
@@ -167,7 +167,8 @@ def _new_run(args):
         target = data_target(args.data, seed=seed, chars=args.chars)
     else:
         target = rule_target(get_rule(_load_rules(args)[1], args.rule))
-    config = preset_config(args.preset or preset_for(target.rule.name), **overrides)
+    preset = args.preset or (DATA_PRESET if args.data else preset_for(target.rule.name))
+    config = preset_config(preset, **overrides)
     out = Path(args.out) if args.out else Path("runs") / target.rule.name
     if (out / "checkpoint.pt").exists() or (out / "config.json").exists():
         # never silently overwrite a run someone paid for

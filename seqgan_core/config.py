@@ -35,7 +35,10 @@ class TrainConfig:
     discriminator: str = "mlp"  # sequence GAN discriminator: mlp (packed, flattened) | cnn (1-D conv)
     embed_dim: int = 32  # gru generator: token embedding size
     pretrain_steps: int = 0  # maximum-likelihood steps on real sequences before the adversarial phase (gru)
-    pretrain_lr: float = 3e-3  # Adam learning rate of the pretraining phase
+    pretrain_lr: float = 5e-3  # Adam learning rate of the pretraining phase (GRU and embeddings)
+    pretrain_head_lr: float = 0.1  # ... and of the output layer and skip table
+    pretrain_decay: float = 0.1  # pretraining learning rates decay exponentially to this fraction
+    d_warmup: int = 0  # discriminator-only steps after pretraining, before G trains adversarially
     mle_weight: float = 0.0  # weight of a maximum-likelihood term added to G's adversarial loss (gru)
     metrics_every: int = 250  # log metrics to metrics.jsonl every this many steps (train CLI)
     checkpoint_every: int = 500  # save checkpoint.pt in the run folder every this many steps (train CLI)
@@ -67,7 +70,8 @@ class TrainConfig:
                 raise SeqganError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if self.eval_samples < 0:
             raise SeqganError(f"eval_samples must be >= 0, got {self.eval_samples}")
-        for flag, lr in (("--lr", self.lr), ("lr_d", self.lr_d), ("pretrain_lr", self.pretrain_lr)):
+        for flag, lr in (("--lr", self.lr), ("lr_d", self.lr_d), ("pretrain_lr", self.pretrain_lr),
+                         ("pretrain_head_lr", self.pretrain_head_lr)):
             if lr is not None and not 0 < lr <= 100:
                 raise SeqganError(f"{flag} must be in (0, 100], got {lr}")
         if self.batch_size % self.pack:
@@ -84,8 +88,12 @@ class TrainConfig:
             raise SeqganError(f"unknown distance {self.distance!r}; use rule, tv or js")
         if self.gan == "article" and self.loss != "bce":
             raise SeqganError("the article preset always uses the tutorial's BCE loss; pick another preset for --loss")
-        if self.pretrain_steps < 0 or self.mle_weight < 0:
-            raise SeqganError("--pretrain-steps and mle_weight must be >= 0")
+        if self.pretrain_steps < 0 or self.mle_weight < 0 or self.d_warmup < 0:
+            raise SeqganError("--pretrain-steps, d_warmup and mle_weight must be >= 0")
+        if self.pretrain_steps and self.generator != "gru":
+            raise SeqganError("--pretrain-steps needs an autoregressive generator; use a gru preset")
+        if not 0 < self.pretrain_decay <= 1:
+            raise SeqganError(f"pretrain_decay must be in (0, 1], got {self.pretrain_decay}")
         if self.generator not in ("mlp", "gru") or self.discriminator not in ("mlp", "cnn"):
             raise SeqganError(f"unknown generator/discriminator {self.generator!r}/{self.discriminator!r}; "
                               "generators: mlp, gru; discriminators: mlp, cnn")
@@ -126,8 +134,28 @@ PRESETS: dict[str, TrainConfig] = {
     ),
 }
 
+# Autoregressive presets for rules whose positions depend on each other, chosen by measurement
+# (benchmarks/benchmark.py): 2000 maximum-likelihood steps with decaying learning rates, 100
+# discriminator-only steps, then 200 adversarial steps (non-saturating loss + the MLE term) against
+# a 1-D CNN discriminator. A fixed schedule: checks are for progress, not for stopping early.
+_GRU = TrainConfig(
+    preset="gru", gan="sequence", generator="gru", discriminator="cnn", loss="nonsaturating",
+    batch_size=256, pack=1, embed_dim=32, g_hidden=128, d_hidden=256, lr=1e-4, lr_d=2e-4,
+    betas=(0.5, 0.999), tau=1.0, pretrain_steps=2000, pretrain_lr=5e-3, pretrain_head_lr=0.05,
+    pretrain_decay=0.1, d_warmup=100, mle_weight=1.0, max_steps=2300, eval_every=100,
+    eval_samples=1000, patience=1000, export="final", log_every=500,
+)
+PRESETS["gru"] = _GRU  # palindrome, and the default for --data
+PRESETS["gru-small"] = replace(_GRU, preset="gru-small", g_hidden=64, pretrain_head_lr=0.1)  # ascending
+PRESETS["gru-wide"] = replace(_GRU, preset="gru-wide", embed_dim=64, pretrain_head_lr=0.1)  # arithmetic
+
 DEFAULT_PRESET = "default"
-RULE_PRESETS: dict[str, str] = {}  # rule name -> the preset measured best for it
+DATA_PRESET = "gru"
+RULE_PRESETS: dict[str, str] = {  # rule name -> the preset measured best for it
+    "ascending": "gru-small",
+    "arithmetic": "gru-wide",
+    "palindrome": "gru",
+}
 
 
 def preset_for(rule_name: str) -> str:

@@ -84,7 +84,9 @@ def _export_program(sampler: Sampler):
         oblivious = fx_config.patch(backed_size_oblivious=True)
     except (ImportError, AttributeError):  # older torch: n == 1 may be refused
         oblivious = contextlib.nullcontext()
-    with oblivious:
+    with oblivious, warnings.catch_warnings():
+        # nn.GRU re-assigns its flat weights while being traced; harmless for sampling
+        warnings.filterwarnings("ignore", message=".*were assigned during export.*")
         return torch.export.export(sampler, (2,), dynamic_shapes=dynamic)
 
 
@@ -104,6 +106,10 @@ class LoadedModel:
         """``n`` sequences ``(n, length)``, drawn in chunks so that memory stays bounded."""
         if seed is not None:
             torch.manual_seed(seed)
+        if n == 1 and self.format == "export":
+            # torch.export specialises size 1 away inside nn.GRU, so the program of an
+            # autoregressive generator refuses n == 1: draw two and keep the first.
+            return self.sampler(2)[:1].cpu()
         chunks = [self.sampler(min(SAMPLE_CHUNK, n - start)).cpu() for start in range(0, n, SAMPLE_CHUNK)]
         return torch.cat(chunks) if len(chunks) != 1 else chunks[0]
 

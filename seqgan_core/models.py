@@ -138,3 +138,90 @@ class MLPDiscriminator(nn.Module):
     def forward(self, seqs: torch.Tensor) -> torch.Tensor:
         packed = seqs.reshape(seqs.shape[0] // self.pack, -1)  # (B / pack, pack * L * V)
         return self.net(packed)  # raw scores
+
+
+class GRUGenerator(nn.Module):
+    """Autoregressive: a GRU reads the token it sampled last and scores the next one.
+
+    logits_t = Linear(h_t) + skip[token_{t-1}]; the ``skip`` table (one extra row for the start)
+    lets the generator learn "what may follow what" directly, which pushes invalid continuations
+    down fast. In training every token is a straight-through Gumbel-softmax sample fed back as
+    the next input, so D's gradients flow through the discrete choices.
+    """
+
+    def __init__(self, vocab_size: int, length: int, embed_dim: int = 32, hidden: int = 64):
+        super().__init__()
+        self.vocab_size, self.length, self.hidden = vocab_size, length, hidden
+        self.embed = nn.Parameter(torch.randn(vocab_size, embed_dim) * 0.1)  # (V, E)
+        self.start = nn.Parameter(torch.randn(embed_dim) * 0.1)  # (E,)
+        self.rnn = nn.GRU(embed_dim, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, vocab_size)
+        self.skip = nn.Parameter(torch.zeros(vocab_size + 1, vocab_size))  # (V + 1, V); row V = start
+
+    def head_parameters(self) -> list[nn.Parameter]:
+        """The output layer and skip table, which pretraining moves with a larger learning rate."""
+        return [self.skip, *self.out.parameters()]
+
+    def _first(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        h = torch.zeros(1, n, self.hidden, device=self.start.device)  # (1, n, H)
+        inp = self.start.view(1, 1, -1).expand(n, 1, self.start.shape[0])  # (n, 1, E)
+        skip = self.skip[self.vocab_size].view(1, -1)  # (1, V)
+        return h, inp, skip
+
+    def teacher_forced_logits(self, seqs: torch.Tensor) -> torch.Tensor:
+        """Real ``seqs`` ``(n, L)`` -> next-token logits ``(n, L, V)`` (maximum likelihood)."""
+        n = seqs.shape[0]
+        h, first, _ = self._first(n)
+        inp = torch.cat([first, self.embed[seqs[:, :-1]]], dim=1)  # (n, L, E)
+        out, _ = self.rnn(inp, h)  # (n, L, H)
+        prev = torch.cat([torch.full_like(seqs[:, :1], self.vocab_size), seqs[:, :-1]], dim=1)  # (n, L)
+        return self.out(out) + self.skip[prev]
+
+    def nll(self, seqs: torch.Tensor) -> torch.Tensor:
+        logits = self.teacher_forced_logits(seqs)
+        return nn.functional.cross_entropy(logits.reshape(-1, self.vocab_size), seqs.reshape(-1))
+
+    def generate(self, n: int, tau: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """Straight-through one-hot sequences ``(n, L, V)`` for training, and their indices ``(n, L)``."""
+        h, inp, skip = self._first(n)
+        onehots, indices = [], []
+        for _ in range(self.length):
+            out, h = self.rnn(inp, h)
+            y, index = straight_through(self.out(out[:, 0]) + skip, tau)  # (n, V), (n,)
+            onehots.append(y)
+            indices.append(index)
+            inp = (y @ self.embed).unsqueeze(1)  # (n, 1, E)
+            skip = y @ self.skip[: self.vocab_size]  # (n, V)
+        return torch.stack(onehots, dim=1), torch.stack(indices, dim=1)
+
+    @torch.jit.export
+    def sample(self, n: int) -> torch.Tensor:
+        h, inp, skip = self._first(n)
+        tokens = []
+        for _ in range(self.length):
+            out, h = self.rnn(inp, h)
+            index = categorical(self.out(out[:, 0]) + skip)  # (n,)
+            tokens.append(index)
+            inp = self.embed[index].unsqueeze(1)
+            skip = self.skip[index]
+        return torch.stack(tokens, dim=1)  # (n, L)
+
+
+class CNNDiscriminator(nn.Module):
+    """Whole-sequence D: one-hot ``(B, L, V)`` -> embed -> 2 x Conv1d(k=3) -> MLP -> score ``(B, 1)``.
+
+    The convolutions see neighbouring positions together, where order and symmetry live.
+    """
+
+    def __init__(self, vocab_size: int, length: int, hidden: int = 256, embed: int = 64, channels: int = 128):
+        super().__init__()
+        self.embed = nn.Linear(vocab_size, embed, bias=False)
+        self.conv1 = nn.Conv1d(embed, channels, 3, padding=1)
+        self.conv2 = nn.Conv1d(channels, channels, 3, padding=1)
+        self.head = nn.Sequential(nn.Linear(channels * length, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
+
+    def forward(self, seqs: torch.Tensor) -> torch.Tensor:
+        h = self.embed(seqs).transpose(1, 2)  # (B, E, L)
+        h = nn.functional.leaky_relu(self.conv1(h), 0.2)  # (B, C, L)
+        h = nn.functional.leaky_relu(self.conv2(h), 0.2)
+        return self.head(h.flatten(1))  # (B, 1)

@@ -130,3 +130,16 @@ def test_torch_export_loads_with_plain_torch(exported, tmp_path):
                          cwd=tmp_path, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == load_model(path).sample(5, seed=7).tolist()
+
+
+@pytest.mark.parametrize("fmt", ["torchscript", "export"])
+def test_autoregressive_generator_exports_as_a_sampler(tmp_path, fmt):
+    rule = load_rules(get_plugin_manager(entry_points=False))["palindrome"]
+    result = train(rule, preset_config("gru", max_steps=20, pretrain_steps=10, d_warmup=5, eval_every=10))
+    model = load_model(save_run(tmp_path, result, rule, fmt=fmt))
+    for n in (2, 7):
+        torch.manual_seed(n)
+        expected = result.generator.sample(n)
+        assert torch.equal(model.sample(n, seed=n), expected)
+    assert model.sample(1, seed=0).shape == (1, 10)
+    assert model.vocabulary.decode(model.sample(1, seed=0))[0][0] in list("0123456789")

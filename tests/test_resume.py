@@ -26,9 +26,13 @@ def _stop_at(step):
     return callback
 
 
-@pytest.mark.parametrize("rule, preset", [("multiples5", "article"), ("multiples5", "default")])
-def test_resumed_run_equals_uninterrupted_run(tmp_path, rule, preset):
-    config = preset_config(preset, seed=5, max_steps=240, patience=10_000, eval_every=20)
+@pytest.mark.parametrize("rule, preset, extra", [
+    ("multiples5", "article", {}),
+    ("multiples5", "default", {}),
+    ("palindrome", "gru", {"pretrain_steps": 80, "d_warmup": 20, "batch_size": 32}),  # cut in D warm-up
+])
+def test_resumed_run_equals_uninterrupted_run(tmp_path, rule, preset, extra):
+    config = preset_config(preset, seed=5, max_steps=240, patience=10_000, eval_every=20, **extra)
     whole = train(RULES[rule], config)
 
     first = Trainer(RULES[rule], config, callbacks=[_stop_at(100)])
