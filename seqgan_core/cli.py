@@ -209,6 +209,7 @@ def cmd_train(args) -> int:
     if out.exists() and not out.is_dir():
         raise SeqganError(f"--out {str(out)!r} exists and is not a directory")
     rule = target.rule
+    rule.probe()
     reporter = ProgressReporter(rule.vocabulary, config.max_steps, config.log_every)
     checkpointer = Checkpointer(out, config.checkpoint_every, target)
     metrics_log = MetricsLog(out, target, config.metrics_every)

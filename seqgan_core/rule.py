@@ -77,7 +77,17 @@ class Rule:
 
     def valid(self, seqs: torch.Tensor) -> torch.Tensor:
         """``is_valid`` as a BoolTensor ``(n,)``."""
-        return torch.as_tensor(self.is_valid(seqs)).bool().reshape(-1)
+        out = torch.as_tensor(self.is_valid(seqs))
+        if out.shape != (len(seqs),):
+            raise RuleError(
+                f"rule {self.name!r} (plugin {self.plugin}): is_valid() returned shape {tuple(out.shape)} "
+                f"for {len(seqs)} sequences, expected ({len(seqs)},)"
+            )
+        return out.bool()
+
+    def probe(self) -> None:
+        """Try the rule on a few sequences, so a broken plugin is named before any work starts."""
+        self.valid(self.sample_checked(4, torch.Generator().manual_seed(0)))
 
     def score(self, seqs: torch.Tensor) -> float:
         """The rule's distance of generated ``seqs`` ``(n, length)``; 0.0 = perfect."""

@@ -107,3 +107,15 @@ def test_train_export_format_then_sample(run_cli, tmp_path):
     assert (tmp_path / "x" / "generator.pt2").exists()
     sample = run_cli("sample", "x", "-n", "2")
     assert sample.returncode == 0 and len(sample.stdout.splitlines()) == 2
+
+
+def test_same_seed_in_two_processes_gives_identical_models_and_samples(run_cli, tmp_path):
+    for out in ("a", "b"):
+        done = run_cli("train", "--rule", "multiples5", "--seed", "11", "--max-steps", "120", "--patience", "50",
+                       "--out", out)
+        assert done.returncode == 0, done.stderr
+    samples = [run_cli("sample", out, "-n", "50", "--seed", "4").stdout for out in ("a", "b")]
+    assert samples[0] == samples[1] and len(samples[0].splitlines()) == 50
+    assert (tmp_path / "a" / "history.jsonl").read_text() == (tmp_path / "b" / "history.jsonl").read_text()
+    other_seed = run_cli("sample", "a", "-n", "50", "--seed", "5").stdout
+    assert other_seed != samples[0]

@@ -16,6 +16,7 @@ from seqgan_core.plugins import (
 )
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "seqgan-evens"
+BUILTIN_RULES = ("multiples5", "ascending", "arithmetic", "palindrome")
 
 RULE_MODULE = """
 import torch
@@ -170,3 +171,31 @@ def test_pip_installed_example_package_trains(tmp_path, run_cli):
     assert out.returncode == 0, out.stderr
     sample = run_cli("sample", "ev/generator.pt", "-n", "3", env=env)
     assert sample.returncode == 0 and len(sample.stdout.splitlines()) == 3
+
+
+def test_no_plugins_and_the_allow_list(site, run_cli, monkeypatch):
+    fake_distribution(site, "fake-letters", "fake_letters", RULE_MODULE.format(name="letters"))
+    fake_distribution(site, "fake-digits", "fake_digits", RULE_MODULE.format(name="digits"))
+    fake_distribution(site, "fake-broken", "fake_broken", "raise ImportError('broken on purpose')")
+    with pytest.warns(PluginLoadWarning, match="fake_broken"):
+        assert {"letters", "digits"} <= set(load_rules(get_plugin_manager()))
+    assert set(load_rules(get_plugin_manager(entry_points=False))) == set(BUILTIN_RULES)
+
+    monkeypatch.setenv("SEQGAN_LOAD_PLUGINS", "fake_digits")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the broken plugin is not even imported
+        assert set(load_rules(get_plugin_manager())) == set(BUILTIN_RULES) | {"digits"}
+    monkeypatch.setenv("SEQGAN_LOAD_PLUGINS", "")
+    assert set(load_rules(get_plugin_manager())) == set(BUILTIN_RULES)
+    monkeypatch.setenv("SEQGAN_LOAD_PLUGINS", "fake_letters, nope")
+    with pytest.warns(PluginLoadWarning, match="names 'nope', but no installed plugin has that name"):
+        assert "letters" in load_rules(get_plugin_manager())
+    monkeypatch.delenv("SEQGAN_LOAD_PLUGINS")
+
+    env = {"PYTHONPATH": str(site)}
+    def names(out):
+        assert out.returncode == 0 and out.stderr == "", out.stderr
+        return {line.split()[0] for line in out.stdout.splitlines()}
+
+    assert names(run_cli("rules", "--no-plugins", env=env)) == set(BUILTIN_RULES)
+    assert names(run_cli("rules", env={**env, "SEQGAN_LOAD_PLUGINS": "fake_letters"})) == {*BUILTIN_RULES, "letters"}

@@ -123,3 +123,9 @@ def test_check_rule_catches_an_unseeded_sampler():
     unseeded = _rule(sample=lambda n, g: torch.randint(2, (n, 2)))
     with pytest.raises(AssertionError, match="same seed gave different"):
         check_rule(unseeded, 0, n=200)
+
+
+def test_is_valid_with_the_wrong_shape_is_named():
+    rule = _rule(is_valid=lambda s: torch.ones(len(s), 2, dtype=torch.bool))
+    with pytest.raises(RuleError, match=r"rule 'r' .*is_valid\(\) returned shape \(4, 2\) for 4 sequences"):
+        rule.probe()
