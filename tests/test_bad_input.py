@@ -5,11 +5,9 @@ data-file reader (see test_data.py) and at the model loader (here): only seqgan'
 may come out.
 """
 
-import json
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import rewrite_metadata
 from seqgan_core.errors import SeqganError
 from seqgan_core.export import load_model
 
@@ -34,22 +33,8 @@ def files(tmp_path_factory):
     (root / "random.pt").write_bytes(bytes(range(256)) * 40)
     (root / "text.pt").write_text("not a model\n")
     torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), str(root / "foreign.pt"))
-    with zipfile.ZipFile(run / "generator.pt") as src, zipfile.ZipFile(root / "newer.pt", "w") as dst:
-        for item in src.infolist():
-            data = src.read(item)
-            if item.filename.endswith("extra/seqgan.json"):
-                meta = json.loads(data)
-                meta["format_version"] = 99
-                data = json.dumps(meta).encode()
-            dst.writestr(item, data)
-    with zipfile.ZipFile(run / "generator.pt") as src, zipfile.ZipFile(root / "unknown-rule.pt", "w") as dst:
-        for item in src.infolist():
-            data = src.read(item)
-            if item.filename.endswith("extra/seqgan.json"):
-                meta = json.loads(data)
-                meta["rule"] = meta["target"]["rule"] = "not-installed"
-                data = json.dumps(meta).encode()
-            dst.writestr(item, data)
+    rewrite_metadata(run / "generator.pt", root / "newer.pt", format_version=99)
+    rewrite_metadata(run / "generator.pt", root / "unknown-rule.pt", rule="not-installed")
     (root / "empty-dir").mkdir()
     (root / "empty.txt").write_text("")
     (root / "one.txt").write_text("a b c\n")

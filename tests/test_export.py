@@ -1,14 +1,11 @@
 import json
-import os
-import subprocess
-import sys
-import zipfile
 
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import plain_torch, rewrite_metadata
 from seqgan_core.config import preset_config
 from seqgan_core.errors import ModelFileError
 from seqgan_core.export import FORMAT_VERSION, load_model
@@ -41,21 +38,8 @@ def test_exported_sampler_matches_in_process_generator(trained, seed, n):
 def test_plain_torch_in_fresh_process_gives_same_samples(trained, tmp_path):
     """No seqgan import: torch.jit.load + call is all a consumer needs."""
     _, path = trained
-    code = (
-        "import sys, json, torch\n"
-        "m = torch.jit.load(sys.argv[1], map_location='cpu')\n"
-        "torch.manual_seed(7)\n"
-        "x = m(4)\n"
-        "assert 'seqgan_core' not in sys.modules\n"
-        "print(json.dumps({'dtype': str(x.dtype), 'rows': x.tolist()}))\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
-                         cwd=tmp_path, env=env, timeout=120)
-    assert out.returncode == 0, out.stderr
-    got = json.loads(out.stdout)
-    assert got["dtype"] == "torch.int64"
-    assert got["rows"] == load_model(path).sample(4, seed=7).tolist()
+    got = plain_torch("torch.jit.load(path, map_location='cpu')", path, n=4, seed=7, cwd=tmp_path)
+    assert got == load_model(path).sample(4, seed=7).tolist()
 
 
 def test_metadata_travels_inside_the_file(trained):
@@ -85,15 +69,7 @@ def test_bad_model_files(trained, tmp_path):
 
 def test_newer_format_version_is_refused(trained, tmp_path):
     _, path = trained
-    newer = tmp_path / "newer.pt"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(newer, "w") as dst:
-        for item in src.infolist():
-            data = src.read(item)
-            if item.filename.endswith("extra/seqgan.json"):
-                meta = json.loads(data)
-                meta["format_version"] = FORMAT_VERSION + 1
-                data = json.dumps(meta).encode()
-            dst.writestr(item, data)
+    newer = rewrite_metadata(path, tmp_path / "newer.pt", format_version=FORMAT_VERSION + 1)
     with pytest.raises(ModelFileError, match="newer than this seqgan supports"):
         load_model(newer)
 
@@ -117,19 +93,8 @@ def test_torch_export_format_round_trips(exported):
 
 def test_torch_export_loads_with_plain_torch(exported, tmp_path):
     _, path = exported
-    code = (
-        "import sys, json, torch\n"
-        "m = torch.export.load(sys.argv[1]).module()\n"
-        "torch.manual_seed(7)\n"
-        "x = m(5)\n"
-        "assert 'seqgan_core' not in sys.modules\n"
-        "print(json.dumps(x.tolist()))\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
-                         cwd=tmp_path, env=env, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == load_model(path).sample(5, seed=7).tolist()
+    got = plain_torch("torch.export.load(path).module()", path, n=5, seed=7, cwd=tmp_path)
+    assert got == load_model(path).sample(5, seed=7).tolist()
 
 
 @pytest.mark.parametrize("fmt", ["torchscript", "export"])
