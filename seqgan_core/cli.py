@@ -232,7 +232,7 @@ def cmd_train(args) -> int:
             signal.signal(sig, handler)
         reporter.close()
     # The best/final generator and the checkpoint are saved before anything is reported.
-    checkpointer.save(trainer)
+    checkpointer.save(trainer, result.stop_reason)
     model = save_run(out, result, target, args.format)
     metrics_log.add({"step": "final", "steps": result.steps}, trainer.sample(metrics_log.n))
     where = f"best distance {result.best_distance:.4f} at step {result.best_step}"

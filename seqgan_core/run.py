@@ -90,8 +90,9 @@ class Checkpointer:
         if p.step % self.every == 0:
             self.save(p.trainer)
 
-    def save(self, trainer: Trainer) -> None:
-        state = {**trainer.state_dict(), "target": self.target.record}
+    def save(self, trainer: Trainer, stop_reason: str | None = None) -> None:
+        """``stop_reason``: how the run ended (None while it is still going, "interrupted")."""
+        state = {**trainer.state_dict(), "target": self.target.record, "stop_reason": stop_reason}
         with atomic_path(self.path) as tmp:
             torch.save(state, tmp)
 
@@ -112,6 +113,14 @@ def load_checkpoint(run_dir: str | Path) -> dict:
         raise SeqganError(f"{path} is damaged and cannot be resumed ({type(e).__name__})") from None
     if version > CHECKPOINT_VERSION:
         raise SeqganError(f"{path} was written by a newer seqgan (checkpoint version {version}); upgrade seqgan")
+    finished = state.get("stop_reason")
+    if finished == "diverged":
+        raise SeqganError(f"the run in {str(run)!r} diverged at step {state['step']}; start a new one with a lower --lr")
+    if finished in ("early_stopping", "max_steps"):
+        raise SeqganError(
+            f"the run in {str(run)!r} already finished ({finished.replace('_', ' ')} at step {state['step']}); "
+            "nothing to resume"
+        )
     return state
 
 

@@ -101,6 +101,7 @@ TRAIN = [
     (["train", "--resume", "{root}/no-checkpoint"], "has no checkpoint.pt to resume from"),
     (["train", "--resume", "{root}/broken-run"], "is damaged and cannot be resumed"),
     (["train", "--resume", "{root}/run", "--seed", "3"], "drop --seed"),
+    (["train", "--resume", "{root}/run"], "already finished (max steps at step 20); nothing to resume"),
     (["train", "--rule", "badshape", "-p", "plugin_badshape", "--max-steps", "5", "--out", "{root}/x"],
      "rule 'badshape' (plugin plugin_badshape): sample(4) returned shape (4, 2), expected (4, 3)"),
     (["train"], "one of the arguments --rule --data --resume is required"),
