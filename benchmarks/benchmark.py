@@ -56,10 +56,10 @@ def one_run(spec: dict) -> dict:
     if spec["kind"] == "scaling":
         rule = synthetic_rule(spec["vocab"], spec["length"])
         config = preset_config("default", max_steps=10**9, eval_every=10**9, patience=1, **spec.get("overrides", {}))
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # after imports, before the models
         trainer = Trainer(rule, config)
         for _ in range(3):  # warm-up
             trainer.gan.step(trainer.real, 1)
-        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         steps, started = 0, time.perf_counter()
         while steps < spec["min_steps"] or time.perf_counter() - started < spec["min_seconds"]:
             trainer.gan.step(trainer.real, steps + 1)
@@ -178,11 +178,19 @@ def bench_scaling() -> list[dict]:
 RULE_KEYS = ["validity", "unique_vs_real", "tv_position", "wall_s"]
 
 
-def _gan_vs_mle(rows_by, label):
-    cols = [(label, "name", ""), ("variant", "variant", ""), ("seed", "seed", ""), ("steps", "steps", ""),
-            ("validity", "validity", ".4f"), ("unique / real's", "unique_vs_real", ".3f"),
-            ("marginal TV", "tv_position", ".4f"), ("wall s", "wall_s", ".1f")]
-    return cols
+RULE_COLUMNS = [("rule", "name", ""), ("variant", "variant", ""), ("seed", "seed", ""), ("steps", "steps", ""),
+                ("validity", "validity", ".4f"), ("unique / real's", "unique_vs_real", ".3f"),
+                ("marginal TV", "tv_position", ".4f"), ("wall s", "wall_s", ".1f")]
+
+
+def _variants(preset):
+    """The default (MLE pretraining + D warm-up + adversarial phase with an MLE term), MLE alone
+    for the pretraining steps, and MLE alone for as many steps as the default takes in total."""
+    return [
+        ("GAN (default)", {}),
+        ("MLE only", {"max_steps": preset.pretrain_steps}),
+        ("MLE only, same steps", {"max_steps": preset.max_steps, "pretrain_steps": preset.max_steps}),
+    ]
 
 
 def bench_rules(seeds) -> list[dict]:
@@ -193,15 +201,16 @@ def bench_rules(seeds) -> list[dict]:
     for name in ("ascending", "arithmetic", "palindrome"):
         preset = preset_for(name)
         for seed in seeds:
-            for variant, overrides in (("GAN (default)", {}), ("MLE only", {"max_steps": PRESETS[preset].pretrain_steps})):
+            for variant, overrides in _variants(PRESETS[preset]):
                 row = run_child({"kind": "rule", "rule": name, "preset": preset, "seed": seed, "overrides": overrides})
                 row.update(name=name, variant=variant, unique_vs_real=row["unique_ratio"] / row["real_unique_ratio"])
                 rows.append(row)
                 print(f"  {name} {variant} seed {seed}: {row['validity']:.4f} valid, {row['wall_s']:.0f} s", file=sys.stderr)
-    cols = _gan_vs_mle(rows, "rule")
+    cols = RULE_COLUMNS
     say(table(rows, cols))
+    variants = [v for v, _ in _variants(PRESETS["gru"])]
     med = [medians([r for r in rows if r["name"] == n and r["variant"] == v], RULE_KEYS + ["steps"], name=n, variant=v,
-                   seed="median") for n in ("ascending", "arithmetic", "palindrome") for v in ("GAN (default)", "MLE only")]
+                   seed="median") for n in ("ascending", "arithmetic", "palindrome") for v in variants]
     say("\nMedians:\n")
     say(table(med, cols))
     say("\nTargets (GAN, medians): " + "; ".join(
@@ -237,7 +246,7 @@ def bench_data(seeds) -> list[dict]:
     path = words_file(folder / "words.txt")
     rows = []
     for seed in seeds:
-        for variant, overrides in (("GAN (default)", {}), ("MLE only", {"max_steps": PRESETS[DATA_PRESET].pretrain_steps})):
+        for variant, overrides in _variants(PRESETS[DATA_PRESET]):
             row = run_child({"kind": "data", "path": str(path), "preset": DATA_PRESET, "seed": seed, "overrides": overrides})
             row.update(name="words", variant=variant, unique_vs_real=row["unique_ratio"] / row["real_unique_ratio"])
             rows.append(row)
