@@ -80,12 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--rule", help="rule name (see `seqgan rules`)")
     what.add_argument("--data", metavar="FILE", help="learn from a file: one sequence per line, or .csv")
     what.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its checkpoint")
+    t.add_argument("--resume-data", metavar="FILE", help="with --resume: the run's data file, if it moved")
     t.add_argument("--chars", action="store_true", help="with --data: every character is a token")
     t.add_argument("--preset", default=None, help="training preset (default: chosen for the rule)")
     for name, (kind, help) in TRAIN_OPTIONS.items():
         t.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=help)
     t.add_argument("--out", default=None, help="run folder (default runs/<rule>/)")
-    t.add_argument("--format", default="torchscript", choices=["torchscript", "export"],
+    t.add_argument("--format", default=None, choices=["torchscript", "export"],
                    help="torchscript (generator.pt, default) or torch.export (generator.pt2)")
 
     s = command("sample", "sample sequences from a saved generator",
@@ -170,12 +171,32 @@ def _new_run(args):
     preset = args.preset or (DATA_PRESET if args.data else preset_for(target.rule.name))
     config = preset_config(preset, **overrides)
     out = Path(args.out) if args.out else Path("runs") / target.rule.name
-    if (out / "checkpoint.pt").exists() or (out / "config.json").exists():
+    if out.is_dir() and any((out / name).exists() for name in RUN_FILES):
         # never silently overwrite a run someone paid for
         raise SeqganError(
             f"{str(out)!r} already holds a run; continue it with --resume {out}, or pick another --out"
         )
-    return target, config, out
+    return target, config, out, args.format or "torchscript"
+
+
+RUN_FILES = ("generator.pt", "generator.pt2", "config.json", "checkpoint.pt", "history.jsonl", "metrics.jsonl")
+RESUME_OPTIONS = ("max_steps", "device", "checkpoint_every")  # may differ from the interrupted run
+
+
+def trainer_step(state: dict | None) -> int:
+    return int(state["step"]) if state else 0
+
+
+def _check_writable(out: Path) -> None:
+    """Fail before training, not after it, when the run folder cannot be written."""
+    import tempfile
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as e:
+        raise SeqganError(f"cannot write the run folder {str(out)!r}: {e.strerror}") from None
 
 
 def _resumed_run(args):
@@ -184,16 +205,25 @@ def _resumed_run(args):
     from .run import load_checkpoint
     from .target import target_from_record
 
-    given = [f"--{n.replace('_', '-')}" for n in TRAIN_OPTIONS if getattr(args, n) is not None]
-    given += [flag for flag, value in (("--preset", args.preset), ("--out", args.out), ("--chars", args.chars))
-              if value]
+    given = [f"--{n.replace('_', '-')}" for n in TRAIN_OPTIONS
+             if getattr(args, n) is not None and n not in RESUME_OPTIONS]
+    given += [flag for flag, value in (("--preset", args.preset), ("--out", args.out), ("--chars", args.chars),
+                                       ("--format", args.format)) if value]
     if given:
         raise SeqganError(f"--resume continues a run with its saved settings; drop {', '.join(given)}")
     out = Path(args.resume)
     state = load_checkpoint(out)
-    config = TrainConfig.from_dict(state["config"])
-    target = target_from_record(state["target"], lambda: _load_rules(args)[1])
-    return target, config, out, state
+    saved = dict(state["config"])
+    for name in RESUME_OPTIONS:  # the few settings a resumed run may change
+        if getattr(args, name) is not None:
+            saved[name] = getattr(args, name)
+    config = TrainConfig.from_dict(saved).validate()
+    target = target_from_record(state["target"], lambda: _load_rules(args)[1], data=args.resume_data,
+                                data_flag="--resume-data FILE")
+    if target.dataset is not None and state["target"].get("vocab_size") != len(target.rule.vocab):
+        raise SeqganError(f"{target.record['path']} changed since the run started (its tokens differ); "
+                          "pass the original file with --resume-data FILE")
+    return target, config, out, state, state.get("format", "torchscript")
 
 
 def cmd_train(args) -> int:
@@ -201,18 +231,21 @@ def cmd_train(args) -> int:
     from .run import Checkpointer, MetricsLog, save_run
     from .training import Trainer
 
+    if args.resume_data and not args.resume:
+        raise SeqganError("--resume-data only applies to --resume")
     if args.resume:
-        target, config, out, state = _resumed_run(args)
+        target, config, out, state, fmt = _resumed_run(args)
     else:
-        target, config, out = _new_run(args)
+        target, config, out, fmt = _new_run(args)
         state = None
     if out.exists() and not out.is_dir():
         raise SeqganError(f"--out {str(out)!r} exists and is not a directory")
+    target.rule.probe()  # a broken rule is named before the run folder exists
+    _check_writable(out)
     rule = target.rule
-    rule.probe()
     reporter = ProgressReporter(rule.vocabulary, config.max_steps, config.log_every)
-    checkpointer = Checkpointer(out, config.checkpoint_every, target)
-    metrics_log = MetricsLog(out, target, config.metrics_every)
+    checkpointer = Checkpointer(out, config.checkpoint_every, target, fmt)
+    metrics_log = MetricsLog(out, target, config.metrics_every, resume_at=trainer_step(state))
     trainer = Trainer(rule, config, callbacks=[reporter, metrics_log, checkpointer])
     if state is not None:
         trainer.load_state_dict(state)
@@ -233,9 +266,12 @@ def cmd_train(args) -> int:
         reporter.close()
     # The best/final generator and the checkpoint are saved before anything is reported.
     checkpointer.save(trainer, result.stop_reason)
-    model = save_run(out, result, target, args.format)
-    metrics_log.add({"step": "final", "steps": result.steps}, trainer.sample(metrics_log.n))
+    model = save_run(out, result, target, fmt)
+    # the final row measures the generator that was saved, on the checks' own noise
+    metrics_log.add({"step": "final", "steps": result.steps}, trainer.sample(metrics_log.n, result.generator))
     where = f"best distance {result.best_distance:.4f} at step {result.best_step}"
+    if result.best_step < 0:
+        where = "no distance check yet"
     if result.stop_reason == "interrupted":
         print(f"seqgan: interrupted at step {result.steps}; saved the best generator so far ({where}) to "
               f"{model} and a checkpoint; continue with: seqgan train --resume {out}", file=sys.stderr)
@@ -258,6 +294,7 @@ def _model_and_target(args, path):
     model = load_model(model_path(path))
     record = model.meta.get("target") or {"kind": "rule", "rule": model.meta["rule"]}
     target = target_from_record(record, lambda: _load_rules(args)[1], data=getattr(args, "data", None))
+    target.check_vocabulary(model.vocabulary.tokens, f"the model {str(model.path)!r}")
     return model, target
 
 
@@ -268,13 +305,15 @@ def cmd_sample(args) -> int:
     _positive(args.n, "-n", MAX_SAMPLES)
     model = load_model(model_path(args.model))
     rows = model.vocabulary.decode(model.sample(args.n, seed=_seed(args.seed)))
-    eos = model.meta.get("target", {}).get("eos")
+    record = model.meta.get("target", {})
+    eos = record.get("eos")
     if eos is not None:  # a --data run: drop the end-of-sequence padding
         rows = [r[: r.index(eos)] if eos in r else r for r in rows]
     if args.json:
         print(json.dumps(rows))
     else:
-        sys.stdout.write("".join(" ".join(str(t) for t in row) + "\n" for row in rows))
+        sep = "" if record.get("chars") else " "  # a --chars run prints its lines as they were
+        sys.stdout.write("".join(sep.join(str(t) for t in row) + "\n" for row in rows))
     return 0
 
 
@@ -283,7 +322,7 @@ def cmd_evaluate(args) -> int:
 
     _positive(args.n, "-n", MAX_EVAL_SAMPLES)
     model, target = _model_and_target(args, args.model)
-    seqs = model.sample(args.n, seed=_seed(args.seed))
+    seqs = target.canonical(model.sample(args.n, seed=_seed(args.seed)))
     metrics = {**evaluate(seqs, Reference.from_rule(target.rule)), **target.extra_metrics(seqs)}
     if args.json:
         print(json.dumps(metrics, indent=2))
@@ -302,7 +341,8 @@ def cmd_evaluate(args) -> int:
     if "novelty" in metrics:
         rows.append(("novelty", f"{metrics['novelty']:.4f}", "valid sequences not in the training part"))
         for n in range(1, 5):
-            rows.append((f"{n}-gram js", f"{metrics[f'ngram{n}_js']:.4f}", "vs the held-out part"))
+            if f"ngram{n}_js" in metrics:
+                rows.append((f"{n}-gram js", f"{metrics[f'ngram{n}_js']:.4f}", "vs the held-out part"))
     for name, value, note in rows:
         print(f"  {name:<16} {value:>10}   {note}")
     return 0
@@ -353,6 +393,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `seqgan sample ... | head`
         sys.stderr.close()
         return 0
+    except OSError as e:  # disk full, permissions, ... while reading or writing
+        where = f": {e.filename}" if e.filename else ""
+        print(f"seqgan: error: {e.strerror or e}{where}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

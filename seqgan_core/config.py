@@ -97,7 +97,7 @@ class TrainConfig:
         if self.generator not in ("mlp", "gru") or self.discriminator not in ("mlp", "cnn"):
             raise SeqganError(f"unknown generator/discriminator {self.generator!r}/{self.discriminator!r}; "
                               "generators: mlp, gru; discriminators: mlp, cnn")
-        if self.min_delta < 0:
+        if not 0 <= self.min_delta < float("inf"):  # also refuses nan
             raise SeqganError(f"--min-delta must be >= 0, got {self.min_delta}")
         if self.export not in ("final", "best"):
             raise SeqganError(f"export must be 'final' or 'best', got {self.export!r}")
@@ -131,7 +131,7 @@ PRESETS: dict[str, TrainConfig] = {
     "default": TrainConfig(
         preset="default", gan="sequence", loss="hinge", lr=0.3, lr_d=0.03, betas=(0.0, 0.5),
         betas_d=(0.0, 0.9), batch_size=64, pack=2, noise_dim=16, g_hidden=0, d_hidden=32, tau=1.0,
-        ema=0.99, distance="tv", invalid_weight=10.0, eval_every=50, eval_samples=1000, patience=1,
+        ema=0.99, distance="tv", invalid_weight=10.0, eval_every=50, eval_samples=4000, patience=1,
         min_delta=0.002, max_steps=3000, export="best",
     ),
 }

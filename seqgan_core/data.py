@@ -31,6 +31,8 @@ from .rule import Rule
 EOS = "<eos>"
 HOLDOUT_SHARE = 0.1  # of the sequences, at least one, kept out of training
 MAX_BYTES = 200 * 1024 * 1024  # refuse files that could not sensibly be held in memory
+MAX_LENGTH = 256  # tokens per sequence: the generators unroll over every position
+MAX_VOCAB = 5000  # distinct tokens: the autoregressive generator keeps a (V + 1) x V table
 
 
 class DataFileError(SeqganError):
@@ -49,7 +51,10 @@ def read_sequences(path: str | Path, chars: bool = False) -> list[tuple[str, ...
         raise DataFileError(f"cannot read data file {str(path)!r}: {e.strerror}") from None
     if len(raw) > MAX_BYTES:
         raise DataFileError(f"data file {str(path)!r} is larger than {MAX_BYTES // 2**20} MiB")
-    return parse_sequences(raw, str(path), chars=chars, is_csv=path.suffix.lower() == ".csv")
+    is_csv = path.suffix.lower() == ".csv"
+    if is_csv and chars:
+        raise DataFileError(f"--chars does not apply to CSV files like {str(path)!r}: each cell is a token")
+    return parse_sequences(raw, str(path), chars=chars, is_csv=is_csv)
 
 
 def parse_sequences(raw: bytes, name: str, chars: bool = False, is_csv: bool = False) -> list[tuple[str, ...]]:
@@ -62,9 +67,10 @@ def parse_sequences(raw: bytes, name: str, chars: bool = False, is_csv: bool = F
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise DataFileError(f"{name}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x})") from None
-    numbered = [(i, line) for i, line in enumerate(text.splitlines(), 1)]
+    # only \n (and \r\n) end a line; str.splitlines would also split on form feeds etc.
+    numbered = [(i, line.removesuffix("\r")) for i, line in enumerate(text.split("\n"), 1)]
     if is_csv:
-        seqs = _parse_csv(numbered, name)
+        seqs = _parse_csv(text, name)
     elif chars:
         seqs = [(i, tuple(line)) for i, line in numbered if line.strip()]
     else:
@@ -76,28 +82,41 @@ def parse_sequences(raw: bytes, name: str, chars: bool = False, is_csv: bool = F
     for i, seq in seqs:
         if EOS in seq:
             raise DataFileError(f"{name}:{i}: the token {EOS!r} is reserved for end-of-sequence padding")
+        if len(seq) > MAX_LENGTH:
+            raise DataFileError(f"{name}:{i}: {len(seq)} tokens; sequences of at most {MAX_LENGTH} are supported")
+    vocab = {t for _, seq in seqs for t in seq}
+    if len(vocab) > MAX_VOCAB:
+        raise DataFileError(
+            f"{name}: {len(vocab)} distinct tokens; at most {MAX_VOCAB} are supported "
+            "(use --chars for text, or map rare tokens to one)"
+        )
     return [seq for _, seq in seqs]
 
 
-def _parse_csv(numbered: list[tuple[int, str]], name: str) -> list[tuple[int, tuple[str, ...]]]:
+def _parse_csv(text: str, name: str) -> list[tuple[int, tuple[str, ...]]]:
+    """One sequence per CSV row (no header row); quoted cells may hold commas and newlines."""
     rows, width, first = [], None, None
-    for i, line in numbered:
-        if not line.strip():
-            continue
+    reader = csv.reader(io.StringIO(text, newline=""))
+    while True:
+        start = reader.line_num + 1
         try:
-            (cells,) = list(csv.reader(io.StringIO(line)))
-        except (csv.Error, ValueError):
-            raise DataFileError(f"{name}:{i}: not a valid CSV row") from None
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise DataFileError(f"{name}:{start}: not a valid CSV row ({e})") from None
         cells = [c.strip() for c in cells]
+        if not any(cells):
+            continue
         if width is None:
-            width, first = len(cells), i
+            width, first = len(cells), start
         elif len(cells) != width:
             raise DataFileError(
-                f"{name}:{i}: {len(cells)} columns, but line {first} has {width}; every row needs the same columns"
+                f"{name}:{start}: {len(cells)} columns, but line {first} has {width}; every row needs the same columns"
             )
         if any(c == "" for c in cells):
-            raise DataFileError(f"{name}:{i}: empty cell; every position needs a token")
-        rows.append((i, tuple(cells)))
+            raise DataFileError(f"{name}:{start}: empty cell; every position needs a token")
+        rows.append((start, tuple(cells)))
     return rows
 
 
@@ -166,7 +185,7 @@ class Dataset:
         eos = self.vocab.index(self.eos) if self.eos else None
         unpadded = [[t for t in r if t != eos] for r in rows]
         heldout = [[t for t in r if t != eos] for r in self.heldout.tolist()]
-        for n in range(1, 5):
+        for n in range(1, min(4, self.length) + 1):  # no 4-grams in sequences of 3
             out[f"ngram{n}_js"] = _ngram_js(unpadded, heldout, n)
         return out
 
@@ -194,9 +213,9 @@ def _ngram_js(generated: list[tuple], heldout: list, n: int) -> float:
         return Counter(tuple(r[i : i + n]) for r in rows for i in range(len(r) - n + 1))
 
     g, h = grams(generated), grams(heldout)
+    if not g or not h:  # one side has no n-grams at all: as far apart as can be, unless both
+        return 0.0 if not g and not h else 1.0
     keys = list(g.keys() | h.keys())
-    if not keys:
-        return 0.0
     p = torch.tensor([g[k] for k in keys], dtype=torch.float64)
     q = torch.tensor([h[k] for k in keys], dtype=torch.float64)
     return js_distance(p, q).item()

@@ -20,6 +20,7 @@ import torch
 from .rule import Rule
 
 REFERENCE_SIZE = 100_000  # real sequences behind every reference distribution
+REFERENCE_TOKENS = 10_000_000  # ... but never more tokens than this
 REFERENCE_SEED = 20_240_917  # fixed, so every run is compared against the same real sample
 
 
@@ -71,6 +72,7 @@ class Reference:
 
     @classmethod
     def from_rule(cls, rule: Rule, n: int = REFERENCE_SIZE, seed: int = REFERENCE_SEED) -> Reference:
+        n = min(n, max(1000, REFERENCE_TOKENS // rule.length))  # bounded memory for long sequences
         seqs = rule.sample_checked(n, torch.Generator().manual_seed(seed))
         V = len(rule.vocabulary)
         return cls(rule, seqs, token_counts(seqs, V), position_counts(seqs, V))

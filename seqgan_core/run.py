@@ -63,12 +63,17 @@ def _jsonl(rows: list[dict]) -> str:
 class MetricsLog:
     """Callback: every ``every`` steps, evaluate a sample and rewrite metrics.jsonl atomically."""
 
-    def __init__(self, out_dir: str | Path, target: Target, every: int, n: int = METRICS_SAMPLES):
+    def __init__(self, out_dir: str | Path, target: Target, every: int, n: int = METRICS_SAMPLES,
+                 resume_at: int = 0):
         self.path = Path(out_dir) / METRICS_FILE
         self.target, self.every, self.n = target, every, n
         self.reference = Reference.from_rule(target.rule)
-        # a resumed run continues its file, minus the summary row its interruption wrote
-        self.rows: list[dict] = [r for r in read_jsonl(self.path) if isinstance(r.get("step"), int)]
+        # a resumed run continues its file up to its checkpoint: no summary row of the interruption,
+        # no row written after the checkpoint (those steps are about to be trained again)
+        self.rows: list[dict] = [
+            r for r in (read_jsonl(self.path) if resume_at else [])
+            if isinstance(r.get("step"), int) and r["step"] <= resume_at
+        ]
 
     def __call__(self, p: Progress) -> None:
         if p.step % self.every == 0:
@@ -83,8 +88,8 @@ class MetricsLog:
 class Checkpointer:
     """Callback: save the trainer's state to checkpoint.pt every ``every`` steps."""
 
-    def __init__(self, out_dir: str | Path, every: int, target: Target):
-        self.path, self.every, self.target = Path(out_dir) / CHECKPOINT_FILE, every, target
+    def __init__(self, out_dir: str | Path, every: int, target: Target, fmt: str = "torchscript"):
+        self.path, self.every, self.target, self.format = Path(out_dir) / CHECKPOINT_FILE, every, target, fmt
 
     def __call__(self, p: Progress) -> None:
         if p.step % self.every == 0:
@@ -92,7 +97,8 @@ class Checkpointer:
 
     def save(self, trainer: Trainer, stop_reason: str | None = None) -> None:
         """``stop_reason``: how the run ended (None while it is still going, "interrupted")."""
-        state = {**trainer.state_dict(), "target": self.target.record, "stop_reason": stop_reason}
+        state = {**trainer.state_dict(), "target": self.target.record, "stop_reason": stop_reason,
+                 "format": self.format}
         with atomic_path(self.path) as tmp:
             torch.save(state, tmp)
 

@@ -26,6 +26,18 @@ class Target:
     def extra_metrics(self, seqs: torch.Tensor) -> dict:
         return self.dataset.metrics(seqs) if self.dataset else {}
 
+    def canonical(self, seqs: torch.Tensor) -> torch.Tensor:
+        """Sequences as sampling shows them: after an end-of-sequence token, only padding."""
+        return self.dataset.canonical(seqs) if self.dataset else seqs
+
+    def check_vocabulary(self, tokens: list, what: str) -> None:
+        """A data file rebuilt later must give the vocabulary the model was trained with."""
+        if self.dataset is not None and list(tokens) != list(self.rule.vocab):
+            raise SeqganError(
+                f"{self.record['path']} no longer matches {what}: its tokens changed since training "
+                f"({len(self.rule.vocab)} now, {len(tokens)} then); pass the original file"
+            )
+
     def decode(self, vocabulary, seqs: torch.Tensor) -> list[list]:
         rows = vocabulary.decode(seqs)
         return [self.dataset.strip(r) for r in rows] if self.dataset else rows
@@ -41,18 +53,19 @@ def data_target(path: str | Path, seed: int, chars: bool = False) -> Target:
     rule = dataset.to_rule()
     rule.plugin = "--data"
     record = {"kind": "data", "path": str(path.resolve()), "chars": chars, "seed": seed,
-              "rule": rule.name, "eos": dataset.eos}
+              "rule": rule.name, "eos": dataset.eos, "vocab_size": len(dataset.vocab)}
     return Target(rule, record, dataset)
 
 
-def target_from_record(record: dict, rules: Callable[[], dict[str, Rule]], data: str | None = None) -> Target:
+def target_from_record(record: dict, rules: Callable[[], dict[str, Rule]], data: str | None = None,
+                       data_flag: str = "--data FILE") -> Target:
     """Rebuild a saved target. ``rules`` loads the plugin registry (only called for rule targets);
     ``data`` overrides the stored data path (the file may have moved)."""
     if record.get("kind") == "data":
         path = data or record["path"]
         if not Path(path).exists():
             raise SeqganError(
-                f"this run learned from {record['path']!r}, which no longer exists; pass --data FILE"
+                f"this run learned from {record['path']!r}, which no longer exists; pass the file with {data_flag}"
             )
         return data_target(path, seed=int(record["seed"]), chars=bool(record.get("chars")))
     name = record.get("rule")

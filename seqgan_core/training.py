@@ -29,7 +29,8 @@ from .sequence_gan import SequenceGAN
 GANS = {"article": ArticleGAN, "sequence": SequenceGAN}
 CHECKPOINT_VERSION = 1
 DISTANCE_REFERENCE_SIZE = 20_000  # real sequences behind tv/js stopping distances (cheap to build)
-EVAL_SEED_OFFSET = 1_000_003  # checks sample with their own seed, so they never shift training's RNG
+EVAL_SEED_OFFSET = 1_000_003
+DATA_SEED_OFFSET = 2_000_029  # checks sample with their own seed, so they never shift training's RNG
 
 
 @dataclass
@@ -95,7 +96,8 @@ class Trainer:
         self.device = resolve_device(config.device)
         self.distance_of = distance_function(rule, config.distance, config.invalid_weight)
         torch.manual_seed(config.seed)  # model init and G's noise
-        self.data_rng = torch.Generator().manual_seed(config.seed)  # real sequences, on the CPU
+        # real sequences, on the CPU; its own stream, so real data and noise never share bits
+        self.data_rng = torch.Generator().manual_seed(config.seed + DATA_SEED_OFFSET)
         self.gan = GANS[config.gan](rule, config, self.device)
         self.stopper = EarlyStopping(patience=config.patience, min_delta=config.min_delta)
         self.best_state: dict | None = None  # the checked generator at its best distance
@@ -107,9 +109,9 @@ class Trainer:
     def real(self, n: int) -> torch.Tensor:
         return self.rule.sample_checked(n, self.data_rng).to(self.device)
 
-    def sample(self, n: int) -> torch.Tensor:
-        """``n`` sequences from the checked generator, on a fixed seed of their own."""
-        checked = self.gan.sampler_generator
+    def sample(self, n: int, generator: nn.Module | None = None) -> torch.Tensor:
+        """``n`` sequences from the checked generator (or ``generator``), on a fixed seed of their own."""
+        checked = generator if generator is not None else self.gan.sampler_generator
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.config.seed + EVAL_SEED_OFFSET)

@@ -117,7 +117,8 @@ def test_train_on_data_then_sample_evaluate(run_cli, words, tmp_path):
     ev = run_cli("evaluate", "w", "-n", "200", "--json")
     assert ev.returncode == 0, ev.stderr
     metrics = json.loads(ev.stdout)
-    assert {"novelty", "ngram1_js", "ngram4_js", "validity"} <= set(metrics)
+    assert {"novelty", "ngram1_js", "ngram3_js", "validity"} <= set(metrics)
+    assert "ngram4_js" not in metrics  # three-letter words have no 4-grams
 
 
 def test_evaluate_when_the_data_file_moved(run_cli, words, tmp_path):
@@ -126,6 +127,6 @@ def test_evaluate_when_the_data_file_moved(run_cli, words, tmp_path):
     assert run_cli("train", "--data", moved, "--chars", "--max-steps", "10", "--out", "m").returncode == 0
     moved.unlink()
     gone = run_cli("evaluate", "m", "-n", "50")
-    assert gone.returncode == 2 and "no longer exists; pass --data FILE" in gone.stderr
+    assert gone.returncode == 2 and "no longer exists; pass the file with --data FILE" in gone.stderr
     back = run_cli("evaluate", "m", "-n", "50", "--data", words)
     assert back.returncode == 0, back.stderr
