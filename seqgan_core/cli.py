@@ -26,7 +26,7 @@ TRAIN_OPTIONS = {
     "patience": (int, "checks without improvement before stopping"),
     "lr": (float, "Adam learning rate of the generator (and D unless the preset sets lr_d)"),
     "loss": (str, "bce, nonsaturating, hinge or wgan-gp (not for the article preset)"),
-    "distance": (str, "early-stopping distance: rule (default), tv or js"),
+    "distance": (str, "early-stopping distance: rule, tv or js (default: the preset's)"),
     "min_delta": (float, "smallest improvement of the distance that counts"),
     "batch_size": (int, "sequences per step (not for the article preset)"),
     "pretrain_steps": (int, "maximum-likelihood steps before adversarial training (gru generator)"),
@@ -250,6 +250,10 @@ def cmd_train(args) -> int:
     if state is not None:
         trainer.load_state_dict(state)
         reporter.bar.update(trainer.step)
+    if config.pretrain_steps and config.max_steps <= config.pretrain_steps + config.d_warmup:
+        print(f"seqgan: note: --max-steps {config.max_steps} ends before the adversarial phase "
+              f"(pretraining {config.pretrain_steps} + warm-up {config.d_warmup} steps): maximum likelihood only",
+              file=sys.stderr)
     verb = f"resuming at step {trainer.step}" if state else "training"
     print(f"{verb}: {rule.name!r} with preset {config.preset!r}, seed {config.seed} -> {out}", file=sys.stderr)
 

@@ -75,7 +75,12 @@ class TrainConfig:
             if lr is not None and not 0 < lr <= 100:
                 raise SeqganError(f"{flag} must be in (0, 100], got {lr}")
         if self.batch_size % self.pack:
-            raise SeqganError(f"--pack {self.pack} must divide --batch-size {self.batch_size}")
+            raise SeqganError(
+                f"--batch-size {self.batch_size} must be a multiple of {self.pack} "
+                f"(the preset's discriminator sees {self.pack} sequences at a time)"
+            )
+        if self.gan == "article" and self.batch_size != TrainConfig.batch_size:
+            raise SeqganError("the article preset trains on one sequence per step; --batch-size does not apply")
         if not 0 <= self.ema < 1:
             raise SeqganError(f"--ema must be in [0, 1), got {self.ema}")
         if not self.tau > 0:

@@ -36,13 +36,25 @@ SAMPLE_CHUNK = 65_536  # sequences drawn per call of the sampler
 FORMATS = {"torchscript": "generator.pt", "export": "generator.pt2"}  # format -> file name
 
 
-def metadata(rule, config: dict | None = None, target: dict | None = None, **extra) -> dict:
-    tokens = list(rule.vocabulary)
+def stored_tokens(tokens: list) -> tuple[list, bool]:
+    """Tokens as JSON can hold them: as they are when JSON gives them back unchanged, else their
+    ``str()`` (or ``repr()`` if two ``str()`` collide); the flag says whether they were converted."""
     try:
-        json.dumps(tokens)
-        tokens_are_strings = False
-    except TypeError:  # tokens JSON cannot hold: store their str() and say so
-        tokens, tokens_are_strings = [str(t) for t in tokens], True
+        if json.loads(json.dumps(tokens)) == tokens and all(
+            type(a) is type(b) for a, b in zip(json.loads(json.dumps(tokens)), tokens)
+        ):
+            return tokens, False
+    except (TypeError, ValueError):
+        pass
+    for convert in (str, repr):
+        converted = [convert(t) for t in tokens]
+        if len(set(converted)) == len(converted):
+            return converted, True
+    return [f"token{i}" for i in range(len(tokens))], True
+
+
+def metadata(rule, config: dict | None = None, target: dict | None = None, **extra) -> dict:
+    tokens, tokens_are_strings = stored_tokens(list(rule.vocabulary))
     return {
         "format_version": FORMAT_VERSION,
         "rule": rule.name,
@@ -106,12 +118,15 @@ class LoadedModel:
         """``n`` sequences ``(n, length)``, drawn in chunks so that memory stays bounded."""
         if seed is not None:
             torch.manual_seed(seed)
+        chunks = [self._draw(min(SAMPLE_CHUNK, n - start)) for start in range(0, n, SAMPLE_CHUNK)]
+        return torch.cat(chunks) if len(chunks) != 1 else chunks[0]
+
+    def _draw(self, n: int) -> torch.Tensor:
         if n == 1 and self.format == "export":
             # torch.export specialises size 1 away inside nn.GRU, so the program of an
             # autoregressive generator refuses n == 1: draw two and keep the first.
             return self.sampler(2)[:1].cpu()
-        chunks = [self.sampler(min(SAMPLE_CHUNK, n - start)).cpu() for start in range(0, n, SAMPLE_CHUNK)]
-        return torch.cat(chunks) if len(chunks) != 1 else chunks[0]
+        return self.sampler(n).cpu()
 
 
 def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> LoadedModel:

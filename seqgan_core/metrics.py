@@ -78,8 +78,9 @@ class Reference:
         return cls(rule, seqs, token_counts(seqs, V), position_counts(seqs, V))
 
     def unique_ratio(self, n: int) -> float:
-        """The unique-sequence ratio of ``n`` real sequences, the figure to compare against."""
-        return unique_ratio(self.seqs[:n]) if n <= len(self.seqs) else float("nan")
+        """The unique-sequence ratio of ``n`` real sequences, the figure to compare against
+        (for n beyond the reference: of the whole reference, the closest figure there is)."""
+        return unique_ratio(self.seqs[:n])
 
     def tv(self, seqs: torch.Tensor) -> float:
         return tv_distance(token_counts(seqs, len(self.pooled)), self.pooled).item()

@@ -30,12 +30,13 @@ def plot_curves(history: list[dict], metrics: list[dict], path: Path) -> Path:
     from .atomic import atomic_path
 
     if not history:
-        raise SeqganError("the run folder has no history.jsonl to plot; was it written by `seqgan train`?")
+        raise SeqganError("the run has no distance checks to plot yet; train it for more steps")
     steps = [h["step"] for h in history]
-    loss_names = [k for k in history[0] if k not in ("step", "distance", "best")]
+    # phases log different losses (pretraining: mle; warm-up: d; adversarial: d, g, mle)
+    loss_names = sorted({k for h in history for k in h} - {"step", "distance", "best"})
     fig, axes = plt.subplots(1, 2 if not metrics else 3, figsize=(15 if metrics else 10, 4))
     for name in loss_names:
-        axes[0].plot(steps, [h[name] for h in history], label=name, linewidth=0.8)
+        axes[0].plot(steps, [h.get(name, float("nan")) for h in history], label=name, linewidth=0.8)
     axes[0].set(title="losses", xlabel="step")
     axes[0].legend()
     axes[1].plot(steps, [h["distance"] for h in history], label="distance", linewidth=0.6, alpha=0.6)

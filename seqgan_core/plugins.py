@@ -38,6 +38,7 @@ class PluginManager(pluggy.PluginManager):
         super().__init__("seqgan")
         self.add_hookspecs(hookspecs)
         self.versions: dict[str, str | None] = {}  # plugin name -> distribution version
+        self.entry_point_names: set[str] = set()  # plugins that came from installed packages
 
 
 def allowed_entry_points() -> set[str] | None:
@@ -96,6 +97,7 @@ def _load_entry_points(pm: PluginManager, allow: set[str] | None) -> None:
                 )
                 continue
             _register(pm, plugin, ep.name, version=dist.version)
+            pm.entry_point_names.add(ep.name)
     for name in sorted((allow or set()) - seen):
         warnings.warn(f"{ALLOW_ENV} names {name!r}, but no installed plugin has that name",
                       PluginLoadWarning, stacklevel=2)
@@ -114,38 +116,48 @@ def _register(pm: PluginManager, plugin, name: str, version: str | None) -> None
     pm.versions[name] = version
 
 
+class _NameConflict(RuleError):
+    """Two plugins claim one rule name: always an error, whoever they are."""
+
+
 def load_rules(pm: PluginManager) -> dict[str, Rule]:
     """Call every plugin's ``register_rules`` and collect the rules by name.
 
     Each implementation is called on its own so that ``register`` knows which plugin it serves:
-    errors name the plugin, and two plugins claiming one rule name are both named.
+    errors name the plugin, and two plugins claiming one rule name are both named. An *installed*
+    plugin that fails in ``register_rules`` is skipped with a warning (so it cannot block seqgan);
+    a built-in or ``-p`` plugin that fails is an error.
     """
     rules: dict[str, Rule] = {}
     for impl in pm.hook.register_rules.get_hookimpls():  # registration order: built-ins first
         plugin_name = impl.plugin_name
+        mine: dict[str, Rule] = {}
 
-        def register(rule: Rule, _plugin=plugin_name) -> None:
+        def register(rule: Rule, _plugin=plugin_name, _mine=mine) -> None:
             if not isinstance(rule, Rule):
-                raise RuleError(
-                    f"plugin {_plugin!r} registered {type(rule).__name__}, expected seqgan_core.Rule"
-                )
-            if rule.name in rules:
-                raise RuleError(
-                    f"rule {rule.name!r} is registered twice: by plugin {rules[rule.name].plugin!r} "
+                raise RuleError(f"registered {type(rule).__name__}, expected seqgan_core.Rule")
+            if rule.name in rules or rule.name in _mine:
+                first = rules[rule.name].plugin if rule.name in rules else _plugin
+                raise _NameConflict(
+                    f"rule {rule.name!r} is registered twice: by plugin {first!r} "
                     f"and by plugin {_plugin!r}; uninstall one of them"
                 )
             rule.plugin = _plugin
-            rules[rule.name] = rule
+            _mine[rule.name] = rule
 
         kwargs = {"register": register} if "register" in impl.argnames else {}
         try:
             impl.function(**kwargs)
-        except RuleError:
+        except _NameConflict:
             raise
-        except Exception as e:  # noqa: BLE001
-            raise PluginError(
-                f"plugin {plugin_name!r} failed in register_rules: {type(e).__name__}: {e}"
-            ) from None
+        except Exception as e:  # noqa: BLE001 - whatever a plugin raises is the plugin's
+            detail = str(e) if isinstance(e, RuleError) else f"{type(e).__name__}: {e}"
+            message = f"plugin {plugin_name!r} failed in register_rules: {detail}"
+            if plugin_name in pm.entry_point_names:
+                warnings.warn(f"skipping {message}", PluginLoadWarning, stacklevel=2)
+                continue
+            raise PluginError(message) from None
+        rules.update(mine)
     return rules
 
 

@@ -12,6 +12,7 @@ Every file is written atomically: a run killed mid-write keeps the previous vers
 from __future__ import annotations
 
 import json
+import math
 import platform
 from pathlib import Path
 
@@ -34,6 +35,11 @@ METRICS_FILE = "metrics.jsonl"
 METRICS_SAMPLES = 2000  # sequences sampled for each periodic metrics line
 
 
+def finite(value: float) -> float | None:
+    """JSON has no inf or NaN: None stands for 'no value yet'."""
+    return value if math.isfinite(value) else None
+
+
 def summary(result: TrainResult, target: Target) -> dict:
     return {
         "rule": target.rule.name,
@@ -43,8 +49,8 @@ def summary(result: TrainResult, target: Target) -> dict:
         "config": result.config.to_dict(),
         "seed": result.config.seed,
         "steps": result.steps,
-        "best_distance": result.best_distance,
-        "best_step": result.best_step,
+        "best_distance": finite(result.best_distance),
+        "best_step": result.best_step if result.best_step >= 0 else None,
         "stop_reason": result.stop_reason,
         "message": result.message,
         "seconds": round(result.seconds, 3),
@@ -138,7 +144,7 @@ def save_run(out_dir: str | Path, result: TrainResult, target: Target | Rule, fm
     info = summary(result, target)
     info["format"] = fmt
     meta = metadata(target.rule, config=info["config"], target=target.record, steps=result.steps,
-                    best_distance=result.best_distance)
+                    best_distance=finite(result.best_distance))
     model = save_sampler(result.generator, meta, out / FORMATS[fmt], fmt)
     write_text(out / CONFIG_FILE, json.dumps(info, indent=2) + "\n")
     write_text(out / HISTORY_FILE, _jsonl(result.history))

@@ -68,7 +68,13 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" or name.startswith("cuda:"):
         if not torch.cuda.is_available():
             raise SeqganError(f"device {name!r} requested but CUDA is not available; use --device cpu")
-        return torch.device(name)
+        try:
+            device = torch.device(name)
+        except RuntimeError:
+            raise SeqganError(f"unknown device {name!r}; use cuda or cuda:N") from None
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise SeqganError(f"device {name!r} does not exist: this machine has {torch.cuda.device_count()} GPU(s)")
+        return device
     raise SeqganError(f"unknown device {name!r}; use auto, cpu or cuda")
 
 

@@ -42,6 +42,7 @@ def files(tmp_path_factory):
     (root / "ragged.csv").write_text("1,2,3\n4,5\n")
     (root / "latin1.txt").write_bytes("a b\ncaf\xe9 b\n".encode("latin-1"))
     (root / "ok.txt").write_text("a b\nb a\na a\n")
+    (root / "long.txt").write_text(" ".join(["x"] * 300) + "\nx\n")
     (root / "a-file").write_text("x")
     broken_run = root / "broken-run"
     shutil.copytree(run, broken_run)
@@ -81,8 +82,13 @@ TRAIN = [
     (["train", "--rule", "multiples5", "--distance", "kl"], "unknown distance 'kl'"),
     (["train", "--rule", "multiples5", "--min-delta", "-1"], "--min-delta must be >= 0"),
     (["train", "--rule", "multiples5", "--batch-size", "0"], "--batch-size must be at least 1"),
-    (["train", "--rule", "multiples5", "--batch-size", "63"], "--pack 2 must divide --batch-size 63"),
+    (["train", "--rule", "multiples5", "--batch-size", "63"], "--batch-size 63 must be a multiple of 2"),
     (["train", "--rule", "multiples5", "--checkpoint-every", "0"], "--checkpoint-every must be at least 1"),
+    (["train", "--rule", "multiples5", "--preset", "article", "--batch-size", "8"], "--batch-size does not apply"),
+    (["train", "--rule", "multiples5", "--min-delta", "nan"], "--min-delta must be >= 0"),
+    (["train", "--rule", "multiples5", "--out", "/dev/null/x"], "cannot write the run folder '/dev/null/x': Not a directory"),
+    (["train", "--data", "{root}/long.txt"], "long.txt:1: 300 tokens; sequences of at most 256"),
+    (["train", "--data", "{root}/ok.txt", "--chars", "--resume-data", "{root}/ok.txt"], "--resume-data only applies"),
     (["train", "--rule", "multiples5", "--pretrain-steps", "10"], "needs an autoregressive generator"),
     (["train", "--rule", "multiples5", "--format", "onnx"], "invalid choice: 'onnx'"),
     (["train", "--rule", "multiples5", "--data", "{root}/ok.txt"], "not allowed with argument"),

@@ -138,8 +138,18 @@ def test_plugin_registering_a_non_rule_is_named(site):
     (site / "fake_nonrule.py").write_text(
         "from seqgan_core import hookimpl\n@hookimpl\ndef register_rules(register):\n    register('x')\n"
     )
-    with pytest.raises(RuleError, match="plugin 'fake_nonrule' registered str"):
+    with pytest.raises(PluginError, match="plugin 'fake_nonrule' failed in register_rules: registered str"):
         load_rules(get_plugin_manager(["fake_nonrule"]))
+
+
+def test_installed_plugin_failing_in_register_rules_is_skipped(site):
+    fake_distribution(site, "fake-boom", "fake_boom",
+                      "from seqgan_core import Rule, hookimpl\n@hookimpl\ndef register_rules(register):\n"
+                      "    register(Rule(name='bad name', description='', vocab=[0], length=1,\n"
+                      "                  sample=None, is_valid=None))\n")
+    with pytest.warns(PluginLoadWarning, match="skipping plugin 'fake_boom' failed in register_rules: rule name 'bad name'"):
+        rules = load_rules(get_plugin_manager())
+    assert set(rules) == set(BUILTIN_RULES)
 
 
 def test_cli_lists_entry_point_rules_and_warns_about_broken_ones(site, run_cli):
