@@ -229,7 +229,7 @@ def _resumed_run(args):
 def cmd_train(args) -> int:
     from .progress import ProgressReporter
     from .run import Checkpointer, MetricsLog, save_run
-    from .training import Trainer
+    from .training import Trainer, resolve_device
 
     if args.resume_data and not args.resume:
         raise SeqganError("--resume-data only applies to --resume")
@@ -240,7 +240,8 @@ def cmd_train(args) -> int:
         state = None
     if out.exists() and not out.is_dir():
         raise SeqganError(f"--out {str(out)!r} exists and is not a directory")
-    target.rule.probe()  # a broken rule is named before the run folder exists
+    resolve_device(config.device)  # every check that can fail runs before the run folder exists
+    target.rule.probe()
     _check_writable(out)
     rule = target.rule
     reporter = ProgressReporter(rule.vocabulary, config.max_steps, config.log_every)
