@@ -174,7 +174,8 @@ def _new_run(args):
     if out.is_dir() and any((out / name).exists() for name in RUN_FILES):
         # never silently overwrite a run someone paid for
         raise SeqganError(
-            f"{str(out)!r} already holds a run; continue it with --resume {out}, or pick another --out"
+            f"{str(out)!r} already holds a run; pick another --out (or, if it was interrupted, "
+            f"continue it with --resume {out})"
         )
     return target, config, out, args.format or "torchscript"
 

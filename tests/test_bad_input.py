@@ -94,7 +94,7 @@ TRAIN = [
     (["train", "--rule", "multiples5", "--data", "{root}/ok.txt"], "not allowed with argument"),
     (["train", "--rule", "multiples5", "--chars"], "--chars only applies to --data"),
     (["train", "--rule", "multiples5", "--out", "{root}/a-file"], "exists and is not a directory"),
-    (["train", "--rule", "multiples5", "--out", "{root}/run"], "already holds a run; continue it with --resume"),
+    (["train", "--rule", "multiples5", "--out", "{root}/run"], "already holds a run; pick another --out (or, if it was interrupted, continue it with --resume"),
     (["train", "--data", "{root}/missing.txt"], "does not exist"),
     (["train", "--data", "{root}/empty-dir"], "is a directory"),
     (["train", "--data", "{root}/empty.txt"], "no sequences"),

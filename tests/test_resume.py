@@ -125,4 +125,4 @@ def test_train_refuses_to_overwrite_a_run(tmp_path):
     out = subprocess.run(_cli("train", "--rule", "multiples5", "--out", "r"), cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
-    assert "already holds a run; continue it with --resume r" in out.stderr
+    assert "already holds a run; pick another --out (or, if it was interrupted, continue it with --resume r)" in out.stderr
