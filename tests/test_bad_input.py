@@ -5,10 +5,10 @@ data-file reader (see test_data.py) and at the model loader (here): only seqgan'
 may come out.
 """
 
+import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -154,7 +154,7 @@ PLUGINS = [
 def _run(files, args):
     args = [a.replace("{root}", str(files)) for a in args]
     return subprocess.run([sys.executable, "-m", "seqgan_core", *args], capture_output=True, text=True,
-                          timeout=300, cwd=files, env={**__import__("os").environ, "PYTHONPATH": str(files)})
+                          timeout=300, cwd=files, env={**os.environ, "PYTHONPATH": str(files)})
 
 
 def _check(files, args, message):

@@ -1,6 +1,5 @@
 """Nothing lost: checkpoints resume bit-for-bit, Ctrl-C keeps the run, divergence keeps the best."""
 
-import os
 import signal
 import subprocess
 import sys
