@@ -36,7 +36,8 @@ class ArticleGAN:
     def step(self, real: Callable[[int], torch.Tensor], step: int) -> tuple[dict[str, float], torch.Tensor]:
         """One training step; returns the losses and G's sequences ``(1, length)`` from step 3."""
         G, D, L = self.generator, self.discriminator, self.rule.length
-        rows = self.rule.vocabulary.one_hot(real(1)[0])  # (L, V)
+        # real() is range-checked already (Rule.sample_checked): no second check on the hot path
+        rows = nn.functional.one_hot(real(1)[0], self.generator.vocab_size).float()  # (L, V)
         ones = torch.ones(L, 1, device=rows.device)
         zeros = torch.zeros(L, 1, device=rows.device)
 

@@ -158,6 +158,7 @@ def _new_run(args):
     """(target, config, out) for a fresh `train`."""
     from .config import DATA_PRESET, preset_config, preset_for
     from .plugins import get_rule
+    from .run import RUN_FILES
     from .target import data_target, rule_target
 
     if args.chars and not args.data:
@@ -180,12 +181,7 @@ def _new_run(args):
     return target, config, out, args.format or "torchscript"
 
 
-RUN_FILES = ("generator.pt", "generator.pt2", "config.json", "checkpoint.pt", "history.jsonl", "metrics.jsonl")
 RESUME_OPTIONS = ("max_steps", "device", "checkpoint_every")  # may differ from the interrupted run
-
-
-def trainer_step(state: dict | None) -> int:
-    return int(state["step"]) if state else 0
 
 
 def _check_writable(out: Path) -> None:
@@ -247,7 +243,7 @@ def cmd_train(args) -> int:
     rule = target.rule
     reporter = ProgressReporter(rule.vocabulary, config.max_steps, config.log_every)
     checkpointer = Checkpointer(out, config.checkpoint_every, target, fmt)
-    metrics_log = MetricsLog(out, target, config.metrics_every, resume_at=trainer_step(state))
+    metrics_log = MetricsLog(out, target, config.metrics_every, resume_at=int(state["step"]) if state else 0)
     trainer = Trainer(rule, config, callbacks=[reporter, metrics_log, checkpointer])
     if state is not None:
         trainer.load_state_dict(state)

@@ -40,9 +40,8 @@ def stored_tokens(tokens: list) -> tuple[list, bool]:
     """Tokens as JSON can hold them: as they are when JSON gives them back unchanged, else their
     ``str()`` (or ``repr()`` if two ``str()`` collide); the flag says whether they were converted."""
     try:
-        if json.loads(json.dumps(tokens)) == tokens and all(
-            type(a) is type(b) for a, b in zip(json.loads(json.dumps(tokens)), tokens)
-        ):
+        back = json.loads(json.dumps(tokens))
+        if back == tokens and all(type(a) is type(b) for a, b in zip(back, tokens)):
             return tokens, False
     except (TypeError, ValueError):
         pass

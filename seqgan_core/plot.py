@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from .atomic import atomic_path
 from .errors import SeqganError
 from .metrics import Reference, token_counts
 
@@ -24,11 +25,17 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, path: Path) -> Path:
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+    return path
+
+
 def plot_curves(history: list[dict], metrics: list[dict], path: Path) -> Path:
     """Losses and distance against the step, plus TV / validity from metrics.jsonl if present."""
     plt = _pyplot()
-    from .atomic import atomic_path
-
     if not history:
         raise SeqganError("the run has no distance checks to plot yet; train it for more steps")
     steps = [h["step"] for h in history]
@@ -50,18 +57,12 @@ def plot_curves(history: list[dict], metrics: list[dict], path: Path) -> Path:
             axes[2].plot(m_steps, [m[key] for m in rows], marker=".", label=key)
         axes[2].set(title="metrics (metrics.jsonl)", xlabel="step", ylim=(0, 1.05))
         axes[2].legend()
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_histogram(generated: torch.Tensor, reference: Reference, tokens: list, path: Path) -> Path:
     """Pooled token frequencies: generated vs the rule's real data."""
     plt = _pyplot()
-    from .atomic import atomic_path
-
     V = len(reference.pooled)
     gen = token_counts(generated, V)
     gen, real = (gen / gen.sum()).tolist(), (reference.pooled / reference.pooled.sum()).tolist()
@@ -73,8 +74,4 @@ def plot_histogram(generated: torch.Tensor, reference: Reference, tokens: list, 
         ax.set_xticks(list(x), [str(t) for t in tokens], rotation=90)
     ax.set(title="token frequencies", xlabel="token index" if V > 40 else "token", ylabel="share")
     ax.legend()
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)

@@ -19,8 +19,7 @@ from pathlib import Path
 import torch
 
 from . import __version__
-from .atomic import write_text
-from .atomic import atomic_path
+from .atomic import atomic_path, write_text
 from .errors import ModelFileError, SeqganError
 from .export import FORMATS, metadata, save_sampler
 from .metrics import Reference, evaluate
@@ -33,6 +32,8 @@ CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.jsonl"
 METRICS_FILE = "metrics.jsonl"
 METRICS_SAMPLES = 2000  # sequences sampled for each periodic metrics line
+# any of these in a folder means it holds a run that a fresh `train` must not overwrite
+RUN_FILES = (*FORMATS.values(), CONFIG_FILE, CHECKPOINT_FILE, HISTORY_FILE, METRICS_FILE)
 
 
 def finite(value: float) -> float | None:

@@ -102,7 +102,8 @@ class SequenceGAN:
     def _adversarial_step(self, real, train_generator: bool) -> tuple[dict[str, float], torch.Tensor]:
         cfg, D, G = self.config, self.discriminator, self.generator
         fake, generated = G.generate(cfg.batch_size, cfg.tau)  # (B, L, V), (B, L)
-        real_onehot = self.rule.vocabulary.one_hot(real(cfg.batch_size))  # (B, L, V)
+        # real() is range-checked already (Rule.sample_checked): no second check on the hot path
+        real_onehot = torch.nn.functional.one_hot(real(cfg.batch_size), G.vocab_size).float()  # (B, L, V)
 
         self.d_opt.zero_grad(set_to_none=True)
         d_loss = losses.d_loss(cfg.loss, D, real_onehot, fake.detach())

@@ -29,8 +29,8 @@ from .sequence_gan import SequenceGAN
 GANS = {"article": ArticleGAN, "sequence": SequenceGAN}
 CHECKPOINT_VERSION = 1
 DISTANCE_REFERENCE_SIZE = 20_000  # real sequences behind tv/js stopping distances (cheap to build)
-EVAL_SEED_OFFSET = 1_000_003
-DATA_SEED_OFFSET = 2_000_029  # checks sample with their own seed, so they never shift training's RNG
+EVAL_SEED_OFFSET = 1_000_003  # checks sample with their own seed, so they never shift training's RNG
+DATA_SEED_OFFSET = 2_000_029  # real data has its own stream, apart from G's noise
 
 
 @dataclass
