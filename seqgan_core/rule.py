@@ -5,7 +5,16 @@ The contract (tensors are vocabulary *indices*, never tokens):
 
 - ``sample(n, generator)`` -> LongTensor ``(n, length)``, drawn only from ``generator``;
 - ``is_valid(seqs)`` -> BoolTensor ``(n,)`` for ``seqs`` of shape ``(n, length)``;
-- ``distance(seqs)`` -> float, 0.0 = perfect (optional; default: share of invalid sequences).
+- ``distance(seqs)`` -> float, 0.0 = perfect (optional; default: share of invalid sequences
+  plus the per-position token TV to the rule's own samples);
+- ``eos``: optional token that ends a sequence early (variable length). ``sample`` pads with it,
+  ``is_valid`` sees sequences where everything after the first ``eos`` is ``eos``, and sampling
+  strips it;
+- ``heldout(n, generator)``: optional held-out real sequences (a data file's held-out part, an
+  oracle's fresh draws) for held-out NLL and novelty; default: ``sample`` on another seed;
+- ``metrics(seqs)``: optional dict of extra figures (floats) that ``evaluate`` reports;
+- ``recommend``: optional training settings the rule suggests (e.g. ``{"max_steps": 5000}``);
+  seqgan's own choice works without them.
 """
 
 from __future__ import annotations
@@ -34,7 +43,11 @@ class Rule:
     length: int  # tokens per sequence
     sample: SampleFn  # (n, generator) -> LongTensor (n, length) of indices
     is_valid: ValidFn  # (n, length) -> BoolTensor (n,)
-    distance: DistanceFn | None = None  # (n, length) -> float; None = share of invalid sequences
+    distance: DistanceFn | None = None  # (n, length) -> float; None = invalid share + per-position TV
+    eos: Hashable | None = None  # a token of vocab that ends a sequence; after it only eos
+    heldout: SampleFn | None = None  # (n, generator) -> held-out real sequences; None = sample
+    metrics: Callable[[torch.Tensor], dict] | None = None  # (n, length) -> {name: float} for evaluate
+    recommend: dict | None = None  # training settings the rule suggests; never required
     plugin: str = field(default="?", compare=False)  # set by the plugin manager on registration
 
     def __post_init__(self):
@@ -51,8 +64,14 @@ class Rule:
             raise RuleError(f"rule {self.name!r}: distance must be callable or None")
         try:
             self.vocabulary = Vocabulary(self.vocab)
+            self.eos_index = None if self.eos is None else self.vocabulary.index(self.eos)
         except ValueError as e:
             raise RuleError(f"rule {self.name!r}: {e}") from None
+        for attr in ("heldout", "metrics"):
+            if getattr(self, attr) is not None and not callable(getattr(self, attr)):
+                raise RuleError(f"rule {self.name!r}: {attr} must be callable or None")
+        if self.recommend is not None and not isinstance(self.recommend, dict):
+            raise RuleError(f"rule {self.name!r}: recommend must be a dict or None")
 
     def __repr__(self) -> str:
         return f"Rule({self.name!r}, vocab size {len(self.vocabulary)}, length {self.length})"
