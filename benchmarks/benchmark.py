@@ -49,7 +49,7 @@ def one_run(spec: dict) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from seqgan_core.config import preset_config
+    from seqgan_core.presets import preset_config
     from seqgan_core.metrics import Reference, evaluate
     from seqgan_core.training import Trainer
 

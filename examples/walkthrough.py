@@ -2,8 +2,9 @@
 
     python examples/walkthrough.py [--max-steps N] [--out DIR]
 
-1. one-hot a number and back;  2. build the rule's real batches;  3. train the `article` preset;
-4. save the generator (TorchScript);  5. load it with plain torch and sample multiples of 5.
+1. one-hot a number and back;  2. build the rule's real batches;  3. train the `article` preset
+(the tutorial's GAN) through the Python API;  4. save the run folder (TorchScript generator);
+5. load it with plain torch and sample multiples of 5, and again with seqgan.
 """
 
 import argparse
@@ -12,11 +13,8 @@ from pathlib import Path
 
 import torch
 
-from seqgan_core.config import preset_config
-from seqgan_core.export import load_model
-from seqgan_core.plugins import get_plugin_manager, get_rule, load_rules
-from seqgan_core.run import save_run
-from seqgan_core.training import train
+from seqgan_core import SeqGAN
+from seqgan_core.api import load_target
 
 
 def main(argv=None):
@@ -26,7 +24,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     # The rule comes from the plugin registry, exactly as `seqgan train --rule multiples5` gets it.
-    rule = get_rule(load_rules(get_plugin_manager()), "multiples5")
+    rule = load_target("multiples5").rule
     vocab = rule.vocabulary
 
     # 1. One-hot: 35 -> a 100-wide vector with a 1 at index 35, and back by argmax.
@@ -38,21 +36,20 @@ def main(argv=None):
     print("a real sequence:", vocab.decode(real[0]), "rows:", tuple(vocab.one_hot(real[0]).shape))
 
     # 3. Train the tutorial's GAN (Linear+ReLU G, Linear+Sigmoid D, BCE, Adam 5e-4, patience 800).
-    result = train(rule, preset_config("article", seed=0, max_steps=args.max_steps))
-    print(f"trained {result.steps} steps ({result.stop_reason}), best distance {result.best_distance}")
+    gan = SeqGAN("article", seed=0, max_steps=args.max_steps).fit(rule)
+    result = gan.outcome.result
+    print(f"trained {result.steps} steps ({result.stop_reason}); {gan.verdict.line}")
 
-    # 4. Save: generator.pt (TorchScript) + config.json.
-    out = Path(args.out or tempfile.mkdtemp(prefix="seqgan-walkthrough-"))
-    path = save_run(out, result, rule)
+    # 4. Save: generator.pt (TorchScript), config.json, history, metrics.
+    out = gan.save(args.out or tempfile.mkdtemp(prefix="seqgan-walkthrough-"))
 
     # 5. Load with plain torch: the file is a sampler, noise is drawn inside.
-    sampler = torch.jit.load(str(path), map_location="cpu")
+    sampler = torch.jit.load(str(Path(out) / "generator.pt"), map_location="cpu")
     torch.manual_seed(0)
     numbers = sampler(5)  # (5, 10) int64
     print("plain torch samples:\n", numbers)
     # ...or with seqgan, which also decodes indices back into tokens.
-    model = load_model(path)
-    for seq in model.vocabulary.decode(model.sample(3, seed=0)):
+    for seq in SeqGAN.load(out).sample(3, seed=0):
         print(" ".join(map(str, seq)))
     return numbers
 

@@ -11,7 +11,6 @@ Real data: ten independent uniform draws from 0..99, sorted — so the positions
 import torch
 
 from seqgan_core import Rule, hookimpl
-from seqgan_core.distances import invalid_plus_marginal_tv
 
 LENGTH = 10
 VOCAB = list(range(100))
@@ -32,5 +31,4 @@ def register_rules(register):
         name="ascending",
         description="Ten integers in 0..99 in non-decreasing order (sorted uniform draws)",
         vocab=VOCAB, length=LENGTH, sample=sample, is_valid=is_valid,
-        distance=invalid_plus_marginal_tv(sample, is_valid, len(VOCAB)),
     ))

@@ -19,19 +19,22 @@ EXIT_USAGE = 2
 EXIT_FAILED = 1  # training diverged
 EXIT_INTERRUPTED = 130
 
-# `seqgan train` flags that become TrainConfig fields of the same name
+EXIT_NOT_LEARNED = 3  # training finished and the model is saved, but the verdict is "not learned"
+
+# `seqgan train` flags: a run setting (TrainConfig field) or a recipe option of the same name
 TRAIN_OPTIONS = {
     "seed": (int, "random seed (default 0)"),
-    "max_steps": (int, "most training steps"),
-    "patience": (int, "checks without improvement before stopping"),
-    "lr": (float, "Adam learning rate of the generator (and D unless the preset sets lr_d)"),
-    "loss": (str, "bce, nonsaturating, hinge or wgan-gp (not for the article preset)"),
-    "distance": (str, "early-stopping distance: rule, tv or js (default: the preset's)"),
-    "min_delta": (float, "smallest improvement of the distance that counts"),
-    "batch_size": (int, "sequences per step (not for the article preset)"),
-    "pretrain_steps": (int, "maximum-likelihood steps before adversarial training (gru generator)"),
+    "max_steps": (int, "most training steps in all (with --resume: the new total, above the step reached)"),
+    "patience": (int, "checks without a significant improvement before a phase or the run ends"),
+    "min_delta": (float, "smallest improvement of the distance that counts (default: from the check's noise)"),
+    "distance": (str, "what checks minimise: quality (invalid share + per-position TV) or rule (the rule's own)"),
+    "lr": (float, "learning rate of the generator (recipe option)"),
+    "loss": (str, "adversarial loss: bce, nonsaturating, hinge or wgan-gp (recipe option)"),
+    "batch_size": (int, "sequences per step (recipe option)"),
+    "pretrain_steps": (int, "most maximum-likelihood steps before the adversarial phase (autoregressive)"),
     "checkpoint_every": (int, "save checkpoint.pt every this many steps (default 500)"),
-    "device": (str, "auto, cpu or cuda (default auto)"),
+    "device": (str, "auto, cpu, cuda or cuda:N (default auto)"),
+    "threads": (int, "torch threads (default: chosen from the model's size)"),
 }
 
 
@@ -82,9 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its checkpoint")
     t.add_argument("--resume-data", metavar="FILE", help="with --resume: the run's data file, if it moved")
     t.add_argument("--chars", action="store_true", help="with --data: every character is a token")
-    t.add_argument("--preset", default=None, help="training preset (default: chosen for the rule)")
+    from .presets import PRESETS
+
+    presets = "; ".join(f"{p.name}: {p.summary}" for p in PRESETS.values())
+    t.add_argument("--preset", default=None,
+                   help=f"training preset (default: chosen from the rule's structure). {presets}")
     for name, (kind, help) in TRAIN_OPTIONS.items():
         t.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=help)
+    t.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                   help="any run setting or recipe option, e.g. --set eval_every=25 --set generator.layers=3")
     t.add_argument("--out", default=None, help="run folder (default runs/<rule>/)")
     t.add_argument("--format", default=None, choices=["torchscript", "export"],
                    help="torchscript (generator.pt, default) or torch.export (generator.pt2)")
@@ -154,23 +163,31 @@ def cmd_plugins(args) -> int:
     return 0
 
 
+def _overrides(args) -> dict:
+    """Flags and --set KEY=VALUE pairs, as settings for ``presets.preset_config``."""
+    given = {name: getattr(args, name) for name in TRAIN_OPTIONS if getattr(args, name) is not None}
+    for item in args.settings:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SeqganError(f"--set takes KEY=VALUE, got {item!r}")
+        given[key.strip().replace("-", "_")] = value.strip()
+    return given
+
+
 def _new_run(args):
-    """(target, config, out) for a fresh `train`."""
-    from .config import DATA_PRESET, preset_config, preset_for
-    from .plugins import get_rule
+    """(target, config, out, format, choice) for a fresh `train`."""
+    from .api import load_target, plan
     from .run import RUN_FILES
-    from .target import data_target, rule_target
 
     if args.chars and not args.data:
         raise SeqganError("--chars only applies to --data")
-    overrides = {name: getattr(args, name) for name in TRAIN_OPTIONS}
-    seed = args.seed if args.seed is not None else 0
+    overrides = _overrides(args)
+    seed = int(overrides.get("seed", 0))
     if args.data:
-        target = data_target(args.data, seed=seed, chars=args.chars)
+        target = load_target(data=args.data, seed=seed, chars=args.chars)
     else:
-        target = rule_target(get_rule(_load_rules(args)[1], args.rule))
-    preset = args.preset or (DATA_PRESET if args.data else preset_for(target.rule.name))
-    config = preset_config(preset, **overrides)
+        target = load_target(args.rule, plugins=args.plugins, entry_points=not args.no_plugins)
+    config, choice = plan(target, args.preset, **overrides)
     out = Path(args.out) if args.out else Path("runs") / target.rule.name
     if out.is_dir() and any((out / name).exists() for name in RUN_FILES):
         # never silently overwrite a run someone paid for
@@ -178,10 +195,10 @@ def _new_run(args):
             f"{str(out)!r} already holds a run; pick another --out (or, if it was interrupted, "
             f"continue it with --resume {out})"
         )
-    return target, config, out, args.format or "torchscript"
+    return target, config, out, args.format or "torchscript", choice.reason
 
 
-RESUME_OPTIONS = ("max_steps", "device", "checkpoint_every")  # may differ from the interrupted run
+RESUME_OPTIONS = ("max_steps", "device", "checkpoint_every", "threads")  # may differ from the interrupted run
 
 
 def _check_writable(out: Path) -> None:
@@ -197,7 +214,7 @@ def _check_writable(out: Path) -> None:
 
 
 def _resumed_run(args):
-    """(target, config, out, checkpoint) for `train --resume RUN_DIR`."""
+    """(target, config, out, checkpoint, format, choice) for `train --resume RUN_DIR`."""
     from .config import TrainConfig
     from .run import load_checkpoint
     from .target import target_from_record
@@ -205,7 +222,7 @@ def _resumed_run(args):
     given = [f"--{n.replace('_', '-')}" for n in TRAIN_OPTIONS
              if getattr(args, n) is not None and n not in RESUME_OPTIONS]
     given += [flag for flag, value in (("--preset", args.preset), ("--out", args.out), ("--chars", args.chars),
-                                       ("--format", args.format)) if value]
+                                       ("--format", args.format), ("--set", args.settings)) if value]
     if given:
         raise SeqganError(f"--resume continues a run with its saved settings; drop {', '.join(given)}")
     out = Path(args.resume)
@@ -215,76 +232,77 @@ def _resumed_run(args):
         if getattr(args, name) is not None:
             saved[name] = getattr(args, name)
     config = TrainConfig.from_dict(saved).validate()
+    if config.max_steps <= int(state["step"]):
+        raise SeqganError(
+            f"--max-steps is the total number of steps; the run in {str(out)!r} is at step {state['step']}, "
+            f"so give more than {state['step']} (or leave it out to keep {state['config']['max_steps']})"
+        )
     target = target_from_record(state["target"], lambda: _load_rules(args)[1], data=args.resume_data,
                                 data_flag="--resume-data FILE")
     if target.dataset is not None and state["target"].get("vocab_size") != len(target.rule.vocab):
         raise SeqganError(f"{target.record['path']} changed since the run started (its tokens differ); "
                           "pass the original file with --resume-data FILE")
-    return target, config, out, state, state.get("format", "torchscript")
+    return target, config, out, state, state.get("format", "torchscript"), state.get("choice", "")
 
 
 def cmd_train(args) -> int:
     from .progress import ProgressReporter
-    from .run import Checkpointer, MetricsLog, save_run
-    from .training import Trainer, resolve_device
+    from .run import train_run
+    from .threads import configure_threads
+    from .training import StopRequest, resolve_device
 
     if args.resume_data and not args.resume:
         raise SeqganError("--resume-data only applies to --resume")
     if args.resume:
-        target, config, out, state, fmt = _resumed_run(args)
+        target, config, out, state, fmt, choice = _resumed_run(args)
     else:
-        target, config, out, fmt = _new_run(args)
-        state = None
+        (target, config, out, fmt, choice), state = _new_run(args), None
     if out.exists() and not out.is_dir():
         raise SeqganError(f"--out {str(out)!r} exists and is not a directory")
     resolve_device(config.device)  # every check that can fail runs before the run folder exists
     target.rule.probe()
     _check_writable(out)
+    import torch
+
     rule = target.rule
-    reporter = ProgressReporter(rule.vocabulary, config.max_steps, config.log_every)
-    checkpointer = Checkpointer(out, config.checkpoint_every, target, fmt)
-    metrics_log = MetricsLog(out, target, config.metrics_every, resume_at=int(state["step"]) if state else 0)
-    trainer = Trainer(rule, config, callbacks=[reporter, metrics_log, checkpointer])
-    if state is not None:
-        trainer.load_state_dict(state)
-        reporter.bar.update(trainer.step)
-    if config.pretrain_steps and config.max_steps <= config.pretrain_steps + config.d_warmup:
-        print(f"seqgan: note: --max-steps {config.max_steps} ends before the adversarial phase "
-              f"(pretraining {config.pretrain_steps} + warm-up {config.d_warmup} steps): maximum likelihood only",
-              file=sys.stderr)
-    verb = f"resuming at step {trainer.step}" if state else "training"
-    print(f"{verb}: {rule.name!r} with preset {config.preset!r}, seed {config.seed} -> {out}", file=sys.stderr)
+    reporter = ProgressReporter(rule, config, format_sequence=target.format)
+    restore_threads = configure_threads(config, rule)
+    verb = f"resuming at step {state['step']}" if state else "training"
+    why = f" ({choice})" if choice else ""
+    print(f"{verb}: {rule.name!r} with preset {config.preset!r}{why}, seed {config.seed}, "
+          f"{torch.get_num_threads()} thread(s) -> {out}", file=sys.stderr)
+
+    stop = StopRequest()
 
     def request_stop(signum, frame):
-        trainer.stop_requested = True
-        signal.signal(signum, signal.default_int_handler)  # a second Ctrl-C stops at once
+        if not stop.requested:
+            print("\nseqgan: stopping after this step and saving ...", file=sys.stderr)
+        stop.requested = True  # honoured between steps; saving is never cut short
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        result = trainer.run()
+        outcome = train_run(target, config, out, fmt, state, callbacks=[reporter], choice=choice, stop=stop)
     finally:
+        reporter.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        reporter.close()
-    # The best/final generator and the checkpoint are saved before anything is reported.
-    checkpointer.save(trainer, result.stop_reason)
-    model = save_run(out, result, target, fmt)
-    # the final row measures the generator that was saved, on the checks' own noise
-    metrics_log.add({"step": "final", "steps": result.steps}, trainer.sample(metrics_log.n, result.generator))
+        restore_threads()
+    result = outcome.result
     where = f"best distance {result.best_distance:.4f} at step {result.best_step}"
     if result.best_step < 0:
-        where = "no distance check yet"
+        where = "no check yet"
     if result.stop_reason == "interrupted":
         print(f"seqgan: interrupted at step {result.steps}; saved the best generator so far ({where}) to "
-              f"{model} and a checkpoint; continue with: seqgan train --resume {out}", file=sys.stderr)
+              f"{outcome.model} and a checkpoint; continue with: seqgan train --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if result.stop_reason == "diverged":
         print(f"seqgan: error: training diverged: {result.message}; kept the best generator so far ({where}) "
-              f"in {model}; try a lower --lr", file=sys.stderr)
+              f"in {outcome.model}; try a lower --lr", file=sys.stderr)
         return EXIT_FAILED
-    print(f"stopped after {result.steps} steps ({result.stop_reason}, {result.seconds:.1f} s), {where}; "
-          f"saved {model}", file=sys.stderr)
-    return 0
+    print(f"stopped after {result.steps} steps ({result.stop_reason.replace('_', ' ')}, {result.seconds:.1f} s), "
+          f"{where}; saved {outcome.model}", file=sys.stderr)
+    print(f"verdict: {outcome.verdict.line}", file=sys.stderr)
+    return 0 if outcome.verdict.learned else EXIT_NOT_LEARNED
 
 
 def _model_and_target(args, path):
@@ -306,54 +324,54 @@ def cmd_sample(args) -> int:
 
     _positive(args.n, "-n", MAX_SAMPLES)
     model = load_model(model_path(args.model))
-    rows = model.vocabulary.decode(model.sample(args.n, seed=_seed(args.seed)))
-    record = model.meta.get("target", {})
-    eos = record.get("eos")
-    if eos is not None:  # a --data run: drop the end-of-sequence padding
-        rows = [r[: r.index(eos)] if eos in r else r for r in rows]
+    rows = model.sample_tokens(args.n, seed=_seed(args.seed))
     if args.json:
         print(json.dumps(rows))
     else:
-        sep = "" if record.get("chars") else " "  # a --chars run prints its lines as they were
-        sys.stdout.write("".join(sep.join(str(t) for t in row) + "\n" for row in rows))
+        sys.stdout.write("".join(model.as_line(row) + "\n" for row in rows))
     return 0
 
 
+METRIC_ROWS = [  # (key, label, format, note) of what `evaluate` prints
+    ("validity", "validity", ".2%", "share of sequences the rule accepts (real data: {real_validity:.2%})"),
+    ("coverage", "coverage", None, "real tokens produced"),
+    ("tv", "token TV", ".4f", "pooled token TV to real data, 0 = same (real data: {real_tv:.4f})"),
+    ("js", "token JS", ".4f", "pooled Jensen-Shannon distance"),
+    ("tv_position_mean", "TV per position", ".4f", "mean over positions"),
+    ("unique_ratio", "distinct", ".4f", "share of distinct sequences (real data: {real_unique_ratio:.4f})"),
+    ("rule_distance", "rule distance", ".4f", "the rule's own distance, 0 = perfect"),
+    ("heldout_nll", "held-out NLL", ".4f", "per token, nats: the model's NLL of held-out real data"),
+]
+
+
 def cmd_evaluate(args) -> int:
-    from .metrics import Reference, evaluate
+    from .api import evaluate_model
 
     _positive(args.n, "-n", MAX_EVAL_SAMPLES)
     model, target = _model_and_target(args, args.model)
-    seqs = target.canonical(model.sample(args.n, seed=_seed(args.seed)))
-    metrics = {**evaluate(seqs, Reference.from_rule(target.rule)), **target.extra_metrics(seqs)}
+    metrics, verdict = evaluate_model(model, target, args.n, seed=_seed(args.seed))
     if args.json:
-        print(json.dumps(metrics, indent=2))
+        print(json.dumps({**metrics, "verdict": verdict.to_dict()}, indent=2))
         return 0
     print(f"{model.path}: {target.rule.name}, {metrics['n']} sequences, seed {args.seed}")
-    rows = [
-        ("validity", f"{metrics['validity']:.4%}", "share of sequences the rule accepts"),
-        ("coverage", f"{metrics['coverage_count']}/{metrics['real_token_count']}", "real tokens produced"),
-        ("tv", f"{metrics['tv']:.4f}", "pooled token TV to real data (0 = same)"),
-        ("js", f"{metrics['js']:.4f}", "pooled Jensen-Shannon distance"),
-        ("tv per position", f"{metrics['tv_position_mean']:.4f}", "mean over positions"),
-        ("js per position", f"{metrics['js_position_mean']:.4f}", "mean over positions"),
-        ("unique ratio", f"{metrics['unique_ratio']:.4f}", f"real data: {metrics['real_unique_ratio']:.4f}"),
-        ("rule distance", f"{metrics['rule_distance']:.4f}", "the rule's own distance"),
-    ]
-    if "novelty" in metrics:
-        rows.append(("novelty", f"{metrics['novelty']:.4f}", "valid sequences not in the training part"))
-        for n in range(1, 5):
-            if f"ngram{n}_js" in metrics:
-                rows.append((f"{n}-gram js", f"{metrics[f'ngram{n}_js']:.4f}", "vs the held-out part"))
-    for name, value, note in rows:
-        print(f"  {name:<16} {value:>10}   {note}")
+    shown = set()
+    for key, label, fmt, note in METRIC_ROWS:
+        if key not in metrics:
+            continue
+        shown.add(key)
+        value = (f"{metrics['coverage_count']}/{metrics['real_token_count']}" if key == "coverage"
+                 else format(metrics[key], fmt))
+        print(f"  {label:<16} {value:>10}   {note.format(**metrics)}")
+    for key, value in metrics.get("rule_metrics", {}).items():
+        print(f"  {key:<16} {value:>10.4f}   (the rule's own figure)")
+    print(f"verdict: {verdict.line}")
     return 0
 
 
 def cmd_plot(args) -> int:
-    from .metrics import Reference
+    from .metrics import reference
     from .plot import plot_curves, plot_histogram
-    from .run import HISTORY_FILE, METRICS_FILE, read_jsonl
+    from .run import CONFIG_FILE, HISTORY_FILE, read_jsonl
 
     run = Path(args.run)
     if not run.is_dir():
@@ -363,9 +381,12 @@ def cmd_plot(args) -> int:
     out = Path(args.out) if args.out else run
     if out.exists() and not out.is_dir():
         raise SeqganError(f"--out {str(out)!r} exists and is not a directory")
-    curves = plot_curves(read_jsonl(run / HISTORY_FILE), read_jsonl(run / METRICS_FILE), out / "curves.png")
-    hist = plot_histogram(model.sample(args.n, seed=0), Reference.from_rule(target.rule),
-                          model.vocabulary.tokens, out / "histogram.png")
+    ref = reference(target.rule)
+    real_validity = ref.real_scores(min(args.n, 5000))["real_validity"]
+    curves = plot_curves(read_jsonl(run / HISTORY_FILE), out / "curves.png", real_validity)
+    label = (f"real (training part of {Path(target.record['path']).name})" if target.record.get("kind") == "data"
+             else "real (the rule's own samples)")
+    hist = plot_histogram(model.sample(args.n, seed=0), ref, model.vocabulary.tokens, out / "histogram.png", label)
     print(curves)
     print(hist)
     return 0

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import torch
 
-from .distances import invalid_plus_marginal_tv
 from .errors import SeqganError
 from .metrics import js_distance
 from .rule import Rule
@@ -75,22 +74,35 @@ def parse_sequences(raw: bytes, name: str, chars: bool = False, is_csv: bool = F
         seqs = [(i, tuple(line)) for i, line in numbered if line.strip()]
     else:
         seqs = [(i, tuple(line.split())) for i, line in numbered if line.strip()]
-    if not seqs:
+    return check_sequences(seqs, name, numbered=True)
+
+
+def check_sequences(seqs: list, name: str, numbered: bool = False) -> list[tuple]:
+    """The limits every source of sequences must meet; errors name ``name`` and the line (or
+    the sequence's position). ``numbered``: items are ``(line, sequence)`` pairs."""
+    pairs = seqs if numbered else list(enumerate(seqs, 1))
+    where = (lambda i: f"{name}:{i}") if numbered else (lambda i: f"{name}: sequence {i}")
+    if not pairs:
         raise DataFileError(f"{name}: no sequences (the file is empty or blank)")
-    if len(seqs) < 2:
+    if len(pairs) < 2:
         raise DataFileError(f"{name}: only one sequence; need at least 2 to split into training and held-out parts")
-    for i, seq in seqs:
+    for i, seq in pairs:
+        if not seq:
+            raise DataFileError(f"{where(i)}: an empty sequence")
         if EOS in seq:
-            raise DataFileError(f"{name}:{i}: the token {EOS!r} is reserved for end-of-sequence padding")
+            raise DataFileError(f"{where(i)}: the token {EOS!r} is reserved for end-of-sequence padding")
         if len(seq) > MAX_LENGTH:
-            raise DataFileError(f"{name}:{i}: {len(seq)} tokens; sequences of at most {MAX_LENGTH} are supported")
-    vocab = {t for _, seq in seqs for t in seq}
+            raise DataFileError(f"{where(i)}: {len(seq)} tokens; sequences of at most {MAX_LENGTH} are supported")
+    try:
+        vocab = {t for _, seq in pairs for t in seq}
+    except TypeError as e:
+        raise DataFileError(f"{name}: tokens must be hashable ({e})") from None
     if len(vocab) > MAX_VOCAB:
         raise DataFileError(
             f"{name}: {len(vocab)} distinct tokens; at most {MAX_VOCAB} are supported "
             "(use --chars for text, or map rare tokens to one)"
         )
-    return [seq for _, seq in seqs]
+    return [tuple(seq) for _, seq in pairs]
 
 
 def _parse_csv(text: str, name: str) -> list[tuple[int, tuple[str, ...]]]:
@@ -147,37 +159,26 @@ class Dataset:
         held, train = order[:n_held], order[n_held:]
         return cls(name, vocab, length, eos, rows[train], rows[held], {tuple(r) for r in rows.tolist()})
 
-    def canonical(self, seqs: torch.Tensor) -> torch.Tensor:
-        """Everything after the first end-of-sequence token becomes end-of-sequence too."""
-        if self.eos is None:
-            return seqs
-        eos = self.vocab.index(self.eos)
-        after = (seqs == eos).long().cummax(dim=-1).values.bool()  # (n, L)
-        return torch.where(after, torch.full_like(seqs, eos), seqs)
-
     def to_rule(self) -> Rule:
-        train = self.train
+        """The file as a rule: real data is the training part, held-out data the rest."""
+        train, heldout = self.train, self.heldout
 
         def sample(n: int, generator: torch.Generator) -> torch.Tensor:
             return train[torch.randint(len(train), (n,), generator=generator)]
 
+        def held(n: int, generator: torch.Generator) -> torch.Tensor:
+            return heldout[torch.randint(len(heldout), (n,), generator=generator)]
+
         def is_valid(seqs: torch.Tensor) -> torch.Tensor:
-            rows = self.canonical(seqs).tolist()
-            return torch.tensor([tuple(r) in self.all_sequences for r in rows], dtype=torch.bool)
+            return torch.tensor([tuple(r) in self.all_sequences for r in seqs.tolist()], dtype=torch.bool)
 
-        return Rule(
-            name=self.name, description=f"sequences from {self.name}", vocab=self.vocab,
-            length=self.length, sample=sample, is_valid=is_valid,
-            distance=invalid_plus_marginal_tv(sample, is_valid, len(self.vocab)),
-        )
-
-    def strip(self, tokens: list) -> list:
-        """One decoded sequence without its end-of-sequence padding."""
-        return tokens[: tokens.index(self.eos)] if self.eos in tokens else tokens
+        return Rule(name=self.name, description=f"sequences from {self.name}", vocab=self.vocab,
+                    length=self.length, sample=sample, is_valid=is_valid, eos=self.eos, heldout=held,
+                    metrics=self.metrics)
 
     def metrics(self, seqs: torch.Tensor) -> dict:
-        """Novelty and n-gram (1-4) Jensen-Shannon distances to the held-out part."""
-        seqs = self.canonical(seqs.cpu())
+        """Novelty and n-gram (1-4) Jensen-Shannon distances to the held-out part, of canonical
+        ``seqs``."""
         rows = [tuple(r) for r in seqs.tolist()]
         train = {tuple(r) for r in self.train.tolist()}
         valid = [r for r in rows if r in self.all_sequences]

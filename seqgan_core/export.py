@@ -61,6 +61,7 @@ def metadata(rule, config: dict | None = None, target: dict | None = None, **ext
         "length": rule.length,
         "vocab": tokens,
         "tokens_are_strings": tokens_are_strings,
+        "eos": None if rule.eos_index is None else tokens[rule.eos_index],
         "config": config or {},
         "target": target or {"kind": "rule", "rule": rule.name, "plugin": rule.plugin},
         **extra,
@@ -113,19 +114,38 @@ class LoadedModel:
     def length(self) -> int:
         return int(self.meta["length"])
 
-    def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
+    @property
+    def eos(self):
+        """The end token of a variable-length rule or data file, or None."""
+        return self.meta.get("eos", self.meta.get("target", {}).get("eos"))
+
+    def sample(self, n: int, seed: int | None = None, temperature: float = 1.0) -> torch.Tensor:
         """``n`` sequences ``(n, length)``, drawn in chunks so that memory stays bounded."""
         if seed is not None:
             torch.manual_seed(seed)
-        chunks = [self._draw(min(SAMPLE_CHUNK, n - start)) for start in range(0, n, SAMPLE_CHUNK)]
+        chunks = [self._draw(min(SAMPLE_CHUNK, n - start), temperature) for start in range(0, n, SAMPLE_CHUNK)]
         return torch.cat(chunks) if len(chunks) != 1 else chunks[0]
 
-    def _draw(self, n: int) -> torch.Tensor:
+    def sample_tokens(self, n: int, seed: int | None = None, temperature: float = 1.0) -> list[list]:
+        """``n`` sequences as lists of tokens, each cut at its end token."""
+        return [self.strip(row) for row in self.vocabulary.decode(self.sample(n, seed, temperature))]
+
+    def strip(self, tokens: list) -> list:
+        eos = self.eos
+        return tokens[: tokens.index(eos)] if eos is not None and eos in tokens else tokens
+
+    def as_line(self, tokens: list) -> str:
+        """One sequence as a line: characters joined for a --chars run, else tokens with spaces."""
+        sep = "" if self.meta.get("target", {}).get("chars") else " "
+        return sep.join(str(t) for t in tokens)
+
+    def _draw(self, n: int, temperature: float = 1.0) -> torch.Tensor:
+        args = (temperature,) if temperature != 1.0 else ()
         if n == 1 and self.format == "export":
             # torch.export specialises size 1 away inside nn.GRU, so the program of an
             # autoregressive generator refuses n == 1: draw two and keep the first.
-            return self.sampler(2)[:1].cpu()
-        return self.sampler(n).cpu()
+            return self.sampler(2, *args)[:1].cpu()
+        return self.sampler(n, *args).cpu()
 
 
 def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> LoadedModel:

@@ -1,7 +1,9 @@
 """How good are generated sequences? Validity, coverage, TV / Jensen-Shannon, diversity.
 
 All functions take index tensors ``(n, length)``. The real side is estimated from the rule's own
-sampler with a large, seeded sample (``Reference``), so figures are comparable between runs.
+sampler with a large, seeded sample (``reference(rule)``, built once per rule and process), so
+figures are comparable between runs. Sequences of rules with an end token are compared in their
+canonical form (only end tokens after the first one).
 
 - validity: share of generated sequences the rule accepts;
 - coverage: distinct tokens produced that also occur in real data / distinct tokens in real data;
@@ -13,6 +15,7 @@ sampler with a large, seeded sample (``Reference``), so figures are comparable b
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -73,7 +76,7 @@ class Reference:
     @classmethod
     def from_rule(cls, rule: Rule, n: int = REFERENCE_SIZE, seed: int = REFERENCE_SEED) -> Reference:
         n = min(n, max(1000, REFERENCE_TOKENS // rule.length))  # bounded memory for long sequences
-        seqs = rule.sample_checked(n, torch.Generator().manual_seed(seed))
+        seqs = rule.canonical(rule.sample_checked(n, torch.Generator().manual_seed(seed)))
         V = len(rule.vocabulary)
         return cls(rule, seqs, token_counts(seqs, V), position_counts(seqs, V))
 
@@ -82,6 +85,16 @@ class Reference:
         (for n beyond the reference: of the whole reference, the closest figure there is)."""
         return unique_ratio(self.seqs[:n])
 
+    def real_scores(self, n: int) -> dict:
+        """What ``n`` fresh real sequences score: validity, pooled TV and the quality distance —
+        the level a perfect generator reaches on a sample of this size (cached per ``n``)."""
+        cache = self.__dict__.setdefault("_real_scores", {})
+        if n not in cache:
+            seqs = self.rule.canonical(self.rule.sample_checked(n, torch.Generator().manual_seed(REFERENCE_SEED + 1)))
+            cache[n] = {"real_validity": self.rule.valid(seqs).float().mean().item(), "real_tv": self.tv(seqs),
+                        "real_distance": quality_distance(seqs, self)}
+        return cache[n]
+
     def tv(self, seqs: torch.Tensor) -> float:
         return tv_distance(token_counts(seqs, len(self.pooled)), self.pooled).item()
 
@@ -89,10 +102,27 @@ class Reference:
         return js_distance(token_counts(seqs, len(self.pooled)), self.pooled).item()
 
 
+def reference(rule: Rule) -> Reference:
+    """The rule's reference sample, built on first use and kept for the life of the rule object."""
+    cached = rule.__dict__.get("_reference")
+    if cached is None:
+        cached = rule.__dict__["_reference"] = Reference.from_rule(rule)
+    return cached
+
+
+def quality_distance(seqs: torch.Tensor, ref: Reference) -> float:
+    """seqgan's one distance: share of invalid sequences + mean over positions of the token TV to
+    real data. 0 = perfect; real data scores a little above 0 (the TV of a finite sample)."""
+    seqs = ref.rule.canonical(seqs.cpu())
+    invalid = 1.0 - ref.rule.valid(seqs).float().mean().item()
+    tv = tv_distance(position_counts(seqs, len(ref.pooled)), ref.per_position).mean().item()
+    return invalid + tv
+
+
 def evaluate(seqs: torch.Tensor, reference: Reference) -> dict:
     """Every metric for generated ``seqs`` ``(n, length)`` as a flat JSON-ready dict."""
-    seqs = seqs.cpu()
     rule, V = reference.rule, len(reference.pooled)
+    seqs = rule.canonical(seqs.cpu())
     pooled, per_pos = token_counts(seqs, V), position_counts(seqs, V)
     real_tokens = reference.pooled > 0
     produced_real = ((pooled > 0) & real_tokens).sum().item()
@@ -112,4 +142,27 @@ def evaluate(seqs: torch.Tensor, reference: Reference) -> dict:
         "unique_ratio": unique_ratio(seqs),
         "real_unique_ratio": reference.unique_ratio(len(seqs)),
         "rule_distance": rule.score(seqs),
+        **reference.real_scores(len(seqs)),
     }
+
+
+def token_mask(seqs: torch.Tensor, eos_index: int | None) -> torch.Tensor:
+    """Which tokens count for a likelihood ``(n, L)``: all, or those up to the first end token."""
+    if eos_index is None:
+        return torch.ones_like(seqs, dtype=torch.bool)
+    is_eos = (seqs == eos_index).long()
+    before = is_eos.cumsum(-1) - is_eos  # end tokens strictly before each position
+    return before == 0
+
+
+def per_token_nll(log_probs: torch.Tensor, seqs: torch.Tensor, eos_index: int | None) -> tuple[float, float]:
+    """Mean negative log-likelihood per counted token (nats), and its standard error across
+    sequences, from the model's ``log_probs`` ``(n, L)`` of ``seqs``."""
+    mask = token_mask(seqs, eos_index).to(log_probs.dtype)  # (n, L)
+    per_seq = -(log_probs * mask).sum(-1)  # (n,)
+    counts = mask.sum(-1)  # (n,)
+    mean = (per_seq.sum() / counts.sum()).item()
+    # ratio estimator's standard error: spread of the per-sequence residuals
+    resid = per_seq - mean * counts
+    se = (resid.pow(2).sum() / max(len(seqs) - 1, 1)).sqrt().item() * math.sqrt(len(seqs)) / counts.sum().item()
+    return mean, se

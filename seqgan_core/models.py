@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -95,8 +97,17 @@ class MLPGenerator(nn.Module):
     independent, and a linear map already covers every distribution over them.
     """
 
-    def __init__(self, vocab_size: int, length: int, noise_dim: int = 16, hidden: int = 0):
+    autoregressive = False
+
+    @dataclass
+    class Options:
+        noise_dim: int = 16  # noise size
+        hidden: int = 0  # hidden width; 0 = a single linear layer
+
+    def __init__(self, vocab_size: int, length: int, options: Options | None = None):
         super().__init__()
+        options = options or self.Options()
+        noise_dim, hidden = options.noise_dim, options.hidden
         self.vocab_size = vocab_size
         self.length = length
         self.noise_dim = noise_dim
@@ -126,8 +137,16 @@ class MLPDiscriminator(nn.Module):
     Seeing several sequences at once lets D notice a generator that repeats itself.
     """
 
-    def __init__(self, vocab_size: int, length: int, hidden: int = 32, pack: int = 2, layers: int = 1):
+    @dataclass
+    class Options:
+        hidden: int = 32  # hidden width
+        pack: int = 2  # sequences per input (PacGAN)
+        layers: int = 1  # hidden layers
+
+    def __init__(self, vocab_size: int, length: int, options: Options | None = None):
         super().__init__()
+        options = options or self.Options()
+        hidden, pack, layers = options.hidden, options.pack, options.layers
         self.pack = pack
         dims = [pack * length * vocab_size] + [hidden] * layers
         body = []
@@ -149,8 +168,17 @@ class GRUGenerator(nn.Module):
     the next input, so D's gradients flow through the discrete choices.
     """
 
-    def __init__(self, vocab_size: int, length: int, embed_dim: int = 32, hidden: int = 64):
+    autoregressive = True
+
+    @dataclass
+    class Options:
+        embed_dim: int = 32  # token embedding size
+        hidden: int = 128  # GRU width
+
+    def __init__(self, vocab_size: int, length: int, options: Options | None = None):
         super().__init__()
+        options = options or self.Options()
+        embed_dim, hidden = options.embed_dim, options.hidden
         self.vocab_size, self.length, self.hidden = vocab_size, length, hidden
         self.embed = nn.Parameter(torch.randn(vocab_size, embed_dim) * 0.1)  # (V, E)
         self.start = nn.Parameter(torch.randn(embed_dim) * 0.1)  # (E,)
@@ -180,6 +208,10 @@ class GRUGenerator(nn.Module):
     def nll(self, seqs: torch.Tensor) -> torch.Tensor:
         logits = self.teacher_forced_logits(seqs)
         return nn.functional.cross_entropy(logits.reshape(-1, self.vocab_size), seqs.reshape(-1))
+
+    def token_log_probs(self, seqs: torch.Tensor) -> torch.Tensor:
+        logp = self.teacher_forced_logits(seqs).log_softmax(-1)  # (n, L, V)
+        return logp.gather(-1, seqs.unsqueeze(-1)).squeeze(-1)  # (n, L)
 
     def generate(self, n: int, tau: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """Straight-through one-hot sequences ``(n, L, V)`` for training, and their indices ``(n, L)``."""
@@ -213,8 +245,18 @@ class CNNDiscriminator(nn.Module):
     The convolutions see neighbouring positions together, where order and symmetry live.
     """
 
-    def __init__(self, vocab_size: int, length: int, hidden: int = 256, embed: int = 64, channels: int = 128):
+    pack = 1
+
+    @dataclass
+    class Options:
+        hidden: int = 256  # width of the head
+        embed: int = 64  # token embedding size
+        channels: int = 128  # convolution channels
+
+    def __init__(self, vocab_size: int, length: int, options: Options | None = None):
         super().__init__()
+        options = options or self.Options()
+        hidden, embed, channels = options.hidden, options.embed, options.channels
         self.embed = nn.Linear(vocab_size, embed, bias=False)
         self.conv1 = nn.Conv1d(embed, channels, 3, padding=1)
         self.conv2 = nn.Conv1d(channels, channels, 3, padding=1)
@@ -225,3 +267,7 @@ class CNNDiscriminator(nn.Module):
         h = nn.functional.leaky_relu(self.conv1(h), 0.2)  # (B, C, L)
         h = nn.functional.leaky_relu(self.conv2(h), 0.2)
         return self.head(h.flatten(1))  # (B, 1)
+
+
+GENERATORS = {"mlp": MLPGenerator, "gru": GRUGenerator}
+DISCRIMINATORS = {"mlp": MLPDiscriminator, "cnn": CNNDiscriminator}

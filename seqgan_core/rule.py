@@ -12,7 +12,8 @@ The contract (tensors are vocabulary *indices*, never tokens):
   strips it;
 - ``heldout(n, generator)``: optional held-out real sequences (a data file's held-out part, an
   oracle's fresh draws) for held-out NLL and novelty; default: ``sample`` on another seed;
-- ``metrics(seqs)``: optional dict of extra figures (floats) that ``evaluate`` reports;
+- ``metrics(seqs)``: optional dict of extra figures (floats) that ``evaluate`` reports (like
+  ``is_valid``, it sees canonical sequences);
 - ``recommend``: optional training settings the rule suggests (e.g. ``{"max_steps": 5000}``);
   seqgan's own choice works without them.
 """
@@ -94,8 +95,20 @@ class Rule:
             )
         return seqs
 
+    def canonical(self, seqs: torch.Tensor) -> torch.Tensor:
+        """Sequences as the rule sees them: after the first end token, only end tokens."""
+        if self.eos_index is None:
+            return seqs
+        after = (seqs == self.eos_index).long().cummax(dim=-1).values.bool()  # (n, L)
+        return torch.where(after, torch.full_like(seqs, self.eos_index), seqs)
+
+    def strip(self, tokens: list) -> list:
+        """One decoded sequence without its end token and what follows it."""
+        return tokens[: tokens.index(self.eos)] if self.eos is not None and self.eos in tokens else tokens
+
     def valid(self, seqs: torch.Tensor) -> torch.Tensor:
-        """``is_valid`` as a BoolTensor ``(n,)``."""
+        """``is_valid`` of the canonical ``seqs``, as a BoolTensor ``(n,)``."""
+        seqs = self.canonical(seqs)
         out = torch.as_tensor(self.is_valid(seqs))
         if out.shape != (len(seqs),):
             raise RuleError(
@@ -109,7 +122,10 @@ class Rule:
         self.valid(self.sample_checked(4, torch.Generator().manual_seed(0)))
 
     def score(self, seqs: torch.Tensor) -> float:
-        """The rule's distance of generated ``seqs`` ``(n, length)``; 0.0 = perfect."""
+        """The rule's distance of generated ``seqs`` ``(n, length)``; 0.0 = perfect. Without a
+        distance of its own: seqgan's quality distance (invalid share + per-position TV)."""
         if self.distance is not None:
-            return float(self.distance(seqs))
-        return 1.0 - self.valid(seqs).float().mean().item()
+            return float(self.distance(self.canonical(seqs)))
+        from .metrics import quality_distance, reference
+
+        return quality_distance(seqs, reference(self))

@@ -24,11 +24,14 @@ class Target:
     dataset: Dataset | None = None
 
     def extra_metrics(self, seqs: torch.Tensor) -> dict:
-        return self.dataset.metrics(seqs) if self.dataset else {}
+        """The rule's own extra figures (a data file's novelty and n-gram distances, ...)."""
+        return dict(self.rule.metrics(self.rule.canonical(seqs.cpu()))) if self.rule.metrics else {}
 
-    def canonical(self, seqs: torch.Tensor) -> torch.Tensor:
-        """Sequences as sampling shows them: after an end-of-sequence token, only padding."""
-        return self.dataset.canonical(seqs) if self.dataset else seqs
+    def format(self, seq: torch.Tensor) -> str:
+        """One index sequence as a line: decoded, cut at the end token; a --chars run's characters
+        are joined as they were in the file."""
+        tokens = self.rule.strip(self.rule.vocabulary.decode(seq))
+        return ("" if self.record.get("chars") else " ").join(map(str, tokens))
 
     def check_vocabulary(self, tokens: list, what: str) -> None:
         """A data file rebuilt later must give the vocabulary the model was trained with."""
@@ -37,10 +40,6 @@ class Target:
                 f"{self.record['path']} no longer matches {what}: its tokens changed since training "
                 f"({len(self.rule.vocab)} now, {len(tokens)} then); pass the original file"
             )
-
-    def decode(self, vocabulary, seqs: torch.Tensor) -> list[list]:
-        rows = vocabulary.decode(seqs)
-        return [self.dataset.strip(r) for r in rows] if self.dataset else rows
 
 
 def rule_target(rule: Rule) -> Target:
@@ -57,6 +56,19 @@ def data_target(path: str | Path, seed: int, chars: bool = False) -> Target:
     return Target(rule, record, dataset)
 
 
+def sequences_target(sequences, seed: int, name: str = "sequences") -> Target:
+    """Token sequences given in Python (lists of hashable tokens), learned like a data file."""
+    from .data import Dataset, check_sequences
+
+    seqs = check_sequences([tuple(s) for s in sequences], name)
+    dataset = Dataset.from_sequences(seqs, name, seed)
+    rule = dataset.to_rule()
+    rule.plugin = "python"
+    record = {"kind": "sequences", "rule": rule.name, "seed": seed, "eos": dataset.eos,
+              "vocab_size": len(dataset.vocab)}
+    return Target(rule, record, dataset)
+
+
 def target_from_record(record: dict, rules: Callable[[], dict[str, Rule]], data: str | None = None,
                        data_flag: str = "--data FILE") -> Target:
     """Rebuild a saved target. ``rules`` loads the plugin registry (only called for rule targets);
@@ -68,6 +80,9 @@ def target_from_record(record: dict, rules: Callable[[], dict[str, Rule]], data:
                 f"this run learned from {record['path']!r}, which no longer exists; pass the file with {data_flag}"
             )
         return data_target(path, seed=int(record["seed"]), chars=bool(record.get("chars")))
+    if record.get("kind") == "sequences":
+        raise SeqganError("this run learned from sequences given in Python, which seqgan cannot reload; "
+                          "use SeqGAN(...).fit(sequences) again, or save them to a file and use --data")
     name = record.get("rule")
     registry = rules()
     if name not in registry:

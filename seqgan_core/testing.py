@@ -44,17 +44,36 @@ def check_rule(rule: Rule, seed: int, n: int = 64, distance_tolerance: float = 0
     - ``sample(n, generator)`` returns a LongTensor ``(n, length)`` of in-range indices;
     - the same seed gives the same sequences; every sampled sequence is valid;
     - ``is_valid`` returns one bool per sequence;
-    - the distance of real data is at most ``distance_tolerance`` (0 for exact distances; give a
-      little room for distances that compare distributions, which are noisy on finite samples).
+    - with an end token: samples are padded with it (after the first one, only end tokens), and
+      no sample is empty;
+    - ``heldout`` (if given) honours the same contract as ``sample``; ``metrics`` (if given)
+      returns a dict of numbers;
+    - a distance of the rule's own scores real data at most ``distance_tolerance`` (0 for exact
+      distances; give a little room for distances that compare distributions, which are noisy on
+      finite samples). seqgan's default distance needs no check here.
     """
     seqs = rule.sample_checked(n, torch.Generator().manual_seed(seed))  # shape, dtype, range
     again = rule.sample(n, torch.Generator().manual_seed(seed))
     assert torch.equal(seqs, again), f"rule {rule.name!r}: the same seed gave different sequences"
-    valid = torch.as_tensor(rule.is_valid(seqs))
+    valid = torch.as_tensor(rule.is_valid(rule.canonical(seqs)))
     assert valid.shape == (n,), f"rule {rule.name!r}: is_valid returned shape {tuple(valid.shape)}, expected ({n},)"
     assert valid.all(), f"rule {rule.name!r}: sampled invalid sequence {seqs[~valid.bool()][0].tolist()}"
-    distance = rule.score(seqs)
-    assert 0.0 <= distance <= distance_tolerance, (
-        f"rule {rule.name!r}: distance of real data is {distance}, expected <= {distance_tolerance}"
-    )
+    if rule.eos_index is not None:
+        assert torch.equal(rule.canonical(seqs), seqs), f"rule {rule.name!r}: a sample has tokens after its end token"
+        assert (seqs[:, 0] != rule.eos_index).all(), f"rule {rule.name!r}: a sample is empty (starts with the end token)"
+    if rule.heldout is not None:
+        held = rule.heldout(n, torch.Generator().manual_seed(seed))
+        assert isinstance(held, torch.Tensor) and held.dtype == torch.long and tuple(held.shape) == (n, rule.length), (
+            f"rule {rule.name!r}: heldout({n}) must return a LongTensor ({n}, {rule.length})")
+        assert torch.equal(held, rule.heldout(n, torch.Generator().manual_seed(seed))), (
+            f"rule {rule.name!r}: heldout gave different sequences for the same seed")
+    if rule.metrics is not None:
+        extra = rule.metrics(rule.canonical(seqs))
+        assert isinstance(extra, dict) and all(isinstance(v, (int, float)) for v in extra.values()), (
+            f"rule {rule.name!r}: metrics must return a dict of numbers, got {extra!r}")
+    if rule.distance is not None:
+        distance = rule.score(seqs)
+        assert 0.0 <= distance <= distance_tolerance, (
+            f"rule {rule.name!r}: distance of real data is {distance}, expected <= {distance_tolerance}"
+        )
     return seqs

@@ -1,16 +1,25 @@
-"""The training loop: steps, periodic distance checks, early stopping, checkpoints, callbacks.
+"""The training loop: steps, checks, phases, early stopping that cannot declare victory early.
 
-The loop knows nothing about architectures: a GAN recipe (see ``GANS``) owns its models,
-optimisers and one ``step``; the ``Trainer`` owns seeding, stopping, divergence, which generator is
-kept, and a ``state_dict`` from which an interrupted run resumes bit-for-bit on the CPU.
-A recipe exposes ``generator`` (what trains), ``sampler_generator`` (what is checked and
-exported: the same module, or a moving average of it) and ``parts()`` (everything with state).
+The loop knows nothing about architectures: a recipe (``seqgan_core.recipes``) owns its models,
+optimisers, phases and one ``step``; the ``Trainer`` owns seeding, checks, stopping, divergence,
+which generator is kept, and a ``state_dict`` from which an interrupted run resumes bit-for-bit
+on the CPU.
+
+Every ``eval_every`` steps (and at the end of each phase) a **check** samples ``eval_samples``
+sequences from the recipe's ``eval_generator`` on the same noise each time (common random
+numbers, so successive checks are comparable) and measures validity, pooled token TV and the
+stopping distance; autoregressive generators also get their per-token NLL of a fixed held-out
+set. A phase ends when its signal (held-out NLL in the maximum-likelihood phase, the distance
+otherwise) has not improved by more than its own noise for ``patience`` checks; the last phase
+ends the run — but never while validity is far below real data's (``until_valid``), only at
+``max_steps``. The generator kept is the one with the best distance over all checks.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -18,19 +27,21 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from .article import ArticleGAN
 from .config import TrainConfig
 from .early_stopping import EarlyStopping
 from .errors import SeqganError
-from .metrics import Reference
+from .metrics import per_token_nll, quality_distance, reference
+from .recipes import get_recipe
 from .rule import Rule
-from .sequence_gan import SequenceGAN
 
-GANS = {"article": ArticleGAN, "sequence": SequenceGAN}
-CHECKPOINT_VERSION = 1
-DISTANCE_REFERENCE_SIZE = 20_000  # real sequences behind tv/js stopping distances (cheap to build)
+CHECKPOINT_VERSION = 2
 EVAL_SEED_OFFSET = 1_000_003  # checks sample with their own seed, so they never shift training's RNG
 DATA_SEED_OFFSET = 2_000_029  # real data has its own stream, apart from G's noise
+NOISE_SEED_OFFSET = 3_000_017  # real batches that measure the check's own noise
+HELDOUT_SEED_OFFSET = 4_000_037  # the fixed held-out set of NLL checks
+NOISE_REPEATS = 4  # real batches behind the noise estimate
+HELDOUT_SIZE = 1000  # held-out sequences behind the NLL check
+FAR_BELOW = 0.9  # validity under this share of real data's is "far below"
 
 
 @dataclass
@@ -39,9 +50,10 @@ class Progress:
 
     step: int
     max_steps: int
+    phase: str
     losses: dict[str, float]
-    distance: float | None  # None on steps without a check
-    best: float
+    check: dict | None  # the history row of this step's check, None on steps without one
+    best: float  # best distance so far
     generated: torch.Tensor  # (n, length) indices G produced for this step or check
     sample: Callable[[int], torch.Tensor]  # n -> (n, length) from the generator being checked
     trainer: Trainer
@@ -49,15 +61,16 @@ class Progress:
 
 @dataclass
 class TrainResult:
-    generator: nn.Module  # the generator to export: final, or best checked (see stop_reason)
+    generator: nn.Module  # the generator to save: best checked or final (config.keep)
     config: TrainConfig
     steps: int
     best_distance: float
     best_step: int
     stop_reason: str  # early_stopping | max_steps | interrupted | diverged
     seconds: float
-    history: list[dict] = field(default_factory=list)  # one entry per check
+    history: list[dict] = field(default_factory=list)  # one row per check
     message: str = ""  # for diverged: which loss went bad at which step
+    real_validity: float = 1.0  # share of the rule's own samples that it accepts
 
 
 def resolve_device(name: str) -> torch.device:
@@ -78,46 +91,82 @@ def resolve_device(name: str) -> torch.device:
     raise SeqganError(f"unknown device {name!r}; use auto, cpu or cuda")
 
 
-def distance_function(rule: Rule, name: str, invalid_weight: float = 1.0) -> Callable[[torch.Tensor], float]:
-    """``rule``: the rule's own distance. ``tv`` / ``js``: pooled token distance to the rule's real
-    data plus ``invalid_weight`` x the share of invalid sequences. Both terms are lower bounds of
-    the distance between the generated and real distributions over whole sequences."""
-    if name == "rule":
-        return rule.score
-    if name not in ("tv", "js"):
-        raise SeqganError(f"unknown distance {name!r}; use rule, tv or js")
-    reference = Reference.from_rule(rule, n=DISTANCE_REFERENCE_SIZE)
-    pooled = reference.tv if name == "tv" else reference.js
+@dataclass
+class Noise:
+    """What real data itself scores on a check of this size: the distance's floor and spread."""
 
-    def distance(seqs: torch.Tensor) -> float:
-        invalid = 1.0 - rule.valid(seqs).float().mean().item()
-        return pooled(seqs) + invalid_weight * invalid
+    floor: float  # mean distance of real batches
+    spread: float  # their standard deviation
+    validity: float  # share of real sequences the rule accepts
 
-    return distance
+
+class StopRequest:
+    """Set ``requested`` (from a signal handler, another thread...) to stop between two steps."""
+
+    requested = False
 
 
 class Trainer:
-    def __init__(self, rule: Rule, config: TrainConfig, callbacks: list[Callable[[Progress], None]] = ()):
+    def __init__(self, rule: Rule, config: TrainConfig, callbacks: list[Callable[[Progress], None]] = (),
+                 stop: StopRequest | None = None):
         self.rule, self.config, self.callbacks = rule, config.validate(), list(callbacks)
         self.device = resolve_device(config.device)
-        self.distance_of = distance_function(rule, config.distance, config.invalid_weight)
         torch.manual_seed(config.seed)  # model init and G's noise
         # real sequences, on the CPU; its own stream, so real data and noise never share bits
         self.data_rng = torch.Generator().manual_seed(config.seed + DATA_SEED_OFFSET)
-        self.gan = GANS[config.gan](rule, config, self.device)
-        self.stopper = EarlyStopping(patience=config.patience, min_delta=config.min_delta)
+        self.recipe = get_recipe(config.recipe)(rule, config.recipe_options(), self.device)
+        self.plateau = EarlyStopping(patience=config.patience, min_delta=config.min_delta or 0.0)
+        self.best = EarlyStopping(patience=config.patience)  # over the distance: the generator kept
         self.best_state: dict | None = None  # the checked generator at its best distance
         self.history: list[dict] = []
         self.step = 0
         self.seconds = 0.0
-        self.stop_requested = False  # set by a signal handler; honoured between steps
+        self.stop = stop or StopRequest()  # honoured between steps
+        self._noise: Noise | None = None
+        self._heldout: torch.Tensor | None = None
+
+    @property
+    def stop_requested(self) -> bool:
+        return self.stop.requested
+
+    @stop_requested.setter
+    def stop_requested(self, value: bool) -> None:
+        self.stop.requested = value
+
+    # -- real data and checks
 
     def real(self, n: int) -> torch.Tensor:
         return self.rule.sample_checked(n, self.data_rng).to(self.device)
 
+    def distance(self, seqs: torch.Tensor) -> float:
+        if self.config.distance == "rule":
+            return self.rule.score(seqs)
+        return quality_distance(seqs, reference(self.rule))
+
+    @property
+    def noise(self) -> Noise:
+        """Real data's own score on checks of this size (measured once, on its own seed)."""
+        if self._noise is None:
+            n = self.config.eval_samples or self.recipe.batch_size
+            g = torch.Generator().manual_seed(self.config.seed + NOISE_SEED_OFFSET)
+            batches = [self.rule.sample_checked(n, g) for _ in range(NOISE_REPEATS)]
+            scores = [self.distance(b) for b in batches]
+            validity = statistics.fmean(self.rule.valid(b).float().mean().item() for b in batches)
+            self._noise = Noise(statistics.fmean(scores), statistics.stdev(scores), validity)
+        return self._noise
+
+    @property
+    def heldout(self) -> torch.Tensor:
+        """A fixed held-out set ``(n, L)`` for the NLL check of autoregressive generators."""
+        if self._heldout is None:
+            g = torch.Generator().manual_seed(self.config.seed + HELDOUT_SEED_OFFSET)
+            draw = self.rule.heldout or self.rule.sample
+            self._heldout = self.rule.canonical(draw(HELDOUT_SIZE, g))
+        return self._heldout
+
     def sample(self, n: int, generator: nn.Module | None = None) -> torch.Tensor:
         """``n`` sequences from the checked generator (or ``generator``), on a fixed seed of their own."""
-        checked = generator if generator is not None else self.gan.sampler_generator
+        checked = generator if generator is not None else self.recipe.eval_generator
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.config.seed + EVAL_SEED_OFFSET)
@@ -128,52 +177,97 @@ class Trainer:
             checked.train(was_training)
         return out
 
+    def heldout_nll(self, generator: nn.Module) -> tuple[float, float]:
+        """Per-token NLL of the held-out set, and its standard error."""
+        was_training = generator.training
+        generator.eval()
+        with torch.no_grad():
+            log_probs = generator.token_log_probs(self.heldout.to(self.device)).cpu()
+        generator.train(was_training)
+        return per_token_nll(log_probs, self.heldout, self.rule.eos_index)
+
+    def check(self, generated: torch.Tensor, losses: dict) -> dict:
+        """Measure the checked generator; returns the history row."""
+        cfg, recipe = self.config, self.recipe
+        seqs = self.sample(cfg.eval_samples) if cfg.eval_samples else generated.cpu()
+        seqs = self.rule.canonical(seqs)
+        distance = self.distance(seqs)
+        if not math.isfinite(distance):
+            raise SeqganError(f"rule {self.rule.name!r} (plugin {self.rule.plugin}) returned distance {distance} "
+                              f"at step {self.step}")
+        ref = reference(self.rule)
+        row = {"step": self.step, "phase": recipe.phase, "distance": distance,
+               "validity": self.rule.valid(seqs).float().mean().item(), "tv": ref.tv(seqs)}
+        if getattr(recipe, "autoregressive", False):
+            row["nll"], row["nll_se"] = self.heldout_nll(recipe.eval_generator)
+        if distance < self.best.best:  # the generator kept: the best distance over all checks
+            self.best.update(distance, self.step)
+            self.best_state = copy.deepcopy(recipe.eval_generator.state_dict())
+        row["best"] = self.best.best
+        # the phase's own signal, and the smallest change of it that is more than noise
+        signal = row["nll"] if recipe.phase == "mle" else distance
+        if cfg.min_delta is None and self.plateau.best == math.inf:
+            se = row["nll_se"] if recipe.phase == "mle" else self.noise.spread
+            self.plateau.min_delta = 2 * se
+        self.plateau.update(signal, self.step)
+        row["losses"] = dict(losses)
+        self.history.append(row)
+        return row
+
+    def far_below(self, row: dict | None) -> bool:
+        """Validity of the last check far below real data's: the run has not learned the rule."""
+        return row is not None and row["validity"] < FAR_BELOW * self.noise.validity
+
+    # -- the loop
+
     def run(self) -> TrainResult:
-        cfg, gan = self.config, self.gan
+        cfg, recipe = self.config, self.recipe
         started = time.perf_counter() - self.seconds
-        stop_reason, message = "max_steps", ""
+        stop_reason, message, last = "max_steps", "", None
         while self.step < cfg.max_steps:
             if self.stop_requested:
                 stop_reason = "interrupted"
                 break
             self.step += 1
-            gan.generator.train()
-            losses, generated = gan.step(self.real, self.step)
+            recipe.generator.train()
+            losses, generated = recipe.step(self.real, self.step)
             bad = [k for k, v in losses.items() if not math.isfinite(v)]
             if bad:
                 stop_reason = "diverged"
                 message = f"loss {bad[0]} became {losses[bad[0]]} at step {self.step}"
                 break
-            distance = None
-            if self.step % cfg.eval_every == 0:
-                if cfg.eval_samples:
-                    generated = self.sample(cfg.eval_samples)
-                distance = self.distance_of(generated.cpu())
-                if not math.isfinite(distance):
-                    raise SeqganError(f"rule {self.rule.name!r} returned distance {distance} at step {self.step}")
-                if self.stopper.update(distance, self.step):
-                    self.best_state = copy.deepcopy(gan.sampler_generator.state_dict())
-                self.history.append({"step": self.step, "distance": distance, "best": self.stopper.best, **losses})
-            progress = Progress(self.step, cfg.max_steps, losses, distance, self.stopper.best, generated,
+            budget_spent = recipe.phase_done(self.step)
+            row = None
+            if self.step % cfg.eval_every == 0 or budget_spent or self.step == cfg.max_steps:
+                row = last = self.check(generated, losses)
+            progress = Progress(self.step, cfg.max_steps, recipe.phase, losses, row, self.best.best, generated,
                                 self.sample, self)
             for callback in self.callbacks:
                 callback(progress)
             self.seconds = time.perf_counter() - started
-            if self.stopper.should_stop:
-                stop_reason = "early_stopping"
-                break
+            plateau = row is not None and self.plateau.should_stop
+            if budget_spent or plateau:
+                if recipe.next_phase(self.step):
+                    self.plateau.reset(None if cfg.min_delta is None else cfg.min_delta)
+                    continue
+                if budget_spent:
+                    break  # the last phase used its own budget
+                if not (cfg.until_valid and self.far_below(last)):
+                    stop_reason = "early_stopping"
+                    break
         self.seconds = time.perf_counter() - started
         return self.result(stop_reason, message)
 
     def result(self, stop_reason: str, message: str = "") -> TrainResult:
-        generator = copy.deepcopy(self.gan.sampler_generator)
-        keep_best = self.config.export == "best" or stop_reason in ("diverged", "interrupted")
+        generator = copy.deepcopy(self.recipe.eval_generator)
+        keep_best = self.config.keep == "best" or stop_reason in ("diverged", "interrupted")
         if keep_best and self.best_state is not None:
             generator.load_state_dict(self.best_state)
         return TrainResult(
             generator=generator.eval(), config=self.config, steps=self.step,
-            best_distance=self.stopper.best, best_step=self.stopper.best_step,
+            best_distance=self.best.best, best_step=self.best.best_step,
             stop_reason=stop_reason, seconds=self.seconds, history=list(self.history), message=message,
+            real_validity=self.noise.validity,
         )
 
     # -- checkpoints: plain tensors and containers only, so torch.load(weights_only=True) opens them
@@ -188,21 +282,23 @@ class Trainer:
             "config": self.config.to_dict(),
             "step": self.step,
             "seconds": self.seconds,
-            "parts": {name: part.state_dict() for name, part in self.gan.parts().items()},
+            "parts": {name: part.state_dict() for name, part in self.recipe.parts().items()},
             "rng": rng,
-            "stopper": asdict(self.stopper),
+            "plateau": asdict(self.plateau),
+            "best": asdict(self.best),
             "best_state": self.best_state,
             "history": self.history,
         }
 
     def load_state_dict(self, state: dict) -> None:
-        for name, part in self.gan.parts().items():
+        for name, part in self.recipe.parts().items():
             part.load_state_dict(state["parts"][name])
         torch.set_rng_state(state["rng"]["torch"])
         self.data_rng.set_state(state["rng"]["data"])
         if "cuda" in state["rng"] and self.device.type == "cuda":
             torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
-        self.stopper = EarlyStopping(**state["stopper"])
+        self.plateau = EarlyStopping(**state["plateau"])
+        self.best = EarlyStopping(**state["best"])
         self.best_state = state["best_state"]
         self.history = list(state["history"])
         self.step = int(state["step"])

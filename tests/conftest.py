@@ -15,6 +15,11 @@ settings.register_profile("thorough", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+# `seqgan train` exit statuses of a run that finished and saved its model: 0 when the verdict is
+# "learned", 3 when it is not (short test runs rarely learn their rule)
+FINISHED = (0, 3)
+
+
 @pytest.fixture
 def run_cli(tmp_path):
     """Run ``python -m seqgan_core ARGS`` in a subprocess (cwd = tmp_path); returns CompletedProcess."""

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 
@@ -51,3 +52,14 @@ def test_failed_write_keeps_the_old_file_and_cleans_up(tmp_path):
         pass
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["config.json"]
+
+
+def test_saved_files_are_readable_by_others(tmp_path):
+    old = os.umask(0o022)
+    try:
+        from seqgan_core.atomic import write_text
+
+        write_text(tmp_path / "config.json", "{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "config.json").stat().st_mode) == 0o644

@@ -2,11 +2,14 @@ import json
 
 import pytest
 
+from conftest import FINISHED
+
 
 def test_train_sample_decode_end_to_end(run_cli, tmp_path):
     out = run_cli("train", "--rule", "multiples5", "--max-steps", "60", "--seed", "1")
-    assert out.returncode == 0, out.stderr
+    assert out.returncode in FINISHED, out.stderr
     assert "stopped after 60 steps" in out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith("verdict: ")
     model = tmp_path / "runs" / "multiples5" / "generator.pt"
     assert model.exists() and (model.parent / "config.json").exists()
 
@@ -62,16 +65,27 @@ def run_dir(tmp_path_factory):
         [sys.executable, "-m", "seqgan_core", "train", "--rule", "multiples5", "--max-steps", "300",
          "--patience", "100", "--out", str(out)], capture_output=True, text=True, timeout=300, env=dict(os.environ),
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode in FINISHED, done.stderr
     return out
 
 
 def test_train_writes_history_and_metrics(run_dir):
     history = [json.loads(line) for line in (run_dir / "history.jsonl").read_text().splitlines()]
-    assert [h["step"] for h in history] == [50, 100, 150, 200, 250, 300]  # the default preset checks every 50
+    assert [h["step"] for h in history] == [50, 100, 150, 200, 250, 300]  # the independent preset checks every 50
+    assert {"phase", "validity", "tv", "distance", "best"} <= set(history[-1])
+    assert set(history[-1]["losses"]) == {"d", "g"}
     metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics] == [250, "final"]
-    assert {"validity", "coverage", "tv", "js", "unique_ratio", "real_unique_ratio"} <= set(metrics[-1])
+    assert {"validity", "coverage", "tv", "js", "unique_ratio", "real_unique_ratio", "real_validity"} <= set(metrics[-1])
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["verdict"]["line"].startswith(("learned: ", "not learned: "))
+    assert config["choice"].startswith("positions look independent")
+
+
+def test_a_run_ends_with_one_verdict_that_evaluate_repeats(run_cli, run_dir):
+    config = json.loads((run_dir / "config.json").read_text())
+    text = run_cli("evaluate", run_dir, "-n", "5000", "--seed", "1000003").stdout
+    assert text.strip().splitlines()[-1] == f"verdict: {config['verdict']['line']}"
 
 
 def test_evaluate_prints_metrics_for_a_run_folder_and_a_file(run_cli, run_dir):
@@ -103,7 +117,7 @@ def test_plot_without_matplotlib_says_how_to_install(run_cli, run_dir, tmp_path)
 
 def test_train_export_format_then_sample(run_cli, tmp_path):
     out = run_cli("train", "--rule", "multiples5", "--max-steps", "20", "--format", "export", "--out", "x")
-    assert out.returncode == 0, out.stderr
+    assert out.returncode in FINISHED, out.stderr
     assert (tmp_path / "x" / "generator.pt2").exists()
     sample = run_cli("sample", "x", "-n", "2")
     assert sample.returncode == 0 and len(sample.stdout.splitlines()) == 2
@@ -113,9 +127,26 @@ def test_same_seed_in_two_processes_gives_identical_models_and_samples(run_cli, 
     for out in ("a", "b"):
         done = run_cli("train", "--rule", "multiples5", "--seed", "11", "--max-steps", "120", "--patience", "50",
                        "--out", out)
-        assert done.returncode == 0, done.stderr
+        assert done.returncode in FINISHED, done.stderr
     samples = [run_cli("sample", out, "-n", "50", "--seed", "4").stdout for out in ("a", "b")]
     assert samples[0] == samples[1] and len(samples[0].splitlines()) == 50
     assert (tmp_path / "a" / "history.jsonl").read_text() == (tmp_path / "b" / "history.jsonl").read_text()
     other_seed = run_cli("sample", "a", "-n", "50", "--seed", "5").stdout
     assert other_seed != samples[0]
+
+
+def test_final_metrics_row_measures_the_saved_generator(run_cli, tmp_path):
+    """The final row used to sample the last weights while the best checked ones were saved."""
+    out = run_cli("train", "--rule", "multiples5", "--max-steps", "300", "--min-delta", "5", "--out", "r")
+    assert out.returncode in FINISHED, out.stderr
+    final = json.loads((tmp_path / "r" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert final["step"] == "final"
+    ev = json.loads(run_cli("evaluate", "r", "-n", "5000", "--seed", "1000003", "--json").stdout)
+    assert ev["validity"] == final["validity"] and ev["tv"] == final["tv"]
+
+
+def test_any_run_file_blocks_a_fresh_run(run_cli, tmp_path):
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "metrics.jsonl").write_text('{"step": 250}\n')
+    out = run_cli("train", "--rule", "multiples5", "--max-steps", "5", "--out", "r")
+    assert out.returncode == 2 and "already holds a run" in out.stderr

@@ -6,14 +6,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import plain_torch, rewrite_metadata
-from seqgan_core.config import preset_config
+from seqgan_core import Rule
 from seqgan_core.errors import ModelFileError
-from seqgan_core.export import FORMAT_VERSION, load_model
+from seqgan_core.export import FORMAT_VERSION, load_model, stored_tokens
 from seqgan_core.plugins import get_plugin_manager, load_rules
+from seqgan_core.presets import preset_config
 from seqgan_core.run import save_run
 from seqgan_core.training import train
 
-RULE = load_rules(get_plugin_manager(entry_points=False))["multiples5"]
+RULES = load_rules(get_plugin_manager(entry_points=False))
+RULE = RULES["multiples5"]
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +102,7 @@ def test_torch_export_loads_with_plain_torch(exported, tmp_path):
 @pytest.mark.parametrize("fmt", ["torchscript", "export"])
 def test_autoregressive_generator_exports_as_a_sampler(tmp_path, fmt):
     rule = load_rules(get_plugin_manager(entry_points=False))["palindrome"]
-    result = train(rule, preset_config("gru", max_steps=20, pretrain_steps=10, d_warmup=5, eval_every=10))
+    result = train(rule, preset_config("autoregressive", max_steps=20, pretrain_steps=10, d_warmup=5, eval_every=10))
     model = load_model(save_run(tmp_path, result, rule, fmt=fmt))
     for n in (2, 7):
         torch.manual_seed(n)
@@ -108,3 +110,31 @@ def test_autoregressive_generator_exports_as_a_sampler(tmp_path, fmt):
         assert torch.equal(model.sample(n, seed=n), expected)
     assert model.sample(1, seed=0).shape == (1, 10)
     assert model.vocabulary.decode(model.sample(1, seed=0))[0][0] in list("0123456789")
+
+
+@pytest.mark.parametrize("tokens, expected", [
+    ([0, "a", None, 1.5], [0, "a", None, 1.5]),  # JSON keeps these as they are
+    ([(0, 0), (0, 1)], ["(0, 0)", "(0, 1)"]),  # tuples would come back as (unhashable) lists
+    ([1, "1", b"x"], ["1", "'1'", "b'x'"]),  # str() collides, repr() does not
+])
+def test_tokens_survive_the_model_file(tokens, expected):
+    assert stored_tokens(tokens)[0] == expected
+
+
+def test_a_rule_with_tuple_tokens_saves_a_loadable_model(tmp_path):
+    rule = Rule(name="pairs", description="", vocab=[(0, 0), (0, 1), (1, 0)], length=2,
+                sample=lambda n, g: torch.randint(3, (n, 2), generator=g),
+                is_valid=lambda s: torch.ones(len(s), dtype=torch.bool))
+    model = load_model(save_run(tmp_path, train(rule, preset_config("independent", max_steps=2)), rule))
+    assert model.vocabulary.tokens == ["(0, 0)", "(0, 1)", "(1, 0)"] and model.meta["tokens_are_strings"]
+
+
+def test_exported_gru_samples_a_last_chunk_of_one(tmp_path, monkeypatch):
+    """-n 65537 left a chunk of 1, which a torch.export GRU program refuses."""
+    from seqgan_core import export
+
+    monkeypatch.setattr(export, "SAMPLE_CHUNK", 4)
+    rule = RULES["palindrome"]
+    result = train(rule, preset_config("autoregressive", max_steps=2, pretrain_steps=1, d_warmup=0, batch_size=8))
+    model = load_model(save_run(tmp_path, result, rule, fmt="export"))
+    assert model.sample(5, seed=0).shape == (5, 10)

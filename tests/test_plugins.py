@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import FINISHED
 
 from seqgan_core import Rule, hookimpl
 from seqgan_core.errors import PluginError, RuleError
@@ -179,7 +180,7 @@ def test_pip_installed_example_package_trains(tmp_path, run_cli):
     assert rules.returncode == 0, rules.stderr
     assert any(line.split()[:2] == ["evens", "evens"] for line in rules.stdout.splitlines())
     out = run_cli("train", "--rule", "evens", "--max-steps", "30", "--out", "ev", env=env)
-    assert out.returncode == 0, out.stderr
+    assert out.returncode in FINISHED, out.stderr
     sample = run_cli("sample", "ev/generator.pt", "-n", "3", env=env)
     assert sample.returncode == 0 and len(sample.stdout.splitlines()) == 3
 

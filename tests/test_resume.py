@@ -1,5 +1,6 @@
 """Nothing lost: checkpoints resume bit-for-bit, Ctrl-C keeps the run, divergence keeps the best."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -7,12 +8,15 @@ import time
 
 import pytest
 import torch
+from conftest import FINISHED
 
 from seqgan_core import cli
-from seqgan_core.article import ArticleGAN
-from seqgan_core.config import TrainConfig, preset_config
+from seqgan_core.config import TrainConfig
 from seqgan_core.plugins import get_plugin_manager, load_rules
-from seqgan_core.training import GANS, Trainer, train
+from seqgan_core.presets import PRESETS, Preset, preset_config
+from seqgan_core.recipes import RECIPES
+from seqgan_core.recipes.article import ArticleGAN
+from seqgan_core.training import Trainer, train
 
 RULES = load_rules(get_plugin_manager(entry_points=False))
 
@@ -27,8 +31,9 @@ def _stop_at(step):
 
 @pytest.mark.parametrize("rule, preset, extra", [
     ("multiples5", "article", {}),
-    ("multiples5", "default", {}),
-    ("palindrome", "gru", {"pretrain_steps": 80, "d_warmup": 20, "batch_size": 32}),  # cut in D warm-up
+    ("multiples5", "independent", {}),
+    ("palindrome", "autoregressive", {"pretrain_steps": 80, "d_warmup": 20, "batch_size": 32}),  # cut in D warm-up
+    ("palindrome", "autoregressive", {"pretrain_steps": 150, "d_warmup": 0, "batch_size": 32}),  # cut in MLE
 ])
 def test_resumed_run_equals_uninterrupted_run(tmp_path, rule, preset, extra):
     config = preset_config(preset, seed=5, max_steps=240, patience=10_000, eval_every=20, **extra)
@@ -60,11 +65,10 @@ class _DivergingGAN(ArticleGAN):
 
 @pytest.fixture
 def diverging(monkeypatch):
-    monkeypatch.setitem(GANS, "diverging", _DivergingGAN)
-    from seqgan_core import config as config_module
-
-    monkeypatch.setitem(config_module.PRESETS, "diverging",
-                        TrainConfig(preset="diverging", gan="diverging", max_steps=100))
+    monkeypatch.setitem(RECIPES, "diverging", _DivergingGAN)
+    monkeypatch.setitem(PRESETS, "diverging", Preset("diverging", "", run=dict(recipe="diverging", max_steps=100,
+                                                                                 eval_every=1, eval_samples=0,
+                                                                                 distance="rule"), options={}))
 
 
 def test_divergence_stops_and_keeps_the_best_generator(diverging):
@@ -105,11 +109,11 @@ def test_ctrl_c_saves_and_resume_finishes_like_an_uninterrupted_run(tmp_path):
 
     again = subprocess.run(_cli("train", "--resume", "cut"), cwd=tmp_path, capture_output=True, text=True,
                            timeout=300)
-    assert again.returncode == 0, again.stderr
+    assert again.returncode in FINISHED, again.stderr
     assert "resuming at step" in again.stderr
     whole = subprocess.run(_cli("train", *flags, "--out", "whole"), cwd=tmp_path, capture_output=True,
                            text=True, timeout=300)
-    assert whole.returncode == 0, whole.stderr
+    assert whole.returncode in FINISHED, whole.stderr
 
     def weights(run):
         return torch.jit.load(str(tmp_path / run / "generator.pt")).state_dict()
@@ -125,3 +129,24 @@ def test_train_refuses_to_overwrite_a_run(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert "already holds a run; pick another --out (or, if it was interrupted, continue it with --resume r)" in out.stderr
+
+
+def test_resume_keeps_the_export_format(run_cli, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "seqgan_core", "train", "--rule", "multiples5", "--format",
+                             "export", "--max-steps", "3000", "--patience", "1000", "--checkpoint-every", "50",
+                             "--out", "r"], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / "r" / "checkpoint.pt").exists():
+        assert proc.poll() is None and time.time() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=120)
+    resumed = run_cli("train", "--resume", "r", "--max-steps", "120")
+    assert resumed.returncode in FINISHED, resumed.stderr
+    assert not (tmp_path / "r" / "generator.pt").exists()
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["format"] == "export"

@@ -86,9 +86,13 @@ def _rule(**kw):
     return Rule(**{**base, **kw})
 
 
-def test_default_distance_is_invalid_share():
+def test_default_distance_is_invalid_share_plus_per_position_tv():
+    from seqgan_core.metrics import position_counts, reference, tv_distance
+
     rule = _rule(is_valid=lambda s: s[:, 0] == 0)
-    assert rule.score(torch.tensor([[0, 0], [1, 0], [1, 1], [0, 1]])) == 0.5
+    seqs = torch.tensor([[0, 0], [1, 0], [1, 1], [0, 1]])
+    per_position = tv_distance(position_counts(seqs, len(rule.vocabulary)), reference(rule).per_position)
+    assert rule.score(seqs) == pytest.approx(0.5 + per_position.mean().item())
 
 
 @pytest.mark.parametrize("kw, message", [

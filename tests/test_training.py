@@ -1,13 +1,20 @@
+import math
+
 import pytest
 import torch
 
-from seqgan_core.config import preset_config
+from seqgan_core import Rule
+from seqgan_core.choice import choose, rebuild_independent
 from seqgan_core.early_stopping import EarlyStopping
 from seqgan_core.errors import SeqganError
+from seqgan_core.metrics import reference
 from seqgan_core.plugins import get_plugin_manager, load_rules
-from seqgan_core.training import train
+from seqgan_core.presets import PRESETS, preset_config
+from seqgan_core.training import Trainer, train
+from seqgan_core.verdict import judge
 
-RULE = load_rules(get_plugin_manager(entry_points=False))["multiples5"]
+RULES = load_rules(get_plugin_manager(entry_points=False))
+RULE = RULES["multiples5"]
 
 
 def _mean(history, lo, hi):
@@ -36,7 +43,7 @@ def test_same_seed_same_weights_and_samples():
     assert torch.equal(sa, b.generator.sample(20))
 
 
-def test_early_stopping_stops_after_patience():
+def test_article_early_stopping_stops_after_patience():
     result = train(RULE, preset_config("article", seed=0, patience=5, max_steps=10_000))
     assert result.stop_reason == "early_stopping"
     assert result.steps == result.best_step + 5
@@ -49,6 +56,8 @@ def test_early_stopping_counts_checks():
     assert stop.update(0.5, 3) and stop.best == 0.5 and stop.best_step == 3
     assert not stop.update(0.6, 4) and not stop.update(0.5, 5)
     assert stop.should_stop
+    stop.reset(0.01)
+    assert stop.best == math.inf and not stop.should_stop and stop.min_delta == 0.01
 
 
 @pytest.mark.parametrize("override, message", [
@@ -56,10 +65,17 @@ def test_early_stopping_counts_checks():
     ({"patience": -1}, "--patience must be at least 1"),
     ({"lr": 0.0}, "--lr must be in \\(0, 100\\]"),
     ({"device": "tpu"}, "unknown device 'tpu'"),
+    ({"loss": "mse"}, "unknown loss 'mse'"),
+    ({"generator.layers": 3}, "the mlp generator has no option 'layers'"),
 ])
 def test_bad_config_is_one_clear_error(override, message):
     with pytest.raises(SeqganError, match=message):
-        train(RULE, preset_config("article", **override))
+        train(RULE, preset_config("independent", **override))
+
+
+def test_article_recipe_names_the_options_it_has():
+    with pytest.raises(SeqganError, match="the article recipe has no option 'loss'; its options: lr"):
+        preset_config("article", loss="hinge")
 
 
 def test_unknown_preset():
@@ -67,35 +83,159 @@ def test_unknown_preset():
         preset_config("fast")
 
 
-def test_default_preset_short_run_improves_tv():
-    from seqgan_core.metrics import Reference
-
-    result = train(RULE, preset_config("default", seed=0, max_steps=300, patience=100))
+def test_independent_preset_short_run_improves_tv():
+    result = train(RULE, preset_config("independent", seed=0, max_steps=300, patience=100))
     h = result.history
     assert h[-1]["best"] < h[0]["distance"]
-    reference = Reference.from_rule(RULE)
-    untrained = train(RULE, preset_config("default", seed=0, max_steps=1, eval_every=1))
+    ref = reference(RULE)
+    untrained = train(RULE, preset_config("independent", seed=0, max_steps=1, eval_every=1))
     torch.manual_seed(0)
-    before = reference.tv(untrained.generator.sample(2000))
+    before = ref.tv(untrained.generator.sample(2000))
     torch.manual_seed(0)
-    after = reference.tv(result.generator.sample(2000))
+    after = ref.tv(result.generator.sample(2000))
     assert after < before / 2, (before, after)
 
 
-def test_gru_preset_pretraining_learns_the_rule():
-    from seqgan_core.plugins import get_plugin_manager, load_rules
-
-    palindrome = load_rules(get_plugin_manager(entry_points=False))["palindrome"]
-    config = preset_config("gru", seed=0, pretrain_steps=300, d_warmup=10, max_steps=330, eval_every=30)
+def test_autoregressive_phases_run_in_order_and_pretraining_learns():
+    palindrome = RULES["palindrome"]
+    config = preset_config("autoregressive", seed=0, pretrain_steps=300, d_warmup=10, max_steps=340, eval_every=30,
+                           patience=1000)
     result = train(palindrome, config)
-    mle = [h["mle"] for h in result.history if "mle" in h]
-    assert mle[-1] < mle[0] - 0.3
+    phases = [h["phase"] for h in result.history]
+    assert phases == sorted(phases, key=["mle", "warmup", "adversarial"].index)
+    assert {"mle", "warmup", "adversarial"} == set(phases)
+    nll = [h["nll"] for h in result.history if h["phase"] == "mle"]
+    assert nll[-1] < nll[0] - 0.3
     torch.manual_seed(0)
     valid = palindrome.valid(result.generator.sample(2000)).float().mean().item()
-    assert valid > 0.005  # 1e-5 for uniform random digits; the full preset reaches 0.99
-    assert {"d", "g", "mle"} <= set(result.history[-1])  # the adversarial phase ran
+    assert valid > 0.005  # 1e-5 for uniform random digits
+    assert {"d", "g", "mle"} <= set(result.history[-1]["losses"])  # the adversarial phase ran
 
 
-def test_pretraining_needs_an_autoregressive_generator():
-    with pytest.raises(SeqganError, match="--pretrain-steps needs an autoregressive generator"):
-        preset_config("default", pretrain_steps=10)
+def test_mle_phase_ends_when_heldout_nll_stops_improving():
+    config = preset_config("autoregressive", seed=0, pretrain_steps=5000, max_steps=5000, eval_every=10, patience=2,
+                           min_delta=10.0, adversarial=False, until_valid=False)
+    result = train(RULES["palindrome"], config)
+    # no check can improve by 10 nats: the phase (and, being the only one, the run) ends after 1 + 2 checks
+    assert result.steps == 30 and result.stop_reason == "early_stopping"
+    # ... unless validity is still far below real data's: then only a learned rule (or max_steps) ends it
+    config = preset_config("autoregressive", seed=0, pretrain_steps=5000, max_steps=60, eval_every=10, patience=2,
+                           min_delta=10.0, adversarial=False)
+    assert train(RULES["palindrome"], config).steps == 60
+
+
+def test_maximum_likelihood_only_stops_at_its_budget():
+    config = preset_config("autoregressive", pretrain_steps=25, max_steps=1000, eval_every=10, adversarial=False,
+                           patience=1000, batch_size=16)
+    result = train(RULES["palindrome"], config)
+    assert result.steps == 25 and result.stop_reason == "max_steps"
+    assert {h["phase"] for h in result.history} == {"mle"}
+
+
+def test_min_delta_comes_from_the_checks_own_noise():
+    trainer = Trainer(RULE, preset_config("independent", seed=0, max_steps=100))
+    trainer.run()
+    noise = trainer.noise
+    assert 0 < noise.spread < 0.05 and 0 < noise.floor < 0.2 and noise.validity == 1.0
+    assert trainer.plateau.min_delta == pytest.approx(2 * noise.spread)
+
+
+def test_a_run_far_below_real_validity_does_not_stop_early():
+    """A plateau must not end a run whose validity is far below real data's (here: a rule that
+    a model emitting all positions independently cannot learn)."""
+    rule = RULES["palindrome"]
+    config = preset_config("independent", seed=0, max_steps=400, patience=1, min_delta=10.0)
+    result = train(rule, config)
+    assert result.steps == 400 and result.stop_reason == "max_steps"
+    assert result.history[-1]["validity"] < 0.5
+
+
+def test_keep_best_saves_the_best_checked_generator():
+    trainer = Trainer(RULE, preset_config("independent", seed=1, max_steps=300, patience=100))
+    result = trainer.run()
+    best = min(trainer.history, key=lambda h: h["distance"])
+    assert result.best_step == best["step"] and result.best_distance == best["distance"]
+    assert trainer.distance(trainer.sample(trainer.config.eval_samples, result.generator)) == best["distance"]
+
+
+# -- choosing a preset from the rule, never its name
+
+
+def test_independent_positions_are_detected_and_dependent_ones_too():
+    assert choose(RULE).preset == "independent"
+    for name in ("ascending", "arithmetic", "palindrome"):
+        choice = choose(RULES[name])
+        assert choice.preset == "autoregressive", name
+        assert "positions depend on each other" in choice.reason
+
+
+def test_choice_works_for_a_rule_it_never_saw():
+    def sample(n, g):  # first and last token equal, the rest free
+        x = torch.randint(7, (n, 5), generator=g)
+        x[:, -1] = x[:, 0]
+        return x
+
+    rule = Rule(name="ends-match", description="", vocab=list(range(7)), length=5, sample=sample,
+                is_valid=lambda s: s[:, 0] == s[:, -1])
+    assert choose(rule).preset == "autoregressive"
+    indep = Rule(name="free", description="", vocab=list(range(7)), length=5,
+                 sample=lambda n, g: torch.randint(7, (n, 5), generator=g), is_valid=lambda s: s[:, 0] >= 0)
+    assert choose(indep).preset == "independent"
+
+
+def test_a_rule_may_recommend_a_preset():
+    rule = Rule(name="rec", description="", vocab=[0, 1], length=2, sample=lambda n, g: torch.zeros(n, 2).long(),
+                is_valid=lambda s: s[:, 0] == 0, recommend={"preset": "article"})
+    choice = choose(rule)
+    assert choice.preset == "article" and "recommends" in choice.reason
+
+
+def test_rebuilt_columns_keep_each_positions_tokens():
+    seqs = torch.arange(40).view(10, 4)
+    rebuilt = rebuild_independent(seqs, torch.Generator().manual_seed(0))
+    for col in range(4):
+        assert sorted(rebuilt[:, col].tolist()) == sorted(seqs[:, col].tolist())
+    assert not torch.equal(rebuilt, seqs)
+
+
+def test_presets_hold_no_rule_names():
+    text = repr({name: (p.run, p.options) for name, p in PRESETS.items()})
+    for name in RULES:
+        assert name not in text
+
+
+# -- the verdict
+
+
+def _metrics(**changes):
+    base = {"validity": 0.995, "real_validity": 1.0, "unique_ratio": 0.99, "real_unique_ratio": 1.0, "tv": 0.01,
+            "real_tv": 0.005}
+    return {**base, **changes}
+
+
+def _judge(metrics, **kw):
+    args = {"steps": 500, "max_steps": 1000, "stop_reason": "early_stopping", "autoregressive": True, "patience": 4}
+    return judge(metrics, **{**args, **kw})
+
+
+def test_verdict_learned():
+    verdict = _judge(_metrics())
+    assert verdict.learned and verdict.line.startswith("learned: validity 99.5% (real data 100.0%)")
+
+
+@pytest.mark.parametrize("changes, kw, problem, advice", [
+    ({"validity": 0.43}, {}, "validity 43.0% is below 99.0%", "--patience 8"),
+    ({"validity": 0.43}, {"stop_reason": "max_steps", "steps": 1000}, "validity 43.0%", "--max-steps 2000"),
+    ({"validity": 0.10}, {"autoregressive": False}, "validity 10.0%", "--preset autoregressive"),
+    ({"unique_ratio": 0.2}, {}, "too few distinct sequences", "another --seed"),
+    ({"tv": 0.2}, {}, "token frequencies are off", "--patience 8"),
+])
+def test_verdict_not_learned_names_the_miss_and_what_to_try(changes, kw, problem, advice):
+    verdict = _judge(_metrics(**changes), **kw)
+    assert not verdict.learned
+    assert verdict.line.startswith("not learned: ") and problem in verdict.line and f"try {advice}" in verdict.line
+
+
+def test_verdict_accepts_real_datas_own_validity_when_the_sampler_is_not_always_valid():
+    assert _judge(_metrics(validity=0.95, real_validity=0.955)).learned
+    assert not _judge(_metrics(validity=0.90, real_validity=0.955)).learned

@@ -4,30 +4,51 @@ One step sees one real sequence and generated sequences of ``length`` rows each:
 1. D on the ``length`` real one-hot rows, label 1, update D;
 2. D on ``length`` generated rows (detached), label 0, update D;
 3. G on ``length`` fresh generated rows through D, label 1, update G.
+
+It stays single-process and on the tutorial's terms: no options but the learning rate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from .config import TrainConfig
-from .models import ArticleDiscriminator, ArticleGenerator
-from .rule import Rule
+from ..models import ArticleDiscriminator, ArticleGenerator
+from ..options import in_range
+from ..rule import Rule
+
+
+@dataclass
+class ArticleOptions:
+    lr: float = 5e-4  # Adam learning rate of G and D, as in the tutorial
+
+    def check(self) -> None:
+        in_range(self.lr, 0, 100, "--lr")
 
 
 class ArticleGAN:
-    def __init__(self, rule: Rule, config: TrainConfig, device: torch.device):
+    Options = ArticleOptions
+    batch_size = 1  # one real sequence per step
+    phase = "adversarial"
+
+    def __init__(self, rule: Rule, options: ArticleOptions, device: torch.device):
         vocab_size = len(rule.vocabulary)
         self.rule = rule
         self.generator = ArticleGenerator(vocab_size, rule.length).to(device)
         self.discriminator = ArticleDiscriminator(vocab_size).to(device)
-        self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=config.lr)
-        self.d_opt = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr)
-        self.sampler_generator = self.generator  # the tutorial samples from G itself
+        self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=options.lr)
+        self.d_opt = torch.optim.Adam(self.discriminator.parameters(), lr=options.lr)
+        self.eval_generator = self.generator  # the tutorial samples from G itself
         self.loss = nn.BCELoss()
+
+    def next_phase(self, step: int = 0) -> bool:
+        return False
+
+    def phase_done(self, step: int) -> bool:
+        return False
 
     def parts(self) -> dict:
         return {"generator": self.generator, "discriminator": self.discriminator,

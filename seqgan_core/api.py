@@ -1,0 +1,166 @@
+"""The Python API: what ``seqgan train`` does, for a notebook. The CLI is a thin client of it.
+
+    from seqgan_core import SeqGAN
+
+    gan = SeqGAN(seed=0).fit("multiples5")            # a rule name, a Rule, or a list of sequences
+    print(gan.verdict.line)                             # learned: validity 99.9 % (real data 100.0 %) ...
+    gan.sample(3)                                       # [[35, 5, 90, ...], ...] as tokens
+    gan.save("runs/m5")                                 # a run folder, like `seqgan train --out`
+    again = SeqGAN.load("runs/m5")
+
+``fit`` chooses a preset from the rule exactly as the CLI does (or takes ``preset=``); any other
+keyword is a run setting (``max_steps``, ``patience``...) or a recipe option (``lr``,
+``batch_size``, ``generator.layers``...).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from .choice import Choice, choose
+from .config import TrainConfig
+from .errors import SeqganError
+from .presets import preset_config
+from .rule import Rule
+from .target import Target, data_target, rule_target, sequences_target
+
+
+def load_target(rule: str | Rule | None = None, data: str | Path | None = None, *, sequences=None,
+                chars: bool = False, seed: int = 0, plugins: Sequence[str] = (), entry_points: bool = True) -> Target:
+    """What to learn: a registered rule (by name), a ``Rule``, a data file, or token sequences."""
+    if isinstance(rule, Rule):
+        return rule_target(rule)
+    if rule is not None:
+        from .plugins import get_plugin_manager, get_rule, load_rules
+
+        return rule_target(get_rule(load_rules(get_plugin_manager(plugins, entry_points=entry_points)), rule))
+    if data is not None:
+        return data_target(data, seed=seed, chars=chars)
+    if sequences is not None:
+        return sequences_target(sequences, seed=seed)
+    raise SeqganError("nothing to learn: give a rule, a data file or sequences")
+
+
+def plan(target: Target, preset: str | None = None, **overrides) -> tuple[TrainConfig, Choice]:
+    """The config a run trains with, and why: ``preset`` if given, else the choice the rule's own
+    structure makes (``seqgan_core.choice``), with the rule's recommended settings under
+    ``overrides``."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    target.rule.probe()  # a broken plugin is named before anything else touches it
+    if preset:
+        return preset_config(preset, **given), Choice(preset, "chosen with --preset")
+    choice = choose(target.rule, data_file=target.dataset is not None)
+    recommended = {k: v for k, v in (target.rule.recommend or {}).items() if k != "preset"}
+    return preset_config(choice.preset, **{**recommended, **given}), choice
+
+
+def evaluate_model(model, target: Target, n: int, seed: int | None = 0):
+    """Metrics of ``n`` sequences from a saved ``model`` (``export.load_model``) against its
+    target, and the verdict on them (with the run's own step count and stop reason)."""
+    from .metrics import evaluate, reference
+    from .models import GENERATORS
+    from .verdict import judge
+
+    seqs = target.rule.canonical(model.sample(n, seed=seed))
+    metrics = evaluate(seqs, reference(target.rule))
+    extra = target.extra_metrics(seqs)
+    if extra:
+        metrics["rule_metrics"] = extra
+    config = model.meta.get("config") or {}
+    options = config.get("options") or {}
+    family = GENERATORS.get(options.get("generator", ""))
+    verdict = judge(metrics, steps=int(model.meta.get("steps") or 0), max_steps=int(config.get("max_steps") or 0),
+                    stop_reason=model.meta.get("stop_reason", "max_steps"),
+                    autoregressive=bool(getattr(family, "autoregressive", False)),
+                    patience=int(config.get("patience") or 1))
+    return metrics, verdict
+
+
+class SeqGAN:
+    """Train a sequence GAN on a rule or on sequences, sample from it, save and load it."""
+
+    def __init__(self, preset: str | None = None, *, seed: int = 0, fmt: str = "torchscript", **overrides):
+        self.preset, self.seed, self.fmt, self.overrides = preset, seed, fmt, overrides
+        self.outcome = None
+        self._model = None
+
+    def fit(self, target: str | Rule | list, out: str | Path | None = None, progress: bool = False) -> SeqGAN:
+        """Train on ``target``: a rule name, a ``Rule``, or a list of token sequences (lists).
+
+        The run folder is ``out`` (default: a temporary folder; ``save`` copies it)."""
+        from .progress import ProgressReporter
+        from .run import train_run
+        from .threads import configure_threads
+
+        if isinstance(target, (str, Rule)):
+            tgt = load_target(target)
+        else:
+            tgt = load_target(sequences=target, seed=self.seed)
+        config, choice = plan(tgt, self.preset, seed=self.seed, **self.overrides)
+        folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="seqgan-"))
+        restore = configure_threads(config, tgt.rule)
+        callbacks = [ProgressReporter(tgt.rule, config)] if progress else []
+        try:
+            self.outcome = train_run(tgt, config, folder, self.fmt, callbacks=callbacks, choice=choice.reason)
+        finally:
+            restore()
+        self.choice, self.target = choice, tgt
+        self._model = None
+        return self
+
+    @property
+    def verdict(self):
+        self._need_fit()
+        return self.outcome.verdict
+
+    @property
+    def metrics(self) -> dict:
+        self._need_fit()
+        return self.outcome.metrics
+
+    @property
+    def model(self):
+        from .export import load_model
+
+        if self._model is None:
+            self._need_fit()
+            self._model = load_model(self.outcome.model)
+        return self._model
+
+    def sample(self, n: int = 10, seed: int | None = None, temperature: float = 1.0) -> list[list]:
+        """``n`` sequences as lists of tokens (end tokens stripped)."""
+        return self.model.sample_tokens(n, seed=seed, temperature=temperature)
+
+    def save(self, path: str | Path) -> Path:
+        """Copy the run folder to ``path`` (which must not hold a run)."""
+        import shutil
+
+        self._need_fit()
+        dest = Path(path)
+        if dest.resolve() != self.outcome.out.resolve():
+            if dest.exists() and any(dest.iterdir()):
+                raise SeqganError(f"{str(dest)!r} is not empty; save into a new folder")
+            shutil.copytree(self.outcome.out, dest, dirs_exist_ok=True)
+        return dest
+
+    @classmethod
+    def load(cls, path: str | Path) -> SeqGAN:
+        """A saved run folder (or model file), ready to ``sample``."""
+        from .export import load_model
+        from .run import model_path
+
+        gan = cls()
+        gan._model = load_model(model_path(path))
+        return gan
+
+    def _need_fit(self) -> None:
+        if self.outcome is None:
+            raise SeqganError("this SeqGAN has not been trained: call fit() first")
+
+    def __repr__(self) -> str:
+        if self.outcome is None:
+            return f"SeqGAN(preset={self.preset!r}, seed={self.seed})"
+        return f"SeqGAN({self.outcome.result.config.preset!r} on {self.target.rule.name!r}: {self.verdict.line})"
+

@@ -1,0 +1,91 @@
+"""Named presets: a recipe, its options and run settings, chosen by measurement on the whole rule
+suite (``benchmarks/benchmark.py suite``) — never by a rule's name.
+
+With no ``--preset``, ``seqgan train`` picks ``independent`` or ``autoregressive`` from the rule
+itself (``seqgan_core.choice``). Adding a preset touches this file only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from .config import TrainConfig
+from .errors import SeqganError
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    summary: str  # one line for `seqgan train --help` and the README
+    run: dict  # TrainConfig fields
+    options: dict  # the recipe's options
+
+
+PRESETS: dict[str, Preset] = {}
+
+
+def add(preset: Preset) -> Preset:
+    PRESETS[preset.name] = preset
+    return preset
+
+
+# The tutorial, parameter for parameter: one sequence per step, the rule's own distance on the ten
+# generated numbers every step, patience 800 steps, the final generator saved.
+add(Preset(
+    "article", "the tutorial, parameter for parameter (one-row-per-token linear G and D, BCE)",
+    run=dict(recipe="article", max_steps=10_000, eval_every=1, eval_samples=0, patience=800, min_delta=0.0,
+             distance="rule", keep="final", until_valid=False),
+    options=dict(lr=5e-4),
+))
+
+# For rules whose positions are independent: all positions at once from noise, straight-through
+# Gumbel-softmax outputs, a packed (PacGAN) discriminator, hinge loss, fast Adam without momentum,
+# and an EMA of G, which is what is checked and saved.
+add(Preset(
+    "independent", "all positions at once (MLP generator, PacGAN discriminator, hinge loss, EMA of G)",
+    run=dict(recipe="sequence", max_steps=3000, eval_every=50, eval_samples=1000, patience=3),
+    options=dict(generator="mlp", discriminator="mlp", discriminator_options={"pack": 2}, loss="hinge",
+                 lr=0.3, lr_d=0.03, betas=(0.0, 0.5), betas_d=(0.0, 0.9), batch_size=64, tau=1.0, ema=0.99),
+))
+
+# For rules whose positions depend on each other: an autoregressive generator trained by maximum
+# likelihood until its held-out NLL stops improving, a short discriminator warm-up, then adversarial
+# steps (non-saturating loss + the MLE term) against a 1-D CNN discriminator.
+_AUTOREGRESSIVE = dict(
+    generator="gru", generator_options={"embed_dim": 32, "hidden": 128}, discriminator="cnn",
+    loss="nonsaturating", batch_size=256, lr=1e-4, lr_d=2e-4, betas=(0.5, 0.999), tau=1.0,
+    pretrain_steps=2000, pretrain_lr=5e-3, pretrain_head_lr=0.05, pretrain_decay=0.1, d_warmup=100, mle_weight=1.0,
+)
+add(Preset(
+    "autoregressive", "autoregressive generator: maximum likelihood, then adversarial steps with an MLE term",
+    run=dict(recipe="sequence", max_steps=4000, eval_every=100, eval_samples=1000, patience=4, log_every=500),
+    options=_AUTOREGRESSIVE,
+))
+add(Preset(
+    "gru", "as autoregressive, with a GRU generator",
+    run=dict(recipe="sequence", max_steps=4000, eval_every=100, eval_samples=1000, patience=4, log_every=500),
+    options=_AUTOREGRESSIVE,
+))
+
+RUN_FIELDS = {f.name for f in fields(TrainConfig)} - {"options", "recipe", "preset"}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise SeqganError(f"unknown preset {name!r}; available presets: {', '.join(sorted(PRESETS))}") from None
+
+
+def preset_config(name: str, **overrides) -> TrainConfig:
+    """The preset with ``overrides`` applied (None values are ignored) and checked.
+
+    An override is a run setting (a ``TrainConfig`` field: ``seed``, ``max_steps``...) or a
+    recipe option (``lr``, ``batch_size``, ``generator.hidden``...).
+    """
+    preset = get_preset(name)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    run = {**preset.run, **{k: v for k, v in given.items() if k in RUN_FIELDS}}
+    options = {k: v for k, v in given.items() if k not in RUN_FIELDS}
+    config = TrainConfig(preset=name, **run, options=dict(preset.options)).with_options(**options)
+    return config.validate()

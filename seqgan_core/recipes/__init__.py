@@ -1,0 +1,33 @@
+"""GAN recipes: how a generator and a discriminator are trained, one module each.
+
+A recipe is a class with
+
+- ``Options``: a dataclass of its own options (defaults commented, ``check()`` for bad values);
+- ``__init__(rule, options, device)``: builds its models and optimisers;
+- ``generator`` (what trains) and ``eval_generator`` (what is checked and saved: the generator
+  itself, or a moving average of it);
+- ``phase``: the name of the current phase (``"mle"``, ``"warmup"``, ``"adversarial"``) and
+  ``next_phase(step) -> bool`` (move on; False when this was the last one), ``phase_done(step)``
+  (the phase has used its own step budget);
+- ``step(real, step) -> (losses, generated)``: one training step; ``real(n)`` draws real index
+  sequences ``(n, L)``; ``generated`` are the indices ``(n, L)`` the step produced;
+- ``parts()``: everything with a ``state_dict`` (models, optimisers, the recipe's own state), for
+  checkpoints; ``batch_size``: sequences per step.
+
+The trainer knows nothing else about a recipe; adding one touches this registry only.
+"""
+
+from __future__ import annotations
+
+from ..errors import SeqganError
+from .article import ArticleGAN
+from .sequence import SequenceGAN
+
+RECIPES = {"article": ArticleGAN, "sequence": SequenceGAN}
+
+
+def get_recipe(name: str):
+    try:
+        return RECIPES[name]
+    except KeyError:
+        raise SeqganError(f"unknown recipe {name!r}; available recipes: {', '.join(RECIPES)}") from None
