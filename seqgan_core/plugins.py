@@ -26,6 +26,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seqgan_plugins.ascending",
     "seqgan_plugins.arithmetic",
     "seqgan_plugins.palindrome",
+    "seqgan_plugins.checksum",
+    "seqgan_plugins.permutation",
+    "seqgan_plugins.brackets",
+    "seqgan_plugins.expression",
 )
 
 

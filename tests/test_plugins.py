@@ -17,7 +17,8 @@ from seqgan_core.plugins import (
 )
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "seqgan-evens"
-BUILTIN_RULES = ("multiples5", "ascending", "arithmetic", "palindrome")
+BUILTIN_RULES = ("multiples5", "ascending", "arithmetic", "palindrome", "checksum", "permutation", "brackets",
+                 "expression")
 
 RULE_MODULE = """
 import torch
@@ -84,7 +85,7 @@ def test_throwaway_plugin_rule_is_found(throwaway_plugin):
 
 
 def test_unknown_rule_lists_available():
-    with pytest.raises(RuleError, match="unknown rule 'nope'; available rules: arithmetic, ascending, multiples5"):
+    with pytest.raises(RuleError, match="unknown rule 'nope'; available rules: arithmetic, ascending, brackets, checksum"):
         get_rule(load_rules(get_plugin_manager(entry_points=False)), "nope")
 
 
