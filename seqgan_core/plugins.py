@@ -26,6 +26,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seqgan_plugins.ascending",
     "seqgan_plugins.arithmetic",
     "seqgan_plugins.palindrome",
+    "seqgan_plugins.oracle",
 )
 
 

@@ -16,7 +16,7 @@ from seqgan_core.plugins import (
 )
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "seqgan-evens"
-BUILTIN_RULES = ("multiples5", "ascending", "arithmetic", "palindrome")
+BUILTIN_RULES = ("multiples5", "ascending", "arithmetic", "palindrome", "oracle")
 
 RULE_MODULE = """
 import torch

@@ -8,8 +8,9 @@ from seqgan_core.plugins import get_plugin_manager, load_rules
 from seqgan_core.testing import check_rule, index_sequences, seeds
 
 BUILTIN = load_rules(get_plugin_manager(entry_points=False))
-# multiples5's distance is exact; the others add a marginal TV, which is noisy on 2000 samples
-TOLERANCE = {"multiples5": 0.0, "ascending": 0.15, "arithmetic": 0.15, "palindrome": 0.1}
+# multiples5's distance is exact; the others add a marginal TV, which is noisy on 2000 samples;
+# oracle's is NLL_oracle, whose best (the oracle's entropy rate, 6.00) is not 0
+TOLERANCE = {"multiples5": 0.0, "ascending": 0.15, "arithmetic": 0.15, "palindrome": 0.1, "oracle": 6.3}
 
 
 def test_every_builtin_has_a_tolerance():
@@ -22,8 +23,9 @@ def test_builtin_rule_honours_contract(name, seed):
     check_rule(BUILTIN[name], seed, n=2000, distance_tolerance=TOLERANCE[name])
 
 
-# multiples5 keeps the tutorial's remainder distance, which cannot see collapse (use --distance tv)
-@pytest.mark.parametrize("name", sorted(set(BUILTIN) - {"multiples5"}))
+# multiples5 keeps the tutorial's remainder distance, which cannot see collapse (use --distance tv);
+# oracle's NLL_oracle cannot either (by design: its held-out NLL_test does)
+@pytest.mark.parametrize("name", sorted(set(BUILTIN) - {"multiples5", "oracle"}))
 def test_builtin_distance_sees_collapsed_data(name):
     rule = BUILTIN[name]
     real = rule.sample(2000, torch.Generator().manual_seed(0))
