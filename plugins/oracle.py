@@ -44,6 +44,7 @@ HIDDEN = 32
 START = 0  # the first input; also an ordinary token
 TRAIN_SIZE = 9_984  # SeqGAN's generated_num 10 000, rounded down to whole batches of 64
 PARAM_SEED = 88  # the oracle's parameters (SeqGAN's own SEED)
+# heldout(n, g) is g's first n draws, so only a generator on TRAIN_SEED would redraw training data
 TRAIN_SEED = 20_170_088  # the training set: TRAIN_SIZE draws from the oracle
 FLOOR_SEED = 20_170_089  # the floor: FLOOR_SIZE fresh draws scored by the oracle
 FLOOR_SIZE = 10_000
@@ -110,6 +111,9 @@ class OracleLSTM(nn.Module):
 
     def nll(self, seqs: torch.Tensor) -> torch.Tensor:
         """Negative log-likelihood of each token of ``seqs`` ``(n, L)``: ``(n, L)`` float64."""
+        return torch.cat([self._nll(part) for part in seqs.split(4096)])  # bounded memory
+
+    def _nll(self, seqs: torch.Tensor) -> torch.Tensor:
         n, length = seqs.shape
         states = self.hidden_states(seqs).reshape(n * length, HIDDEN)
         targets = seqs.reshape(n * length, 1)
@@ -174,7 +178,7 @@ def training_set() -> torch.Tensor:
 
 @functools.cache
 def floor() -> float:
-    """NLL_oracle of the oracle's own samples: its entropy rate, the best a model can reach."""
+    """NLL_oracle of the oracle's own samples (its entropy rate): what real data scores."""
     return nll_oracle(heldout(FLOOR_SIZE, torch.Generator().manual_seed(FLOOR_SEED)))
 
 
@@ -184,7 +188,8 @@ def sample(n: int, generator: torch.Generator) -> torch.Tensor:
 
 
 def heldout(n: int, generator: torch.Generator) -> torch.Tensor:
-    """``n`` fresh oracle sequences ``(n, L)``: the held-out test set for NLL_test."""
+    """``n`` fresh oracle sequences ``(n, L)``: the held-out test set for NLL_test. They are the
+    generator's first ``n`` draws: a larger ``n`` on the same seed extends the same list."""
     return oracle().generate(n, generator)
 
 

@@ -22,8 +22,11 @@ def test_contract(seed):
     check_rule(RULE, seed, n=500, distance_tolerance=FLOOR + 0.3)
 
 
+def g(seed):
+    return torch.Generator().manual_seed(seed)
+
+
 def test_shapes_and_reproducibility():
-    g = lambda s: torch.Generator().manual_seed(s)  # noqa: E731
     for draw in (RULE.sample, RULE.heldout):
         seqs = draw(7, g(3))
         assert seqs.dtype == torch.long and seqs.shape == (7, 20)
@@ -36,23 +39,23 @@ def test_shapes_and_reproducibility():
 def test_sampling_uses_only_the_generator():
     torch.manual_seed(0)
     state = torch.get_rng_state()
-    RULE.sample(5, torch.Generator().manual_seed(1))
-    RULE.heldout(5, torch.Generator().manual_seed(1))
+    RULE.sample(5, g(1))
+    RULE.heldout(5, g(1))
     assert torch.equal(torch.get_rng_state(), state)
 
 
 def test_heldout_draws_are_not_the_training_set():
     train = {tuple(s) for s in o.training_set().tolist()}
     assert len(train) == o.TRAIN_SIZE  # 20 tokens of 5 000: no repeats
-    fresh = RULE.heldout(500, torch.Generator().manual_seed(0)).tolist()
+    fresh = RULE.heldout(500, g(0)).tolist()
     assert not train & {tuple(s) for s in fresh}
-    assert {tuple(s) for s in RULE.sample(500, torch.Generator().manual_seed(0)).tolist()} <= train
+    assert {tuple(s) for s in RULE.sample(500, g(0)).tolist()} <= train
 
 
 def test_training_data_scores_the_floor_and_random_tokens_far_above():
     assert o.floor() == pytest.approx(FLOOR, abs=1e-3)
     assert RULE.score(o.training_set()) == pytest.approx(FLOOR, abs=0.05)
-    uniform = torch.randint(5000, (2000, 20), generator=torch.Generator().manual_seed(0))
+    uniform = torch.randint(5000, (2000, 20), generator=g(0))
     assert RULE.score(uniform) > FLOOR + 4  # about 11.1
     assert RULE.metrics(uniform) == {"nll_oracle": RULE.score(uniform), "nll_oracle_floor": o.floor()}
 
@@ -89,10 +92,11 @@ def reference_log_probs(oracle, seq):
 
 
 def test_nll_matches_a_slow_loop():
-    seqs = torch.cat([o.training_set()[:3], torch.randint(5000, (2, 20), generator=torch.Generator().manual_seed(1))])
+    seqs = torch.cat([o.training_set()[:3], torch.randint(5000, (2, 20), generator=g(1))])
     fast = o.oracle().nll(seqs)  # (5, 20)
     with torch.no_grad():
-        slow = torch.stack([-reference_log_probs(o.oracle(), s.tolist()).gather(1, s[:, None])[:, 0] for s in seqs])
+        slow = torch.stack([-reference_log_probs(o.oracle(), s.tolist()).gather(1, s[:, None])[:, 0]
+                            for s in seqs])
     assert torch.allclose(fast, slow, atol=2e-4)
     assert RULE.score(seqs) == pytest.approx(slow.mean().item(), abs=1e-5)
 
@@ -100,8 +104,8 @@ def test_nll_matches_a_slow_loop():
 def test_sampler_matches_a_slow_loop():
     """Each token is the first whose cumulative probability exceeds the step's uniform."""
     n = 6
-    seqs = o.oracle().generate(n, torch.Generator().manual_seed(7))
-    uniforms = torch.rand(n, o.LENGTH, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    seqs = o.oracle().generate(n, g(7))
+    uniforms = torch.rand(n, o.LENGTH, generator=g(7), dtype=torch.float64)
     with torch.no_grad():
         for seq, u in zip(seqs, uniforms):
             cdf = reference_log_probs(o.oracle(), seq.tolist()).exp().cumsum(dim=1)  # (L, V)
@@ -120,7 +124,7 @@ def test_import_and_registration_build_nothing():
     """Plugin discovery imports every plugin on every command: no oracle, no training set."""
     code = ("from seqgan_core.plugins import get_plugin_manager, load_rules; "
             "load_rules(get_plugin_manager(entry_points=False)); import seqgan_plugins.oracle as o; "
-            "print(o.oracle.cache_info().currsize, o.training_set.cache_info().currsize, o.floor.cache_info().currsize)")
+            "print(*(f.cache_info().currsize for f in (o.oracle, o.training_set, o.floor)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0", "0", "0"]
