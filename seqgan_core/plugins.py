@@ -30,6 +30,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seqgan_plugins.permutation",
     "seqgan_plugins.brackets",
     "seqgan_plugins.expression",
+    "seqgan_plugins.oracle",
 )
 
 

@@ -9,9 +9,10 @@ from seqgan_core.testing import check_rule, index_sequences, seeds
 
 BUILTIN = load_rules(get_plugin_manager(entry_points=False))
 # multiples5's distance is exact; the others add a marginal TV, which is noisy on 2000 samples
-# (rules without a distance of their own get that default: invalid share + per-position TV)
+# (rules without a distance of their own get that default: invalid share + per-position TV);
+# oracle's is NLL_oracle, whose best (the oracle's entropy rate, 6.00) is not 0
 TOLERANCE = {"multiples5": 0.0, "ascending": 0.15, "arithmetic": 0.15, "palindrome": 0.1,
-             "checksum": 0.1, "permutation": 0.1, "brackets": 0.05, "expression": 0.1}
+             "checksum": 0.1, "permutation": 0.1, "brackets": 0.05, "expression": 0.1, "oracle": 6.3}
 
 
 def test_every_builtin_has_a_tolerance():
@@ -24,14 +25,15 @@ def test_builtin_rule_honours_contract(name, seed):
     check_rule(BUILTIN[name], seed, n=2000, distance_tolerance=TOLERANCE[name])
 
 
-# multiples5 keeps the tutorial's remainder distance, which cannot see collapse (use --distance tv)
 def default_distance(rule: Rule):
     """The rule's own distance, else seqgan's default (invalid share + per-position TV to the
     rule's own samples): ``Rule.score`` either way."""
     return rule.score
 
 
-@pytest.mark.parametrize("name", sorted(set(BUILTIN) - {"multiples5"}))
+# multiples5 keeps the tutorial's remainder distance, which cannot see collapse (use --distance quality);
+# oracle's NLL_oracle cannot either (by design: its held-out NLL_test does)
+@pytest.mark.parametrize("name", sorted(set(BUILTIN) - {"multiples5", "oracle"}))
 def test_builtin_distance_sees_collapsed_data(name):
     rule, distance = BUILTIN[name], default_distance(BUILTIN[name])
     real = rule.sample(2000, torch.Generator().manual_seed(0))
