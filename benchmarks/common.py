@@ -1,0 +1,105 @@
+"""What every benchmark section shares: running seqgan as users do, timing it, printing tables.
+
+Training runs are whole processes — ``python -m seqgan_core train ...`` with seqgan's own thread
+choice, as a user runs them — so wall time includes imports, plugin discovery, reference samples,
+checks, the final metrics and the export. Peak memory is the child's own (``ru_maxrss``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks"
+DATA = BENCH / "data"
+MB = 1024  # ru_maxrss is in KiB on Linux
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def note(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def machine_line() -> str:
+    import torch
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"torch {torch.__version__}; load average {load:.1f} at start; {time.strftime('%Y-%m-%d')}")
+
+
+@dataclass
+class Done:
+    returncode: int
+    wall_s: float
+    peak_mb: float
+    stdout: str
+    stderr: str
+
+
+def run(args: list[str], cwd: Path | None = None, env: dict | None = None, timeout: float = 3600) -> Done:
+    """Run a command to completion; wall time and the child's peak RSS."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    out = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                         env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})})
+    wall = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the largest of any child so far: exact for the first, a bound after
+    return Done(out.returncode, wall, max(peak, before) / MB, out.stdout, out.stderr)
+
+
+def seqgan(*args, cwd: Path | None = None, env: dict | None = None, timeout: float = 3600) -> Done:
+    """``seqgan ARGS`` as a whole process, with the benchmark's suite rules importable."""
+    path = os.pathsep.join(filter(None, [str(BENCH), os.environ.get("PYTHONPATH", "")]))
+    return run([sys.executable, "-m", "seqgan_core", *map(str, args)], cwd=cwd,
+               env={"PYTHONPATH": path, **(env or {})}, timeout=timeout)
+
+
+def train_and_evaluate(train_args: list, n: int = 10_000, seed: int = 12_345, cwd: Path | None = None,
+                       plugins: tuple = ("suite_rules",), timeout: float = 3600) -> dict:
+    """``seqgan train`` into a fresh folder, then ``seqgan evaluate --json``; one row of figures."""
+    folder = Path(tempfile.mkdtemp(prefix="seqgan-bench-"))
+    p = [a for name in plugins for a in ("-p", name)]
+    done = seqgan("train", *train_args, *p, "--out", folder / "run", cwd=cwd or folder, timeout=timeout)
+    if done.returncode not in (0, 3):
+        raise SystemExit(f"seqgan train {' '.join(map(str, train_args))} failed ({done.returncode}):\n{done.stderr}")
+    config = json.loads((folder / "run" / "config.json").read_text())
+    ev = seqgan("evaluate", folder / "run", "-n", n, "--seed", seed, "--json", *p, cwd=cwd or folder)
+    if ev.returncode:
+        raise SystemExit(f"seqgan evaluate failed:\n{ev.stderr}")
+    metrics = json.loads(ev.stdout)
+    return {"wall_s": done.wall_s, "peak_mb": done.peak_mb, "steps": config["steps"], "preset": config["preset"],
+            "stop": config["stop_reason"], "train_seconds": config["seconds"], "verdict": metrics["verdict"],
+            "folder": str(folder / "run"), **{k: v for k, v in metrics.items() if k != "verdict"}}
+
+
+def table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
+    """A Markdown table; ``columns`` are (title, key, format)."""
+    head = "| " + " | ".join(title for title, _, _ in columns) + " |"
+    rule = "|" + "|".join("---" for _ in columns) + "|"
+    lines = [head, rule]
+    for row in rows:
+        cells = []
+        for _, key, fmt in columns:
+            value = row.get(key, "")
+            cells.append(format(value, fmt) if fmt and value != "" else str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def median_row(rows: list[dict], keys: list[str], **fixed) -> dict:
+    return {**fixed, **{k: statistics.median(r[k] for r in rows) for k in keys}}
