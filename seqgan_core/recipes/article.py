@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ..models import ArticleDiscriminator, ArticleGenerator
+from ..optim import Adam
 from ..options import in_range
 from ..rule import Rule
 
@@ -39,8 +40,8 @@ class ArticleGAN:
         self.rule = rule
         self.generator = ArticleGenerator(vocab_size, rule.length).to(device)
         self.discriminator = ArticleDiscriminator(vocab_size).to(device)
-        self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=options.lr)
-        self.d_opt = torch.optim.Adam(self.discriminator.parameters(), lr=options.lr)
+        self.g_opt = Adam(self.generator.parameters(), lr=options.lr)  # torch.optim.Adam's algorithm and defaults
+        self.d_opt = Adam(self.discriminator.parameters(), lr=options.lr)
         self.eval_generator = self.generator  # the tutorial samples from G itself
         self.loss = nn.BCELoss()
 

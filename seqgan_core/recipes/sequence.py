@@ -29,6 +29,7 @@ import torch
 from .. import losses
 from ..errors import SeqganError
 from ..models import DISCRIMINATORS, GENERATORS
+from ..optim import Adam
 from ..options import at_least, build, in_range
 from ..rule import Rule
 
@@ -97,15 +98,6 @@ class SequenceOptions:
                 build(d_cls.Options, self.discriminator_options, f"the {self.discriminator} discriminator"))
 
 
-def adam(params, lr: float, betas: tuple[float, float]) -> torch.optim.Adam:
-    """Adam, fused where this torch supports it (fewer tiny kernels per step on the CPU)."""
-    params = list(params)
-    try:
-        return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.Adam(params, lr=lr, betas=betas)
-
-
 class PhaseState:
     """Which phase the recipe is in and where it began; checkpointed with the models."""
 
@@ -131,9 +123,8 @@ class SequenceGAN:
         self.discriminator = d_cls(V, L, d_opts).to(device)
         self.batch_size = options.batch_size
         self.autoregressive = g_cls.autoregressive
-        self.g_opt = adam(self.generator.parameters(), options.lr, options.betas)
-        self.d_opt = adam(self.discriminator.parameters(), options.lr_d or options.lr,
-                          options.betas_d or options.betas)
+        self.g_opt = Adam(self.generator.parameters(), options.lr, options.betas)
+        self.d_opt = Adam(self.discriminator.parameters(), options.lr_d or options.lr, options.betas_d or options.betas)
         self.pretrain_opt = None
         if options.pretrain_steps:
             head = list(getattr(self.generator, "head_parameters", lambda: [])())
@@ -143,7 +134,7 @@ class SequenceGAN:
             groups = [{"params": body, "lr": options.pretrain_lr}]
             if head:
                 groups.append({"params": head, "lr": head_lr})
-            self.pretrain_opt = torch.optim.Adam(groups, betas=(0.9, 0.999))
+            self.pretrain_opt = Adam(groups, lr=options.pretrain_lr, betas=(0.9, 0.999))
             self.pretrain_base_lrs = [g["lr"] for g in groups]
         # G's moving average, from the first adversarial step on
         self.ema = copy.deepcopy(self.generator).requires_grad_(False) if options.ema else None
