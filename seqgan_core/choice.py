@@ -4,8 +4,11 @@ The test: draw real sequences, rebuild them with every position drawn independen
 column (each column shuffled on its own), and ask the rule whether it still accepts them. If it
 does as often as it accepts real data, the positions are independent and a generator that emits
 all positions at once suffices (``independent``); if not, the positions depend on each other and
-an autoregressive generator is needed (``autoregressive``). A rule may recommend a preset
-(``Rule.recommend = {"preset": ...}``); the test works without that.
+an autoregressive generator is needed (``autoregressive``). A rule that accepts everything (an
+oracle scored by likelihood) is asked through its own distance instead: rebuilt sequences that
+score clearly worse than real ones (beyond the gap between two real samples) mean dependent
+positions. A rule may recommend a preset (``Rule.recommend = {"preset": ...}``); the test works
+without that.
 """
 
 from __future__ import annotations
@@ -48,6 +51,13 @@ def choose(rule: Rule, data_file: bool = False) -> Choice:
     real_valid = rule.valid(real).float().mean().item()
     rebuilt_valid = rule.valid(rebuilt).float().mean().item()
     figures = f"sequences rebuilt from per-position frequencies are {rebuilt_valid:.1%} valid, real data {real_valid:.1%}"
-    if rebuilt_valid >= KEEP_SHARE * real_valid:
-        return Choice("independent", f"positions look independent ({figures})", real_valid, rebuilt_valid)
-    return Choice("autoregressive", f"positions depend on each other ({figures})", real_valid, rebuilt_valid)
+    if rebuilt_valid < KEEP_SHARE * real_valid:
+        return Choice("autoregressive", f"positions depend on each other ({figures})", real_valid, rebuilt_valid)
+    if rule.distance is not None:
+        other = rule.canonical(rule.sample_checked(PROBE_SIZE, g))
+        real_d, other_d, rebuilt_d = rule.score(real), rule.score(other), rule.score(rebuilt)
+        if rebuilt_d > real_d + 3 * abs(real_d - other_d) + 1e-6 * max(1.0, abs(real_d)):
+            figures = (f"the rule's distance of sequences rebuilt from per-position frequencies is {rebuilt_d:.4g}, "
+                       f"of real data {real_d:.4g}")
+            return Choice("autoregressive", f"positions depend on each other ({figures})", real_valid, rebuilt_valid)
+    return Choice("independent", f"positions look independent ({figures})", real_valid, rebuilt_valid)

@@ -239,3 +239,20 @@ def test_verdict_not_learned_names_the_miss_and_what_to_try(changes, kw, problem
 def test_verdict_accepts_real_datas_own_validity_when_the_sampler_is_not_always_valid():
     assert _judge(_metrics(validity=0.95, real_validity=0.955)).learned
     assert not _judge(_metrics(validity=0.90, real_validity=0.955)).learned
+
+
+def test_a_rule_that_accepts_everything_is_asked_through_its_distance():
+    """Validity cannot see dependencies when every sequence is valid; the rule's distance can."""
+    def sample(n, g):  # the second token repeats the first
+        x = torch.randint(6, (n, 1), generator=g)
+        return torch.cat([x, x], dim=1)
+
+    def distance(s):  # share of sequences whose tokens differ: 0 on real data
+        return (s[:, 0] != s[:, 1]).float().mean().item()
+
+    everything = dict(name="all-valid", description="", vocab=list(range(6)), length=2, sample=sample,
+                      is_valid=lambda s: torch.ones(len(s), dtype=torch.bool))
+    assert choose(Rule(**everything)).preset == "independent"  # nothing to see without a distance
+    choice = choose(Rule(**everything, distance=distance))
+    assert choice.preset == "autoregressive" and "the rule's distance" in choice.reason
+    assert choose(RULES["oracle"]).preset == "autoregressive"
