@@ -23,7 +23,7 @@ import torch
 
 from . import losses
 from .config import TrainConfig
-from .models import CNNDiscriminator, GRUGenerator, MLPDiscriminator, MLPGenerator
+from .models import DISCRIMINATORS, GENERATORS
 from .rule import Rule
 
 
@@ -37,15 +37,21 @@ def adam(params, lr: float, betas: tuple[float, float]) -> torch.optim.Adam:
 
 
 def build_generator(config: TrainConfig, vocab_size: int, length: int) -> torch.nn.Module:
-    if config.generator == "gru":
-        return GRUGenerator(vocab_size, length, config.embed_dim, config.g_hidden)
-    return MLPGenerator(vocab_size, length, config.noise_dim, config.g_hidden)
+    family = GENERATORS[config.generator]
+    if config.generator == "mlp":  # g_hidden 0 (the default preset's) = the family's own width
+        options = family.Options(noise_dim=config.noise_dim, hidden=config.g_hidden or family.Options.hidden)
+    elif config.generator == "gru":
+        options = family.Options(embed=config.embed_dim, hidden=config.g_hidden or family.Options.hidden)
+    else:
+        options = family.Options()
+    return family(vocab_size, length, options)
 
 
 def build_discriminator(config: TrainConfig, vocab_size: int, length: int) -> torch.nn.Module:
+    family = DISCRIMINATORS[config.discriminator]
     if config.discriminator == "cnn":
-        return CNNDiscriminator(vocab_size, length, config.d_hidden)
-    return MLPDiscriminator(vocab_size, length, config.d_hidden, config.pack)
+        return family(vocab_size, length, family.Options(hidden=config.d_hidden))
+    return family(vocab_size, length, family.Options(hidden=config.d_hidden, pack=config.pack))
 
 
 class SequenceGAN:
