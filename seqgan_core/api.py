@@ -129,7 +129,7 @@ class SeqGAN:
             self._model = load_model(self.outcome.model)
         return self._model
 
-    def sample(self, n: int = 10, seed: int | None = None, temperature: float = 1.0) -> list[list]:
+    def sample(self, n: int = 10, seed: int | None = None, temperature: float | None = None) -> list[list]:
         """``n`` sequences as lists of tokens (end tokens stripped)."""
         return self.model.sample_tokens(n, seed=seed, temperature=temperature)
 

@@ -8,6 +8,11 @@ Two formats, both loadable with plain torch and no seqgan installed:
 Either returns int64 indices ``(n, length)``; noise is drawn inside from torch's global RNG. The
 vocabulary, rule name and training summary travel inside the file as the extra file
 ``seqgan.json``, which ``load_model`` reads to decode indices back into tokens.
+
+Sampling temperature (1.0 = as trained, towards 0 = greedy): TorchScript takes it per call,
+``sampler(n, 0.5)``; a torch.export program cannot give an input a default, so it reads the 0-d
+buffer ``temperature`` instead: ``m.temperature.fill_(0.5); m(n)``. ``LoadedModel.sample`` does
+either.
 """
 
 from __future__ import annotations
@@ -119,14 +124,26 @@ class LoadedModel:
         """The end token of a variable-length rule or data file, or None."""
         return self.meta.get("eos", self.meta.get("target", {}).get("eos"))
 
-    def sample(self, n: int, seed: int | None = None, temperature: float = 1.0) -> torch.Tensor:
-        """``n`` sequences ``(n, length)``, drawn in chunks so that memory stays bounded."""
+    def sample(self, n: int, seed: int | None = None, temperature: float | None = None) -> torch.Tensor:
+        """``n`` sequences ``(n, length)``, drawn in chunks so that memory stays bounded;
+        ``temperature`` None = the file's own (1.0 unless changed)."""
+        if temperature is not None and not temperature > 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
         if seed is not None:
             torch.manual_seed(seed)
-        chunks = [self._draw(min(SAMPLE_CHUNK, n - start), temperature) for start in range(0, n, SAMPLE_CHUNK)]
-        return torch.cat(chunks) if len(chunks) != 1 else chunks[0]
+        if temperature is None or self.format == "torchscript":
+            return self._chunks(n, temperature)
+        buffer = getattr(self.sampler, "temperature", None)
+        if buffer is None:
+            raise ModelFileError(f"{str(self.path)!r} was exported without a temperature; sample at 1.0")
+        own = buffer.clone()
+        buffer.fill_(temperature)
+        try:
+            return self._chunks(n, None)
+        finally:
+            buffer.copy_(own)
 
-    def sample_tokens(self, n: int, seed: int | None = None, temperature: float = 1.0) -> list[list]:
+    def sample_tokens(self, n: int, seed: int | None = None, temperature: float | None = None) -> list[list]:
         """``n`` sequences as lists of tokens, each cut at its end token."""
         return [self.strip(row) for row in self.vocabulary.decode(self.sample(n, seed, temperature))]
 
@@ -139,13 +156,21 @@ class LoadedModel:
         sep = "" if self.meta.get("target", {}).get("chars") else " "
         return sep.join(str(t) for t in tokens)
 
-    def _draw(self, n: int, temperature: float = 1.0) -> torch.Tensor:
-        args = (temperature,) if temperature != 1.0 else ()
+    def _chunks(self, n: int, temperature: float | None) -> torch.Tensor:
+        chunks = [self._draw(min(SAMPLE_CHUNK, n - start), temperature) for start in range(0, n, SAMPLE_CHUNK)]
+        return torch.cat(chunks) if len(chunks) != 1 else chunks[0]
+
+    def _draw(self, n: int, temperature: float | None) -> torch.Tensor:
+        if temperature is not None:
+            return self.sampler(n, temperature).cpu()
         if n == 1 and self.format == "export":
-            # torch.export specialises size 1 away inside nn.GRU, so the program of an
-            # autoregressive generator refuses n == 1: draw two and keep the first.
-            return self.sampler(2, *args)[:1].cpu()
-        return self.sampler(n, *args).cpu()
+            try:
+                return self.sampler(1).cpu()
+            except AssertionError:
+                # files from older seqgan ran nn.GRU in the loop, which torch.export specialises
+                # to n >= 2: draw two and keep the first
+                return self.sampler(2)[:1].cpu()
+        return self.sampler(n).cpu()
 
 
 def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> LoadedModel:

@@ -52,7 +52,7 @@ add(Preset(
 # likelihood until its held-out NLL stops improving, a short discriminator warm-up, then adversarial
 # steps (non-saturating loss + the MLE term) against a 1-D CNN discriminator.
 _AUTOREGRESSIVE = dict(
-    generator="gru", generator_options={"embed_dim": 32, "hidden": 128}, discriminator="cnn",
+    generator="gru", generator_options={"embed": 32, "hidden": 128}, discriminator="cnn",
     loss="nonsaturating", batch_size=256, lr=1e-4, lr_d=2e-4, betas=(0.5, 0.999), tau=1.0,
     pretrain_steps=2000, pretrain_lr=5e-3, pretrain_head_lr=0.05, pretrain_decay=0.1, d_warmup=100, mle_weight=1.0,
 )

@@ -66,7 +66,7 @@ def test_early_stopping_counts_checks():
     ({"lr": 0.0}, "--lr must be in \\(0, 100\\]"),
     ({"device": "tpu"}, "unknown device 'tpu'"),
     ({"loss": "mse"}, "unknown loss 'mse'"),
-    ({"generator.layers": 3}, "the mlp generator has no option 'layers'"),
+    ({"generator.heads": 3}, "the mlp generator has no option 'heads'"),
 ])
 def test_bad_config_is_one_clear_error(override, message):
     with pytest.raises(SeqganError, match=message):

@@ -1,0 +1,26 @@
+"""Generators and discriminators, one family per module, and the exported ``Sampler``.
+
+Every generator has ``autoregressive``, ``generate(n, tau) -> (one-hots (n, L, V), indices
+(n, L))`` for adversarial training and ``sample(n, temperature=1.0) -> LongTensor (n, L)``, which
+draws its own noise from torch's global RNG, so ``torch.manual_seed(s)`` followed by ``sample(n)``
+is reproducible, in seqgan and in the exported file alike. Autoregressive generators also have
+``teacher_forced_logits``, ``nll`` and ``token_log_probs`` (maximum likelihood on real data).
+Every family is built as ``Family(vocab_size, length, Family.Options(...))``.
+"""
+
+from .article import ArticleDiscriminator, ArticleGenerator
+from .cnn import CNNDiscriminator
+from .gru import GRUGenerator
+from .mlp import MLPDiscriminator, MLPGenerator
+from .sampler import Sampler
+from .sampling import categorical, gumbel_noise, straight_through
+from .transformer import TransformerGenerator
+
+GENERATORS = {"mlp": MLPGenerator, "gru": GRUGenerator, "transformer": TransformerGenerator}
+DISCRIMINATORS = {"mlp": MLPDiscriminator, "cnn": CNNDiscriminator}
+
+__all__ = [
+    "DISCRIMINATORS", "GENERATORS", "ArticleDiscriminator", "ArticleGenerator", "CNNDiscriminator",
+    "GRUGenerator", "MLPDiscriminator", "MLPGenerator", "Sampler", "TransformerGenerator",
+    "categorical", "gumbel_noise", "straight_through",
+]

@@ -1,0 +1,44 @@
+"""The tutorial's GAN models, parameter for parameter: every number of a sequence is one row."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class ArticleGenerator(nn.Module):
+    """The tutorial's G: each number is one row, Linear(V, V) + ReLU on V-dim N(0, 1) noise."""
+
+    autoregressive = False
+
+    def __init__(self, vocab_size: int, length: int):
+        super().__init__()
+        self.vocab_size = vocab_size
+        self.length = length
+        self.noise_dim = vocab_size  # as in the tutorial
+        self.linear = nn.Linear(self.noise_dim, vocab_size)
+        self.activation = nn.ReLU()
+
+    def forward(self, noise: torch.Tensor) -> torch.Tensor:
+        return self.activation(self.linear(noise))  # (rows, noise_dim) -> (rows, V)
+
+    def noise(self, rows: int) -> torch.Tensor:
+        return torch.randn(rows, self.noise_dim, device=self.linear.weight.device)
+
+    @torch.jit.export
+    def sample(self, n: int, temperature: float = 1.0) -> torch.Tensor:
+        """The tutorial's argmax of each row; ``temperature`` is accepted (every generator takes
+        it) and ignored: the tutorial's sampling has no temperature."""
+        rows = self.forward(self.noise(n * self.length))  # (n * L, V)
+        return rows.argmax(dim=-1).view(n, self.length)  # (n, L)
+
+
+class ArticleDiscriminator(nn.Module):
+    """The tutorial's D: Linear(V, 1) + Sigmoid on one 100-wide row; outputs P(real)."""
+
+    def __init__(self, vocab_size: int):
+        super().__init__()
+        self.linear = nn.Linear(vocab_size, 1)
+
+    def forward(self, rows: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.linear(rows))  # (rows, V) -> (rows, 1)

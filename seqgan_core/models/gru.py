@@ -1,0 +1,122 @@
+"""An autoregressive GRU generator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .sampling import categorical, straight_through
+
+
+class GRUGenerator(nn.Module):
+    """Autoregressive: a GRU reads the token it produced last and scores the next one.
+
+    ``logits_t = out(h_t) + follow(e_{t-1})``: besides the GRU's state, the previous token's
+    embedding ``e_{t-1}`` (the start vector at t = 0) scores the next token directly through a
+    ``Linear(E, V)`` — a low-rank "what may follow what" table that pushes invalid
+    continuations down fast. Teacher forcing runs ``nn.GRU`` over the whole sequence; the
+    sampling loops step the same weights with ``torch.gru_cell``. In ``generate`` every token
+    is a straight-through Gumbel-softmax one-hot fed back as ``onehot @ embedding``, so D's
+    gradients flow through the discrete choices.
+    """
+
+    autoregressive = True
+
+    @dataclass
+    class Options:
+        embed: int = 32  # E: token embedding size
+        hidden: int = 128  # H: GRU state size
+        follow: bool = True  # add the low-rank previous-token term Linear(E, V)
+
+    def __init__(self, vocab_size: int, length: int, options: GRUGenerator.Options | None = None):
+        super().__init__()
+        o = options or self.Options()
+        self.vocab_size, self.length, self.hidden = vocab_size, length, o.hidden
+        self.embed = nn.Embedding(vocab_size, o.embed)  # (V, E)
+        nn.init.normal_(self.embed.weight, std=0.1)
+        self.start = nn.Parameter(torch.randn(o.embed) * 0.1)  # (E,): the input before token 0
+        self.rnn = nn.GRU(o.embed, o.hidden, batch_first=True)
+        self.out = nn.Linear(o.hidden, vocab_size)
+        self.follow = nn.Linear(o.embed, vocab_size, bias=False) if o.follow else None
+        if self.follow is not None:
+            nn.init.zeros_(self.follow.weight)
+
+    def head_parameters(self) -> list[nn.Parameter]:
+        """The output layers, which pretraining may move with a larger learning rate."""
+        head = list(self.out.parameters())
+        if self.follow is not None:
+            head += list(self.follow.parameters())
+        return head
+
+    def _logits(self, state: torch.Tensor, inp: torch.Tensor) -> torch.Tensor:
+        logits = self.out(state)  # (..., V)
+        if self.follow is not None:
+            logits = logits + self.follow(inp)
+        return logits
+
+    def _step(self, inp: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One position: input embedding ``(n, E)`` and state ``(n, H)`` -> logits ``(n, V)``, state."""
+        rnn = self.rnn
+        # nn.GRU's own cell, written out: torch.gru_cell would make torch.export refuse n == 1
+        i_r, i_z, i_n = nn.functional.linear(inp, rnn.weight_ih_l0, rnn.bias_ih_l0).chunk(3, dim=1)  # (n, H) each
+        h_r, h_z, h_n = nn.functional.linear(h, rnn.weight_hh_l0, rnn.bias_hh_l0).chunk(3, dim=1)
+        r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+        h = torch.lerp(torch.tanh(i_n + r * h_n), h, z)  # (1 - z) * candidate + z * h
+        return self._logits(h, inp), h
+
+    def _first(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        inp = self.start.unsqueeze(0).expand(n, self.start.shape[0])  # (n, E)
+        return inp, torch.zeros(n, self.hidden, device=self.start.device)  # (n, H)
+
+    def teacher_forced_logits(self, seqs: torch.Tensor) -> torch.Tensor:
+        """Real ``seqs`` ``(n, L)`` -> next-token logits ``(n, L, V)``, one pass over the sequence."""
+        first, h = self._first(seqs.shape[0])
+        inp = torch.cat([first.unsqueeze(1), self.embed(seqs[:, :-1])], dim=1)  # (n, L, E)
+        states, _ = self.rnn(inp, h.unsqueeze(0))  # (n, L, H)
+        return self._logits(states, inp)
+
+    def incremental_logits(self, seqs: torch.Tensor) -> torch.Tensor:
+        """The same logits ``(n, L, V)`` as ``teacher_forced_logits``, one step at a time as the
+        sampling loops compute them (for tests)."""
+        inp, h = self._first(seqs.shape[0])
+        out = []
+        for t in range(seqs.shape[1]):
+            logits, h = self._step(inp, h)
+            out.append(logits)
+            inp = self.embed(seqs[:, t])
+        return torch.stack(out, dim=1)
+
+    def token_log_probs(self, seqs: torch.Tensor) -> torch.Tensor:
+        """log p(token_t | tokens before) for every token of ``seqs`` ``(n, L)`` -> ``(n, L)``."""
+        logp = self.teacher_forced_logits(seqs).log_softmax(dim=-1)  # (n, L, V)
+        return logp.gather(-1, seqs.unsqueeze(-1)).squeeze(-1)
+
+    def nll(self, seqs: torch.Tensor) -> torch.Tensor:
+        """Mean negative log-likelihood per token of real ``seqs`` ``(n, L)`` (teacher forcing)."""
+        logits = self.teacher_forced_logits(seqs)
+        return nn.functional.cross_entropy(logits.reshape(-1, self.vocab_size), seqs.reshape(-1))
+
+    def generate(self, n: int, tau: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """Straight-through one-hot sequences ``(n, L, V)`` for training, and their indices ``(n, L)``."""
+        inp, h = self._first(n)
+        onehots, indices = [], []
+        for _ in range(self.length):
+            logits, h = self._step(inp, h)
+            y, index = straight_through(logits, tau)  # (n, V), (n,)
+            onehots.append(y)
+            indices.append(index)
+            inp = y @ self.embed.weight  # (n, E): the lookup, with gradients to y
+        return torch.stack(onehots, dim=1), torch.stack(indices, dim=1)
+
+    @torch.jit.export
+    def sample(self, n: int, temperature: float = 1.0) -> torch.Tensor:
+        inp, h = self._first(n)
+        tokens = []
+        for _ in range(self.length):
+            logits, h = self._step(inp, h)
+            index = categorical(logits, temperature)  # (n,)
+            tokens.append(index)
+            inp = self.embed(index)
+        return torch.stack(tokens, dim=1)  # (n, L)

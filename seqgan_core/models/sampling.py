@@ -1,0 +1,41 @@
+"""Drawing tokens from logits: exact categorical draws for sampling, and straight-through
+Gumbel-softmax one-hots for adversarial training."""
+
+from __future__ import annotations
+
+import torch
+
+
+def gumbel_noise(shape: list[int], device: torch.device) -> torch.Tensor:
+    """Gumbel(0, 1) noise from ``torch.rand`` (several times faster here than ``exponential_``)."""
+    eps = 1e-10
+    return -torch.log(-torch.log(torch.rand(shape, device=device) + eps) + eps)
+
+
+def categorical(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """One draw per row from softmax(logits / temperature) ``(..., V)`` -> indices ``(...)``, by
+    inverse CDF.
+
+    Needs one uniform number per token where Gumbel-max needs V, which makes sampling a few
+    times faster; both are exact draws from the same distribution. ``temperature`` must be
+    positive; towards 0 the draw becomes the argmax (greedy), above 1 it flattens the
+    distribution. It may also be a 0-d tensor (the torch.export sampler passes its buffer).
+    """
+    cdf = (logits / temperature).softmax(dim=-1).cumsum(dim=-1)  # (..., V)
+    u = torch.rand(list(logits.shape[:-1]) + [1], device=logits.device) * cdf[..., -1:]  # (..., 1)
+    # the first index whose cumulative probability exceeds u; never a zero-probability token
+    index = torch.searchsorted(cdf, u, right=True).squeeze(-1)  # (...)
+    return index.clamp(max=logits.shape[-1] - 1)
+
+
+def straight_through(logits: torch.Tensor, tau: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Straight-through Gumbel-softmax: hard one-hots forward, soft gradients backward.
+
+    ``logits`` ``(..., V)`` -> one-hots ``(..., V)`` (exactly one-hot in value) and their
+    indices ``(...)``.
+    """
+    y = (logits + gumbel_noise(list(logits.shape), logits.device)) / tau
+    soft = y.softmax(dim=-1)
+    index = y.argmax(dim=-1)
+    hard = torch.nn.functional.one_hot(index, logits.shape[-1]).to(soft.dtype)
+    return hard - soft.detach() + soft, index
