@@ -155,6 +155,14 @@ def token_mask(seqs: torch.Tensor, eos_index: int | None) -> torch.Tensor:
     return before == 0
 
 
+def paired_nll_se(before: torch.Tensor, after: torch.Tensor, counts: torch.Tensor) -> float:
+    """Standard error of the change in per-token NLL between two models scored on the same
+    sequences: ``before`` and ``after`` are per-sequence NLL sums ``(n,)``, ``counts`` the tokens
+    counted in each. Paired, so it is the noise of the *difference*, far below either NLL's own."""
+    diff = before - after  # (n,)
+    return (diff.var(unbiased=True).sqrt() * math.sqrt(len(diff)) / counts.sum()).item() if len(diff) > 1 else 0.0
+
+
 def per_token_nll(log_probs: torch.Tensor, seqs: torch.Tensor, eos_index: int | None) -> tuple[float, float]:
     """Mean negative log-likelihood per counted token (nats), and its standard error across
     sequences, from the model's ``log_probs`` ``(n, L)`` of ``seqs``."""

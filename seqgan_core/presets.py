@@ -54,7 +54,7 @@ add(Preset(
 _AUTOREGRESSIVE = dict(
     generator="gru", generator_options={"embed": 32, "hidden": 128}, discriminator="cnn",
     loss="nonsaturating", batch_size=256, lr=1e-4, lr_d=2e-4, betas=(0.5, 0.999), tau=1.0,
-    pretrain_steps=2000, pretrain_lr=5e-3, pretrain_head_lr=0.05, pretrain_decay=0.1, d_warmup=100, mle_weight=1.0,
+    pretrain_steps=3000, pretrain_lr=5e-3, pretrain_head_lr=0.05, pretrain_decay=0.1, d_warmup=100, mle_weight=1.0,
 )
 add(Preset(
     "autoregressive", "autoregressive generator: maximum likelihood, then adversarial steps with an MLE term",
@@ -62,9 +62,18 @@ add(Preset(
     options=_AUTOREGRESSIVE,
 ))
 add(Preset(
-    "gru", "as autoregressive, with a GRU generator",
+    "gru", "the same as autoregressive (its generator is a GRU); kept for runs that name it",
     run=dict(recipe="sequence", max_steps=4000, eval_every=100, eval_samples=1000, patience=4, log_every=500),
     options=_AUTOREGRESSIVE,
+))
+# The same schedule with a causal transformer generator (token + position embeddings, masked
+# self-attention). Measured against the GRU on the suite's `sum` rule it ran about 4x slower per
+# step on this 2-core machine and learned more slowly per step, so it is not the default.
+add(Preset(
+    "transformer", "as autoregressive, with a small causal transformer generator (nanoGPT-style)",
+    run=dict(recipe="sequence", max_steps=4000, eval_every=100, eval_samples=1000, patience=4, log_every=500),
+    options={**_AUTOREGRESSIVE, "generator": "transformer", "generator_options": {},
+             "pretrain_lr": 1e-3, "pretrain_head_lr": None},
 ))
 
 RUN_FIELDS = {f.name for f in fields(TrainConfig)} - {"options", "recipe", "preset"}

@@ -30,7 +30,7 @@ from torch import nn
 from .config import TrainConfig
 from .early_stopping import EarlyStopping
 from .errors import SeqganError
-from .metrics import per_token_nll, quality_distance, reference
+from .metrics import paired_nll_se, per_token_nll, quality_distance, reference, token_mask
 from .recipes import get_recipe
 from .rule import Rule
 
@@ -123,6 +123,8 @@ class Trainer:
         self.seconds = 0.0
         self.stop = stop or StopRequest()  # honoured between steps
         self._noise: Noise | None = None
+        self.heldout_terms: tuple[torch.Tensor, torch.Tensor] | None = None  # last held-out NLL, per sequence
+        self.best_nll_terms: torch.Tensor | None = None  # ... at the phase's best check
         self._heldout: torch.Tensor | None = None
 
     @property
@@ -178,12 +180,15 @@ class Trainer:
         return out
 
     def heldout_nll(self, generator: nn.Module) -> tuple[float, float]:
-        """Per-token NLL of the held-out set, and its standard error."""
+        """Per-token NLL of the held-out set, and its standard error; keeps the per-sequence NLL
+        sums ``(n,)`` of the last call in ``self.heldout_terms`` for paired comparisons."""
         was_training = generator.training
         generator.eval()
         with torch.no_grad():
             log_probs = generator.token_log_probs(self.heldout.to(self.device)).cpu()
         generator.train(was_training)
+        mask = token_mask(self.heldout, self.rule.eos_index).to(log_probs.dtype)  # (n, L)
+        self.heldout_terms = (-(log_probs * mask).sum(-1), mask.sum(-1))  # (n,), (n,)
         return per_token_nll(log_probs, self.heldout, self.rule.eos_index)
 
     def check(self, generated: torch.Tensor, losses: dict) -> dict:
@@ -206,10 +211,14 @@ class Trainer:
         row["best"] = self.best.best
         # the phase's own signal, and the smallest change of it that is more than noise
         signal = row["nll"] if recipe.phase == "mle" else distance
-        if cfg.min_delta is None and self.plateau.best == math.inf:
-            se = row["nll_se"] if recipe.phase == "mle" else self.noise.spread
-            self.plateau.min_delta = 2 * se
-        self.plateau.update(signal, self.step)
+        if cfg.min_delta is None and recipe.phase == "mle":
+            # the same held-out sequences at every check: the noise of a change is the paired one
+            self.plateau.min_delta = (0.0 if self.best_nll_terms is None else
+                                      2 * paired_nll_se(self.best_nll_terms, self.heldout_terms[0], self.heldout_terms[1]))
+        elif cfg.min_delta is None and self.plateau.best == math.inf:
+            self.plateau.min_delta = 2 * self.noise.spread
+        if self.plateau.update(signal, self.step) and recipe.phase == "mle":
+            self.best_nll_terms = self.heldout_terms[0]
         row["losses"] = dict(losses)
         self.history.append(row)
         return row
@@ -245,7 +254,7 @@ class Trainer:
             for callback in self.callbacks:
                 callback(progress)
             self.seconds = time.perf_counter() - started
-            plateau = row is not None and self.plateau.should_stop
+            plateau = row is not None and self.plateau.should_stop and recipe.plateau_counts(self.step)
             if budget_spent or plateau:
                 if recipe.next_phase(self.step):
                     self.plateau.reset(None if cfg.min_delta is None else cfg.min_delta)
@@ -287,6 +296,7 @@ class Trainer:
             "plateau": asdict(self.plateau),
             "best": asdict(self.best),
             "best_state": self.best_state,
+            "best_nll_terms": self.best_nll_terms,
             "history": self.history,
         }
 
@@ -300,6 +310,7 @@ class Trainer:
         self.plateau = EarlyStopping(**state["plateau"])
         self.best = EarlyStopping(**state["best"])
         self.best_state = state["best_state"]
+        self.best_nll_terms = state.get("best_nll_terms")
         self.history = list(state["history"])
         self.step = int(state["step"])
         self.seconds = float(state["seconds"])

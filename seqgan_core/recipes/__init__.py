@@ -8,7 +8,8 @@ A recipe is a class with
   itself, or a moving average of it);
 - ``phase``: the name of the current phase (``"mle"``, ``"warmup"``, ``"adversarial"``) and
   ``next_phase(step) -> bool`` (move on; False when this was the last one), ``phase_done(step)``
-  (the phase has used its own step budget);
+  (the phase has used its own step budget), ``plateau_counts(step)`` (a plateau of the phase's
+  signal may end it now: a learning-rate schedule can ask for part of its budget first);
 - ``step(real, step) -> (losses, generated)``: one training step; ``real(n)`` draws real index
   sequences ``(n, L)``; ``generated`` are the indices ``(n, L)`` the step produced;
 - ``parts()``: everything with a ``state_dict`` (models, optimisers, the recipe's own state), for

@@ -51,6 +51,9 @@ class ArticleGAN:
     def phase_done(self, step: int) -> bool:
         return False
 
+    def plateau_counts(self, step: int) -> bool:
+        return True
+
     def parts(self) -> dict:
         return {"generator": self.generator, "discriminator": self.discriminator,
                 "g_opt": self.g_opt, "d_opt": self.d_opt}
