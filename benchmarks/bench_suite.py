@@ -14,6 +14,7 @@ data's own rate), distinct-sequence ratio >= 0.9 x real data's, pooled token TV 
 from __future__ import annotations
 
 import statistics
+from concurrent.futures import ThreadPoolExecutor
 
 from common import median_row, note, say, table, train_and_evaluate
 from suite import SUITE
@@ -60,7 +61,11 @@ def targets(m: dict) -> list[tuple[str, bool]]:
 def run(args) -> list[dict]:
     suite = [(r, f) for r, f in SUITE if not args.only or r in args.only.split(",")]
     say(f"## suite: plain `seqgan train --rule NAME`, seeds 0-{args.seeds - 1}\n")
-    rows = [one_rule(rule, family, seed) for rule, family in suite for seed in range(args.seeds)]
+    tasks = [(rule, family, seed) for rule, family in suite for seed in range(args.seeds)]
+    if args.jobs > 1:
+        say(f"({args.jobs} training runs at once: wall times are those of a machine running another training)\n")
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:  # each task is whole processes
+        rows = list(pool.map(lambda task: one_rule(*task), tasks))
     say(table(rows, COLUMNS))
     medians = []
     for rule, family in suite:

@@ -37,6 +37,8 @@ def main() -> None:
     parser.add_argument("section", choices=list(SECTIONS))
     parser.add_argument("--seeds", type=int, default=3, help="seeds per configuration (default 3)")
     parser.add_argument("--only", default=None, help="comma-separated subset (rules, files...) where a section has one")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="training runs at once where a section allows (default 1; more makes wall times those of a busy machine)")
     parser.add_argument("--json", default=None, help="also write every row to this file")
     args = parser.parse_args()
     from common import machine_line, say
