@@ -85,3 +85,19 @@ def test_article_final_line_names_the_check_size_and_training_never_imports_matp
 def test_distance_meaning_counts(n, plural):
     assert f"the step's own {n} generated {plural} per check" in distance_meaning(
         preset_config("independent", eval_samples=0), batch_size=n)
+
+
+def test_chars_progress_lines_show_text_not_tokens(tmp_path):
+    """`--chars` lines printed `b i a n <eos> <eos> <eos> <eos>`; they show the word."""
+    from seqgan_core.api import load_target
+
+    names = ["bian", "carl", "dora", "emil"]
+    (tmp_path / "n.txt").write_text("\n".join(names * 5) + "\n")
+    target = load_target(data=str(tmp_path / "n.txt"), chars=True)
+    config = preset_config("independent", max_steps=10, log_every=1)
+    stream = io.StringIO()
+    reporter = ProgressReporter(target.rule, config, stream=stream, format_sequence=target.format,
+                                clock=FakeClock())
+    generated = target.rule.sample(1, torch.Generator().manual_seed(0))
+    reporter(Progress(1, 10, "mle", {}, None, float("inf"), generated, lambda n: generated, None))
+    assert stream.getvalue().rstrip("\n").rsplit("sample: ", 1)[1] in names
