@@ -288,7 +288,9 @@ def cmd_train(args) -> int:
             signal.signal(sig, handler)
         restore_threads()
     result = outcome.result
-    where = f"best distance {result.best_distance:.4f} at step {result.best_step}"
+    # the check's size says how much a best distance is worth (article: 1 sequence, so 0 is luck)
+    checked = config.eval_samples or getattr(config.recipe_options(), "batch_size", 1)
+    where = f"best distance {result.best_distance:.4f} at step {result.best_step} (checks of {checked:,} sequence{'s' * (checked != 1)})"
     if result.best_step < 0:
         where = "no check yet"
     if result.stop_reason == "interrupted":

@@ -1,17 +1,21 @@
 """Progress on stderr, in units a user reads: phase, validity against real data's, token TV, the
 stopping distance, sequences per second and the time left at most (the run may stop earlier).
 
+The first check prints what the distance measures and on how many sequences (the presets' distances
+differ, and a best of 0 on one sequence per check is luck, not learning). Each line then shows the
+distance beside the best so far, and how many checks in a row brought no gain larger than the
+check's own noise (``min_delta``): that count reaching ``patience`` is what ends a phase.
+
 On a terminal: a tqdm bar with those figures. Elsewhere (a log file, CI): a plain line at every
-check that is due (``log_every`` steps) and at least every ``PLAIN_EVERY_S`` seconds, each with
-a decoded sample so a user can watch the generator learn.
+check that is due (``log_every`` steps) and at least every ``PLAIN_EVERY_S`` seconds (checked after
+each step), each with a decoded sample so a user can watch the generator learn.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import time
-
-from tqdm import tqdm
 
 from .config import TrainConfig
 from .rule import Rule
@@ -29,25 +33,51 @@ def duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+def distance_meaning(config: TrainConfig, batch_size: int) -> str:
+    """What the stopping distance measures, and on how many sequences: one line for the log."""
+    what = ("the rule's own distance (0 = perfect)" if config.distance == "rule"
+            else "share of invalid sequences + mean per-position token TV to real data (0 = perfect)")
+    n = config.eval_samples or batch_size
+    many = "sequence" if n == 1 else "sequences"
+    source = f"{n:,} sampled {many}" if config.eval_samples else f"the step's own {n:,} generated {many}"
+    luck = "; with so few, a best of 0 can be luck: judge by the verdict" if n < 100 else ""
+    return f"stopping distance: {what}, on {source} per check{luck}"
+
+
 class ProgressReporter:
-    def __init__(self, rule: Rule, config: TrainConfig, stream=None, format_sequence=None):
-        self.rule, self.config = rule, config
+    """Callback for ``Trainer``: a tqdm bar on a terminal, plain lines elsewhere.
+
+    ``clock`` (seconds, monotonic) is injectable so tests can check the 30-second promise.
+    """
+
+    def __init__(self, rule: Rule, config: TrainConfig, stream=None, format_sequence=None,
+                 clock=time.perf_counter):
+        self.rule, self.config, self.clock = rule, config, clock
         self.stream = stream or sys.stderr
         self.interactive = self.stream.isatty()
         self.format_sequence = format_sequence or (lambda seq: " ".join(map(str, rule.strip(rule.vocabulary.decode(seq)))))  # noqa: E501
-        self.bar = tqdm(total=config.max_steps, file=self.stream, unit="step", dynamic_ncols=True,
-                        disable=not self.interactive, leave=False)
+        self._bar = None
         self.last_check: dict | None = None
-        self.started = time.perf_counter()
-        self.start_step: int | None = None
-        self.last_line = self.started
+        self.started: float | None = None  # clock at the first step seen (pace excludes start-up)
+        self.start_step = 0
+        self.last_line = clock()
+        self.explained = False
+
+    @property
+    def bar(self):
+        if self._bar is None:
+            from tqdm import tqdm  # only on a terminal: a log file never pays for the import
+
+            self._bar = tqdm(total=self.config.max_steps, file=self.stream, unit="step", dynamic_ncols=True,
+                             leave=False)
+        return self._bar
 
     def _write(self, line: str) -> None:
         if self.interactive:
             self.bar.write(line, file=self.stream)
         else:
             print(line, file=self.stream, flush=True)
-        self.last_line = time.perf_counter()
+        self.last_line = self.clock()
 
     def figures(self, p: Progress) -> str:
         """The check's figures and the pace, as one short string."""
@@ -60,27 +90,37 @@ class ProgressReporter:
             if "nll" in c:
                 parts.append(f"NLL {c['nll']:.3f}")
             parts.append(f"distance {c['distance']:.4f} (best {p.best:.4f})")
-        elapsed = time.perf_counter() - self.started
-        steps = p.step - (self.start_step or 0)
-        if elapsed > 0 and steps > 0:
-            rate = steps / elapsed
+            plateau = p.trainer.plateau
+            if plateau.best != math.inf:  # what ends the phase: checks since a gain larger than the noise
+                signal = "NLL" if p.phase == "mle" else "distance"
+                parts.append(f"{plateau.since_best}/{plateau.patience} checks without a {signal} gain "
+                             f"> {plateau.min_delta:.4f}")
+        now = self.clock()
+        steps = p.step - self.start_step
+        if self.started is not None and now > self.started and steps > 0:
+            rate = steps / (now - self.started)
             parts.append(f"{rate * p.trainer.recipe.batch_size:,.0f} seq/s")
             parts.append(f"<= {duration((p.max_steps - p.step) / rate)} left")
         return ", ".join(parts)
 
     def __call__(self, p: Progress) -> None:
-        if self.start_step is None:
-            self.start_step = p.step - 1
-        self.bar.update(1)
+        if self.started is None:
+            self.started, self.start_step = self.clock(), p.step
+        if self.interactive:
+            self.bar.update(1)
         if p.check is not None:
             self.last_check = p.check
+            if not self.explained:
+                self.explained = True
+                self._write(distance_meaning(self.config, p.trainer.recipe.batch_size))
             if self.interactive:
                 self.bar.set_description_str(self.figures(p), refresh=False)
         due = p.step % self.config.log_every == 0
-        overdue = not self.interactive and time.perf_counter() - self.last_line >= PLAIN_EVERY_S
+        overdue = not self.interactive and self.clock() - self.last_line >= PLAIN_EVERY_S
         if due or overdue:
             sample = self.format_sequence(p.generated[0])
             self._write(f"step {p.step:>6}  {self.figures(p)}  sample: {sample}")
 
     def close(self) -> None:
-        self.bar.close()
+        if self._bar is not None:
+            self._bar.close()

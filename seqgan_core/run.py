@@ -156,6 +156,7 @@ def summary(result: TrainResult, target: Target, verdict: Verdict | None = None,
         "stop_reason": result.stop_reason,
         "message": result.message,
         "seconds": round(result.seconds, 3),
+        "threads_used": torch.get_num_threads(),  # reproducible for this count (seqgan_core.threads)
         "verdict": verdict.to_dict() if verdict else None,
         "versions": {
             "seqgan": __version__,

@@ -1,11 +1,27 @@
-"""How many threads torch uses: chosen from the model's size, never torch's default.
+"""How many threads torch uses: chosen for the work and the machine, never torch's default.
 
 Torch's default (one thread per core) makes small models *slower* — every tiny kernel pays for
-waking the other threads — and on a busy machine a 1-second run can take 100 s. seqgan uses one
-thread unless a step has enough arithmetic for more to pay off (measured with
-``benchmarks/benchmark.py threads``); ``--threads N`` overrides. Results are reproducible for a
-given thread count; a different count may change the last bits of floating-point sums, and so
-the run.
+waking the other threads — and on a busy machine it is far worse: a thread that waits for a core
+another process holds stalls every step. Measured here (2 cores, shared with other jobs, load
+average 7-12; torch 2.13, whole `seqgan train` processes):
+
+    seqgan train --rule oracle --preset autoregressive --max-steps 20 --pretrain-steps 10 \\
+        --set d_warmup=2 --patience 100000 --threads N     (batch x length x vocabulary = 25.6 M)
+    N=1: 69.7 s of training, N=2: 253.4 s
+    seqgan train --rule palindrome --preset autoregressive --max-steps 200 --pretrain-steps 100 \\
+        --set d_warmup=5 --patience 100000 --threads N
+    N=1: 25.8 s, N=2: still running after 6 min (stopped)
+
+and ``python benchmarks/benchmark.py threads`` (README, "Threads and speed") for the small, medium
+and large models of that section, with and without a competing busy process: no size measured
+faster with a second thread on a machine whose cores were taken. So seqgan uses one thread unless
+a step has a lot of arithmetic (``MULTI_THREAD_WORK``) *and* cores are free (cores minus the
+1-minute load average); then up to ``MAX_AUTO_THREADS``. ``--threads N`` overrides.
+
+Results are reproducible for a given thread count (the count is printed at the start and kept
+in config.json as ``threads_used``): a different count may change the last bits of floating-point
+sums, and so the run. Pass ``--threads N`` to pin it where the automatic choice could differ
+(large models, on a machine whose load changes).
 """
 
 from __future__ import annotations
@@ -18,7 +34,8 @@ import torch
 from .config import TrainConfig
 from .rule import Rule
 
-# batch x length x vocabulary above which a second thread measured faster (see benchmark)
+# batch x length x vocabulary below which one thread is always used: below it, a step's kernels are
+# too small for a second thread to pay for waking it (no measured gain at any size on a busy machine)
 MULTI_THREAD_WORK = 2_000_000
 MAX_AUTO_THREADS = 4
 
@@ -30,14 +47,24 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def choose_threads(config: TrainConfig, rule: Rule) -> int:
+def machine_load() -> float:
+    """The 1-minute load average (0 where the platform has none)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
+
+
+def choose_threads(config: TrainConfig, rule: Rule, load: float | None = None) -> int:
+    """``config.threads`` if set; else 1, or the free cores (at most 4) for a large step."""
     if config.threads:
         return config.threads
     batch = int(config.options.get("batch_size", 1))
     work = batch * rule.length * len(rule.vocabulary)
     if work < MULTI_THREAD_WORK:
         return 1
-    return max(1, min(MAX_AUTO_THREADS, available_cores()))
+    free = available_cores() - round(machine_load() if load is None else load)
+    return max(1, min(MAX_AUTO_THREADS, free))
 
 
 def configure_threads(config: TrainConfig, rule: Rule) -> Callable[[], None]:

@@ -3,7 +3,12 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from hypothesis import HealthCheck, settings
+
+# Tests that train in-process get what `seqgan train` chooses for these small models: one thread.
+# torch's default (one per core) made the suite 4x slower, and 40x on a machine with busy cores.
+torch.set_num_threads(1)
 
 # `ci` (the default): derandomized and quick, so CI is repeatable. `thorough`: many more examples,
 # for a local run: HYPOTHESIS_PROFILE=thorough pytest

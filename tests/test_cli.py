@@ -151,3 +151,18 @@ def test_any_run_file_blocks_a_fresh_run(run_cli, tmp_path):
     (tmp_path / "r" / "metrics.jsonl").write_text('{"step": 250}\n')
     out = run_cli("train", "--rule", "multiples5", "--max-steps", "5", "--out", "r")
     assert out.returncode == 2 and "already holds a run" in out.stderr
+
+
+def test_readme_check_sizes_match_the_presets():
+    """README once said the default checks 1 000 samples where config.json said 4 000."""
+    import re
+    from pathlib import Path
+
+    from seqgan_core.presets import PRESETS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    stated = re.findall(r"^\| `([\w-]+)` \|.*checks on (\d+) samples every (\d+) steps", readme, re.M)
+    assert stated, "the README's presets table states no check size"
+    for name, samples, every in stated:
+        run = PRESETS[name].run
+        assert (int(samples), int(every)) == (run["eval_samples"], run["eval_every"]), name

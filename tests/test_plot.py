@@ -68,3 +68,40 @@ def test_histogram_of_a_data_run_names_the_file(run_cli, tmp_path):
     finally:
         plt.Axes.bar = original
     assert labels[0] == "real (training part of w.txt)"
+
+
+def _figure_of(monkeypatch, history, tmp_path):
+    """Draw the curves and return the figure (drawn, so tick labels are final)."""
+    from seqgan_core import plot
+
+    kept = {}
+    original = plot._save
+
+    def keep(plt, fig, path):
+        fig.canvas.draw()
+        kept["fig"] = fig
+        return original(plt, fig, path)
+
+    monkeypatch.setattr(plot, "_save", keep)
+    plot.plot_curves(history, tmp_path / "c.png", real_validity=1.0)
+    return kept["fig"]
+
+
+def test_tick_labels_are_short_numbers_and_losses_start_at_the_first_check(monkeypatch, tmp_path):
+    """A log axis once showed `6.03x10^-2` and `9.70002x10^-3`; the losses of the maximum-likelihood
+    phase must be drawn from the first check, and each phase named."""
+    pytest.importorskip("matplotlib")
+    history = [{"step": s, "phase": "mle" if s <= 200 else "adversarial", "distance": d, "best": min(d, 0.0603),
+                "validity": 0.99, "tv": d / 2, "nll": 2.0 - s / 1000,
+                "losses": {"mle": 2.0} if s <= 200 else {"mle": 1.9, "g": 0.7, "d": 1.3}}
+               for s, d in zip(range(50, 450, 50), [0.0603, 0.03, 0.02, 0.0150, 0.0120, 0.0110, 0.0100, 0.00970002])]
+    fig = _figure_of(monkeypatch, history, tmp_path)
+    for ax in fig.axes:
+        for label in [*ax.get_yticklabels(), *ax.get_xticklabels()]:
+            text = label.get_text()
+            assert "10^" not in text and "times" not in text and len(text) <= 6, (ax.get_title(), text)
+    losses = next(ax for ax in fig.axes if ax.get_title().startswith("losses"))
+    mle = next(line for line in losses.get_lines() if line.get_label() == "mle")
+    assert list(mle.get_xdata())[0] == 50  # from the first check, not from the adversarial phase
+    names = {t.get_text() for t in losses.texts}
+    assert {"maximum likelihood", "adversarial"} <= names

@@ -150,3 +150,38 @@ def test_resume_keeps_the_export_format(run_cli, tmp_path):
     assert resumed.returncode in FINISHED, resumed.stderr
     assert not (tmp_path / "r" / "generator.pt").exists()
     assert json.loads((tmp_path / "r" / "config.json").read_text())["format"] == "export"
+
+
+def test_resume_max_steps_is_the_total_and_too_few_is_refused_without_finishing(tmp_path, capsys):
+    """`--resume RUN --max-steps N`: N is the new total. N at or below the step reached used to end
+    the run as finished for good; now it is one line, and the run can still be resumed."""
+    from seqgan_core.run import load_checkpoint, train_run
+    from seqgan_core.target import rule_target
+    from seqgan_core.training import StopRequest
+
+    stop = StopRequest()
+    config = preset_config("independent", seed=1, max_steps=3000, patience=10_000)
+
+    def stop_at_20(p):
+        stop.requested = stop.requested or p.step == 20
+
+    run = tmp_path / "r"
+    train_run(rule_target(RULES["multiples5"]), config, run, callbacks=[stop_at_20], stop=stop)
+    assert load_checkpoint(run)["stop_reason"] == "interrupted"
+    capsys.readouterr()
+    for too_few in ("20", "5"):
+        assert cli.main(["train", "--resume", str(run), "--max-steps", too_few]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"seqgan: error: --max-steps is the total number of steps; the run in {str(run)!r} is at "
+                       "step 20, so give more than 20 (or leave it out to keep 3000)"]
+        assert load_checkpoint(run)["step"] == 20  # still resumable: refused, not finished
+    assert cli.main(["train", "--resume", str(run), "--max-steps", "40"]) in FINISHED
+    assert json.loads((run / "config.json").read_text())["steps"] == 40  # the total, not 20 more
+
+
+def test_help_documents_max_steps_on_resume_and_lists_the_presets(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "with --resume: the new total, above the step reached" in text
+    assert all(f"{name}:" in text for name in PRESETS)

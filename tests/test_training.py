@@ -78,6 +78,13 @@ def test_article_recipe_names_the_options_it_has():
         preset_config("article", loss="hinge")
 
 
+def test_set_run_setting_takes_the_fields_type():
+    """`--set log_every=200` arrives as a string; it used to reach `<` and raise a TypeError."""
+    assert preset_config("independent", log_every="200", eval_samples="7").log_every == 200
+    with pytest.raises(SeqganError, match="run setting 'log_every' must be an integer, got 'x'"):
+        preset_config("independent", log_every="x")
+
+
 def test_unknown_preset():
     with pytest.raises(SeqganError, match="unknown preset 'fast'; available presets: article"):
         preset_config("fast")
