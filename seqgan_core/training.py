@@ -160,8 +160,7 @@ class Trainer:
         """A fixed held-out set ``(n, L)`` for the NLL check of autoregressive generators."""
         if self._heldout is None:
             g = torch.Generator().manual_seed(self.config.seed + HELDOUT_SEED_OFFSET)
-            draw = self.rule.heldout or self.rule.sample
-            self._heldout = self.rule.canonical(draw(HELDOUT_SIZE, g))
+            self._heldout = self.rule.canonical(self.rule.heldout_checked(HELDOUT_SIZE, g))
         return self._heldout
 
     def sample(self, n: int, generator: nn.Module | None = None) -> torch.Tensor:
