@@ -95,8 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                    help="any run setting or recipe option, e.g. --set eval_every=25 --set generator.layers=3")
     t.add_argument("--out", default=None, help="run folder (default runs/<rule>/)")
-    t.add_argument("--format", default=None, choices=["torchscript", "export"],
-                   help="torchscript (generator.pt, default) or torch.export (generator.pt2)")
+    t.add_argument("--format", default=None, choices=["torchscript", "export", "weights"],
+                   help="torchscript (generator.pt, default), torch.export (generator.pt2), or weights "
+                        "(generator.weights.pt: data only, loads without running code from the file; to share)")
 
     s = command("sample", "sample sequences from a saved generator",
                 ["seqgan sample runs/multiples5/generator.pt",

@@ -1,9 +1,14 @@
 """Save a trained generator as a self-contained sampler, and load it back.
 
-Two formats, both loadable with plain torch and no seqgan installed:
+Two formats that are programs, both loadable with plain torch and no seqgan installed:
 
 - ``torchscript`` (``generator.pt``): ``torch.jit.load(path)(n)``;
-- ``export`` (``generator.pt2``, torch.export): ``torch.export.load(path).module()(n)``.
+- ``export`` (``generator.pt2``, torch.export): ``torch.export.load(path).module()(n)``;
+
+and one that is only data, the one to share: ``weights`` (``generator.weights.pt``), the sampler's
+state dict and seqgan's metadata, opened with ``torch.load(weights_only=True)`` and loaded into
+seqgan's own generator class (named by the metadata's recipe and options). Loading it runs no code
+from the file; it needs seqgan installed.
 
 Either returns int64 indices ``(n, length)``; noise is drawn inside from torch's global RNG. The
 vocabulary, rule name and training summary travel inside the file as the extra file
@@ -49,7 +54,8 @@ SAMPLE_CHUNK = 65_536  # most sequences drawn per call of the sampler
 # here), so long sequences and large vocabularies come in smaller chunks and memory stays bounded
 CHUNK_CELLS = 1 << 24
 MAX_LENGTH = 1 << 20  # a model's sequence length that seqgan accepts from a file's metadata
-FORMATS = {"torchscript": "generator.pt", "export": "generator.pt2"}  # format -> file name
+FORMATS = {"torchscript": "generator.pt", "export": "generator.pt2", "weights": "generator.weights.pt"}
+WEIGHTS_KEY = "seqgan_weights"  # the format version of a weights-only file, under this key
 
 
 def stored_tokens(tokens: list) -> tuple[list, bool]:
@@ -95,6 +101,9 @@ def save_sampler(generator: nn.Module, meta: dict, path: str | os.PathLike, fmt:
             torch.jit.save(torch.jit.script(sampler), buffer, _extra_files=extra)
         elif fmt == "export":
             torch.export.save(_export_program(sampler), buffer, extra_files=extra)
+        elif fmt == "weights":
+            state = {k: v.detach().clone() for k, v in sampler.state_dict().items()}
+            torch.save({WEIGHTS_KEY: FORMAT_VERSION, "meta": extra[META_FILE], "state_dict": state}, buffer)
         else:
             raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     write_bytes(path, buffer.getvalue())
@@ -227,7 +236,12 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError):
         raise ModelFileError(f"{str(path)!r} is not a seqgan model file (truncated or not a torch archive)") from None
-    fmt = "export" if any(n.endswith("/archive_format") for n in names) else "torchscript"
+    if any(n.endswith("/archive_format") for n in names):
+        fmt = "export"
+    elif any(n.endswith("/data.pkl") for n in names) and not any("/code/" in n for n in names):
+        return _load_weights(path)
+    else:
+        fmt = "torchscript"
     # the metadata is read from the archive and checked before torch loads (and so runs) the program
     meta = _parse_meta(path, _archive_meta(path, names))
     extra = {META_FILE: ""}
@@ -245,6 +259,31 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
     if _parse_meta(path, extra[META_FILE]) != meta:
         raise ModelFileError(f"{str(path)!r} holds two different copies of its seqgan metadata; it is damaged")
     return LoadedModel(sampler=sampler, format=fmt, meta=meta, vocabulary=Vocabulary(meta["vocab"]), path=path)
+
+
+def _load_weights(path: Path) -> LoadedModel:
+    """A weights-only file: plain tensors and strings, loaded into seqgan's own generator class."""
+    from .config import TrainConfig
+    from .recipes import get_recipe
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        int(state[WEIGHTS_KEY]), state["meta"], state["state_dict"]  # noqa: B018 - presence check
+    except Exception as e:  # noqa: BLE001 - torch refuses pickled code, and damage, with many types
+        raise ModelFileError(f"cannot load {str(path)!r}: not a seqgan weights file, or it holds more than "
+                             f"tensors ({type(e).__name__}); seqgan opens such files with weights_only=True") from None
+    meta = _parse_meta(path, state["meta"])
+    try:
+        config = TrainConfig.from_dict(meta["config"])
+        generator = get_recipe(config.recipe).build_generator(len(meta["vocab"]), int(meta["length"]),
+                                                              config.recipe_options())
+        sampler = Sampler(generator)
+        sampler.load_state_dict(state["state_dict"])
+    except Exception as e:  # noqa: BLE001 - a config or state dict that does not fit
+        raise ModelFileError(f"cannot load {str(path)!r}: its weights do not fit the generator its metadata "
+                             f"describes ({type(e).__name__})") from None
+    return LoadedModel(sampler=sampler.eval(), format="weights", meta=meta, vocabulary=Vocabulary(meta["vocab"]),
+                       path=path)
 
 
 def _archive_meta(path: Path, names: list[str]) -> bytes:

@@ -1,6 +1,7 @@
 """A run folder, and the run policy: train into a folder, resume from it, finish it safely.
 
-    generator.pt | generator.pt2   the sampler (TorchScript or torch.export)
+    generator.pt | generator.pt2   the sampler (TorchScript or torch.export: programs)
+    generator.weights.pt           ... or its tensors alone (--format weights: data, safe to share)
     config.json                    target, preset and why, settings, steps, verdict, versions
     history.jsonl                  every check: step, phase, validity, TV, distance, NLL, losses
     metrics.jsonl                  full metrics every `metrics_every` steps, and a "final" row

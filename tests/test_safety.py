@@ -394,3 +394,40 @@ def test_a_slow_plugin_is_named(tmp_path, run_cli):
     assert out.returncode == 0, out.stderr
     assert "seqgan: warning: plugin 'hostile' took 3." in out.stderr
     assert "s to register its rules, and every seqgan command waits for it" in out.stderr
+
+
+# -- 4b. the weights-only format: data, not a program
+
+
+@pytest.mark.parametrize("preset", ["independent", "article", "autoregressive"])
+def test_a_weights_file_samples_like_the_torchscript_file(tmp_path, run_cli, preset):
+    for fmt in ("weights", "torchscript"):
+        done = run_cli("train", "--rule", "palindrome", "--preset", preset, "--max-steps", "12", "--seed", "4",
+                       "--format", fmt, "--out", fmt, env={"OMP_NUM_THREADS": "1"})
+        assert done.returncode in FINISHED, done.stderr
+    assert sorted(p.name for p in (tmp_path / "weights").glob("generator*")) == ["generator.weights.pt"]
+    a = run_cli("sample", "weights", "-n", "50", "--seed", "5", "--json")
+    b = run_cli("sample", "torchscript", "-n", "50", "--seed", "5", "--json")
+    assert a.returncode == b.returncode == 0, a.stderr + b.stderr
+    assert json.loads(a.stdout) == json.loads(b.stdout)
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (os.system, (f"touch {_RunsCode.marker}",))
+
+
+def test_a_weights_file_with_pickled_code_is_refused_unrun(tmp_path, real_run):
+    from seqgan_core.errors import ModelFileError
+    from seqgan_core.export import WEIGHTS_KEY, load_model
+
+    _RunsCode.marker = tmp_path / "ran"
+    meta = json.dumps(_model_meta(real_run / "run" / "generator.pt"))
+    path = tmp_path / "generator.weights.pt"
+    torch.save({WEIGHTS_KEY: 1, "meta": meta, "state_dict": {"x": _RunsCode()}}, path)
+    with pytest.raises(ModelFileError, match="holds more than tensors .* weights_only=True"):
+        load_model(path)
+    assert not _RunsCode.marker.exists()
+    torch.save({WEIGHTS_KEY: 1, "meta": meta, "state_dict": {"generator.w": torch.zeros(3)}}, path)
+    with pytest.raises(ModelFileError, match="its weights do not fit the generator its metadata describes"):
+        load_model(path)

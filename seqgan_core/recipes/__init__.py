@@ -11,6 +11,8 @@ A recipe is a class with
   (the phase has used its own step budget);
 - ``step(real, step) -> (losses, generated)``: one training step; ``real(n)`` draws real index
   sequences ``(n, L)``; ``generated`` are the indices ``(n, L)`` the step produced;
+- ``build_generator(vocab_size, length, options)`` (static): an untrained generator, which a
+  weights-only model file is loaded into;
 - ``parts()``: everything with a ``state_dict`` (models, optimisers, the recipe's own state), for
   checkpoints; ``batch_size``: sequences per step.
 
