@@ -301,8 +301,9 @@ def cmd_train(args) -> int:
               f"{outcome.model} and a checkpoint; continue with: seqgan train --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if result.stop_reason == "diverged":
+        hint = "fix the rule's distance" if "returned distance" in result.message else "try a lower --lr"
         print(f"seqgan: error: training diverged: {result.message}; kept the best generator so far ({where}) "
-              f"in {outcome.model}; try a lower --lr", file=sys.stderr)
+              f"in {outcome.model}; {hint}", file=sys.stderr)
         return EXIT_FAILED
     print(f"stopped after {result.steps} steps ({result.stop_reason.replace('_', ' ')}, {result.seconds:.1f} s), "
           f"{where}; saved {outcome.model}", file=sys.stderr)

@@ -431,3 +431,19 @@ def test_a_weights_file_with_pickled_code_is_refused_unrun(tmp_path, real_run):
     torch.save({WEIGHTS_KEY: 1, "meta": meta, "state_dict": {"generator.w": torch.zeros(3)}}, path)
     with pytest.raises(ModelFileError, match="its weights do not fit the generator its metadata describes"):
         load_model(path)
+
+
+def test_a_nan_distance_late_in_training_keeps_the_best_generator(tmp_path, run_cli):
+    # the rule's distance turns NaN at its 8th call: the check at step 200 (4 calls measure the noise)
+    body = "float('nan') if next(CALLS) > 7 else 0.5"
+    (tmp_path / "hostile.py").write_text("import itertools\nCALLS = itertools.count(1)\n"
+                                         + PLUGIN.format(**{**GOOD, "distance": body}))
+    out = run_cli("train", "--rule", "hostile", "-p", "hostile", "--preset", "independent", "--distance", "rule",
+                  "--max-steps", "600", "--patience", "1000", "--out", "r",
+                  env={"PYTHONPATH": str(tmp_path), "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 1, out.stderr
+    [line] = _errors(out.stderr)
+    assert line.startswith("seqgan: error: training diverged: rule 'hostile' (plugin hostile) returned distance nan "
+                           "at step 200; kept the best generator so far (best distance 0.5000 at step 50)"), line
+    assert line.endswith("fix the rule's distance")
+    assert _model_meta(tmp_path / "r" / "generator.pt")["stop_reason"] == "diverged"
