@@ -204,9 +204,12 @@ class LoadedModel:
         return tokens[: tokens.index(eos)] if eos is not None and eos in tokens else tokens
 
     def as_line(self, tokens: list) -> str:
-        """One sequence as a line: characters joined for a --chars run, else tokens with spaces."""
+        """One sequence as a line: characters joined for a --chars run, else tokens with spaces. A line
+        break inside a token (a quoted CSV cell) is written as ``\\n`` so that one line stays one
+        sequence; ``sample --json`` gives the tokens exactly."""
         sep = "" if self.meta.get("target", {}).get("chars") else " "
-        return sep.join(str(t) for t in tokens)
+        line = sep.join(str(t) for t in tokens)
+        return line.replace("\r", "\\r").replace("\n", "\\n") if "\n" in line or "\r" in line else line
 
     def _draw(self, n: int, temperature: float | None):
         if temperature is not None:

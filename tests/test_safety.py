@@ -447,3 +447,29 @@ def test_a_nan_distance_late_in_training_keeps_the_best_generator(tmp_path, run_
                            "at step 200; kept the best generator so far (best distance 0.5000 at step 50)"), line
     assert line.endswith("fix the rule's distance")
     assert _model_meta(tmp_path / "r" / "generator.pt")["stop_reason"] == "diverged"
+
+
+def test_a_token_with_a_line_break_stays_on_its_line(real_run):
+    from seqgan_core.export import load_model
+
+    model = load_model(real_run / "run" / "generator.pt")
+    assert model.as_line(["a\nb", "c\r\n", "d"]) == "a\\nb c\\r\\n d"
+    assert model.as_line(["a", "b"]) == "a b"
+
+
+def test_an_installed_plugin_that_exits_is_skipped_not_obeyed(tmp_path, run_cli):
+    """An entry-point plugin calling sys.exit() used to end `train` with status 0 having done nothing."""
+    for when in ("import", "register"):
+        site = tmp_path / when
+        (site / "exiter-1.0.dist-info").mkdir(parents=True)
+        (site / "exiter-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: exiter\nVersion: 1.0\n")
+        (site / "exiter-1.0.dist-info" / "entry_points.txt").write_text("[seqgan]\nexiter = exiter_plugin\n")
+        (site / "exiter_plugin.py").write_text(
+            "import sys\nfrom seqgan_core import hookimpl\n"
+            + ("sys.exit(0)\n" if when == "import" else "@hookimpl\ndef register_rules(register):\n    sys.exit(0)\n"))
+        out = run_cli("train", "--rule", "multiples5", "--max-steps", "5", "--out", when,
+                      env={"PYTHONPATH": str(site), "SEQGAN_LOAD_PLUGINS": "exiter"})
+        assert out.returncode in FINISHED, out.stderr
+        assert (tmp_path / when / "generator.pt").exists()
+        warning = [line for line in out.stderr.splitlines() if line.startswith("seqgan: warning:")]
+        assert len(warning) == 1 and "exiter" in warning[0] and "SystemExit: 0" in warning[0], out.stderr
