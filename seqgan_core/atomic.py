@@ -1,6 +1,8 @@
 """Atomic file writes: a temp file in the target's folder, fsync, then rename over the target.
 
 A process killed mid-write leaves the previous file (or no file) behind, never a half-written one.
+A write that fails (a full disk, a file-size limit) raises ``WriteError``: one line naming the file,
+the bytes it needed and the space left, and the previous file is kept.
 """
 
 from __future__ import annotations
@@ -10,13 +12,56 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import SeqganError
+
+TMP_SUFFIX = ".tmp"  # every temporary file is ".<name>.<random>.tmp" beside its target
+
+
+class WriteError(SeqganError):
+    """A file that could not be written; the previous version (if any) is left as it was."""
+
+    def __init__(self, path: Path, needed: int | None, error: OSError):
+        self.path, self.needed, self.error = Path(path), needed, error
+        free = _free_bytes(self.path.parent)
+        need = f"it needed {needed:,} bytes" if needed is not None else "its size is unknown"
+        left = f", {free:,} bytes free there" if free is not None else ""
+        super().__init__(f"cannot write {self.path}: {error.strerror or error} ({need}{left})")
+
+
+def _free_bytes(folder: Path) -> int | None:
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically; a failure is a ``WriteError`` naming the file."""
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+    except OSError as e:
+        raise WriteError(Path(path), len(data), e) from None
+
+
+def remove_leftovers(folder: str | os.PathLike) -> list[Path]:
+    """Delete temporary files that a killed writer left in ``folder``; returns what went.
+    Call only while holding the folder's run lock, so no live writer owns them."""
+    gone = []
+    for tmp in Path(folder).glob(f".*{TMP_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+            gone.append(tmp)
+    return gone
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike):
     """Yield a temporary path to write; on success it replaces ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved model is an ordinary file
     try:
@@ -38,8 +83,7 @@ def _umask() -> int:
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    write_bytes(path, text.encode("utf-8"))
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -95,8 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                    help="any run setting or recipe option, e.g. --set eval_every=25 --set generator.layers=3")
     t.add_argument("--out", default=None, help="run folder (default runs/<rule>/)")
-    t.add_argument("--format", default=None, choices=["torchscript", "export"],
-                   help="torchscript (generator.pt, default) or torch.export (generator.pt2)")
+    t.add_argument("--format", default=None, choices=["torchscript", "export", "weights"],
+                   help="torchscript (generator.pt, default), torch.export (generator.pt2), or weights "
+                        "(generator.weights.pt: data only, loads without running code from the file; to share)")
 
     s = command("sample", "sample sequences from a saved generator",
                 ["seqgan sample runs/multiples5/generator.pt",
@@ -132,6 +133,13 @@ def _load_rules(args):
 
 MAX_SAMPLES = 10_000_000  # `sample -n`: enough for any honest use, small enough to fit in memory
 MAX_EVAL_SAMPLES = 1_000_000  # `evaluate -n` / `plot -n`: metrics hold every sequence at once
+MAX_EVAL_TOKENS = 1 << 26  # ... so -n x length is bounded too: 64 Mi tokens, 512 MiB of indices
+
+
+def _fits(n: int, length: int, flag: str = "-n") -> None:
+    if n * length > MAX_EVAL_TOKENS:
+        raise SeqganError(f"{flag} {n:,} sequences of {length} tokens would hold {n * length:,} tokens in memory; "
+                          f"give {flag} {max(1, MAX_EVAL_TOKENS // length):,} or fewer")
 
 
 def _positive(value: int, flag: str, most: int) -> int:
@@ -177,7 +185,7 @@ def _overrides(args) -> dict:
 def _new_run(args):
     """(target, config, out, format, choice) for a fresh `train`."""
     from .api import load_target, plan
-    from .run import RUN_FILES
+    from .run import refuse_existing_run
 
     if args.chars and not args.data:
         raise SeqganError("--chars only applies to --data")
@@ -189,12 +197,8 @@ def _new_run(args):
         target = load_target(args.rule, plugins=args.plugins, entry_points=not args.no_plugins)
     config, choice = plan(target, args.preset, **overrides)
     out = Path(args.out) if args.out else Path("runs") / target.rule.name
-    if out.is_dir() and any((out / name).exists() for name in RUN_FILES):
-        # never silently overwrite a run someone paid for
-        raise SeqganError(
-            f"{str(out)!r} already holds a run; pick another --out (or, if it was interrupted, "
-            f"continue it with --resume {out})"
-        )
+    if out.is_dir():
+        refuse_existing_run(out)  # asked again under the run's lock, in train_run
     return target, config, out, args.format or "torchscript", choice.reason
 
 
@@ -216,7 +220,7 @@ def _check_writable(out: Path) -> None:
 def _resumed_run(args):
     """(target, config, out, checkpoint, format, choice) for `train --resume RUN_DIR`."""
     from .config import TrainConfig
-    from .run import load_checkpoint
+    from .run import check_identity, load_checkpoint
     from .target import target_from_record
 
     given = [f"--{n.replace('_', '-')}" for n in TRAIN_OPTIONS
@@ -232,7 +236,7 @@ def _resumed_run(args):
         if getattr(args, name) is not None:
             saved[name] = getattr(args, name)
     config = TrainConfig.from_dict(saved).validate()
-    if config.max_steps <= int(state["step"]):
+    if config.max_steps <= int(state["step"]) and not state.get("pending"):
         raise SeqganError(
             f"--max-steps is the total number of steps; the run in {str(out)!r} is at step {state['step']}, "
             f"so give more than {state['step']} (or leave it out to keep {state['config']['max_steps']})"
@@ -242,6 +246,7 @@ def _resumed_run(args):
     if target.dataset is not None and state["target"].get("vocab_size") != len(target.rule.vocab):
         raise SeqganError(f"{target.record['path']} changed since the run started (its tokens differ); "
                           "pass the original file with --resume-data FILE")
+    check_identity(state, target, out)
     return target, config, out, state, state.get("format", "torchscript"), state.get("choice", "")
 
 
@@ -298,8 +303,9 @@ def cmd_train(args) -> int:
               f"{outcome.model} and a checkpoint; continue with: seqgan train --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if result.stop_reason == "diverged":
+        hint = "fix the rule's distance" if "returned distance" in result.message else "try a lower --lr"
         print(f"seqgan: error: training diverged: {result.message}; kept the best generator so far ({where}) "
-              f"in {outcome.model}; try a lower --lr", file=sys.stderr)
+              f"in {outcome.model}; {hint}", file=sys.stderr)
         return EXIT_FAILED
     print(f"stopped after {result.steps} steps ({result.stop_reason.replace('_', ' ')}, {result.seconds:.1f} s), "
           f"{where}; saved {outcome.model}", file=sys.stderr)
@@ -326,11 +332,18 @@ def cmd_sample(args) -> int:
 
     _positive(args.n, "-n", MAX_SAMPLES)
     model = load_model(model_path(args.model))
-    rows = model.sample_tokens(args.n, seed=_seed(args.seed))
+    # streamed chunk by chunk: memory stays bounded whatever -n and the sequence length are
+    first = True
+    for chunk in model.chunks(args.n, seed=_seed(args.seed)):
+        rows = [model.strip(row) for row in model.vocabulary.decode(chunk)]
+        if args.json:
+            body = ", ".join(json.dumps(row) for row in rows)
+            sys.stdout.write(("[" if first else ", ") + body)
+        else:
+            sys.stdout.write("".join(model.as_line(row) + "\n" for row in rows))
+        first = False
     if args.json:
-        print(json.dumps(rows))
-    else:
-        sys.stdout.write("".join(model.as_line(row) + "\n" for row in rows))
+        sys.stdout.write("]\n")
     return 0
 
 
@@ -351,6 +364,7 @@ def cmd_evaluate(args) -> int:
 
     _positive(args.n, "-n", MAX_EVAL_SAMPLES)
     model, target = _model_and_target(args, args.model)
+    _fits(args.n, model.length)
     metrics, verdict = evaluate_model(model, target, args.n, seed=_seed(args.seed))
     if args.json:
         print(json.dumps({**metrics, "verdict": verdict.to_dict()}, indent=2))
@@ -380,6 +394,7 @@ def cmd_plot(args) -> int:
         raise SeqganError(f"{str(run)!r} is not a run folder; give the folder `seqgan train --out` wrote")
     _positive(args.n, "-n", MAX_EVAL_SAMPLES)
     model, target = _model_and_target(args, run)
+    _fits(args.n, model.length)
     out = Path(args.out) if args.out else run
     if out.exists() and not out.is_dir():
         raise SeqganError(f"--out {str(out)!r} exists and is not a directory")

@@ -44,6 +44,11 @@ def read_sequences(path: str | Path, chars: bool = False) -> list[tuple[str, ...
         raise DataFileError(f"data file {str(path)!r} does not exist")
     if path.is_dir():
         raise DataFileError(f"data file {str(path)!r} is a directory; give a text or CSV file")
+    if not path.is_file():  # a FIFO would block for ever, /dev/zero never ends
+        raise DataFileError(f"data file {str(path)!r} is not a regular file (a pipe, device or socket); "
+                            "save the data to a text or CSV file and give that")
+    if path.stat().st_size > MAX_BYTES:  # before reading it, not after
+        raise DataFileError(f"data file {str(path)!r} is larger than {MAX_BYTES // 2**20} MiB")
     try:
         raw = path.read_bytes()
     except OSError as e:

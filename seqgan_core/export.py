@@ -1,9 +1,14 @@
 """Save a trained generator as a self-contained sampler, and load it back.
 
-Two formats, both loadable with plain torch and no seqgan installed:
+Two formats that are programs, both loadable with plain torch and no seqgan installed:
 
 - ``torchscript`` (``generator.pt``): ``torch.jit.load(path)(n)``;
-- ``export`` (``generator.pt2``, torch.export): ``torch.export.load(path).module()(n)``.
+- ``export`` (``generator.pt2``, torch.export): ``torch.export.load(path).module()(n)``;
+
+and one that is only data, the one to share: ``weights`` (``generator.weights.pt``), the sampler's
+state dict and seqgan's metadata, opened with ``torch.load(weights_only=True)`` and loaded into
+seqgan's own generator class (named by the metadata's recipe and options). Loading it runs no code
+from the file; it needs seqgan installed.
 
 Either returns int64 indices ``(n, length)``; noise is drawn inside from torch's global RNG. The
 vocabulary, rule name and training summary travel inside the file as the extra file
@@ -13,6 +18,13 @@ Sampling temperature (1.0 = as trained, towards 0 = greedy): TorchScript takes i
 ``sampler(n, 0.5)``; a torch.export program cannot give an input a default, so it reads the 0-d
 buffer ``temperature`` instead: ``m.temperature.fill_(0.5); m(n)``. ``LoadedModel.sample`` does
 either.
+
+A model file is a program: loading a TorchScript or torch.export file runs code that its author
+wrote, with the user's rights. Only load files from a trusted source. What seqgan does to limit the
+harm: it reads and checks the metadata from the zip archive before torch loads the program, and
+it checks every output of the program (a tensor, int64, ``(n, length)``, indices inside the
+vocabulary) before using it, so a broken or hostile file cannot make seqgan report on the wrong
+number of sequences or decode garbage.
 """
 
 from __future__ import annotations
@@ -30,15 +42,20 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .atomic import atomic_path
+from .atomic import write_bytes
 from .errors import ModelFileError
 from .models import Sampler
 from .vocabulary import Vocabulary
 
 FORMAT_VERSION = 1
 META_FILE = "seqgan.json"
-SAMPLE_CHUNK = 65_536  # sequences drawn per call of the sampler
-FORMATS = {"torchscript": "generator.pt", "export": "generator.pt2"}  # format -> file name
+SAMPLE_CHUNK = 65_536  # most sequences drawn per call of the sampler
+# most (sequence x position x vocabulary) cells per call: a sampler holds a float per cell (64 MiB
+# here), so long sequences and large vocabularies come in smaller chunks and memory stays bounded
+CHUNK_CELLS = 1 << 24
+MAX_LENGTH = 1 << 20  # a model's sequence length that seqgan accepts from a file's metadata
+FORMATS = {"torchscript": "generator.pt", "export": "generator.pt2", "weights": "generator.weights.pt"}
+WEIGHTS_KEY = "seqgan_weights"  # the format version of a weights-only file, under this key
 
 
 def stored_tokens(tokens: list) -> tuple[list, bool]:
@@ -84,10 +101,12 @@ def save_sampler(generator: nn.Module, meta: dict, path: str | os.PathLike, fmt:
             torch.jit.save(torch.jit.script(sampler), buffer, _extra_files=extra)
         elif fmt == "export":
             torch.export.save(_export_program(sampler), buffer, extra_files=extra)
+        elif fmt == "weights":
+            state = {k: v.detach().clone() for k, v in sampler.state_dict().items()}
+            torch.save({WEIGHTS_KEY: FORMAT_VERSION, "meta": extra[META_FILE], "state_dict": state}, buffer)
         else:
             raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(buffer.getvalue())
+    write_bytes(path, buffer.getvalue())
     return Path(path)
 
 
@@ -125,23 +144,56 @@ class LoadedModel:
         return self.meta.get("eos", self.meta.get("target", {}).get("eos"))
 
     def sample(self, n: int, seed: int | None = None, temperature: float | None = None) -> torch.Tensor:
-        """``n`` sequences ``(n, length)``, drawn in chunks so that memory stays bounded;
-        ``temperature`` None = the file's own (1.0 unless changed)."""
+        """``n`` sequences ``(n, length)``, drawn in chunks; ``temperature`` None = the file's own
+        (1.0 unless changed)."""
+        chunks = list(self.chunks(n, seed, temperature))
+        return torch.cat(chunks) if len(chunks) != 1 else chunks[0]
+
+    def chunks(self, n: int, seed: int | None = None, temperature: float | None = None):
+        """The ``n`` sequences of ``sample`` as checked chunks ``(k, length)``, drawn one at a time
+        so that memory stays bounded however large ``n`` is."""
         if temperature is not None and not temperature > 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
         if seed is not None:
             torch.manual_seed(seed)
+        step = max(1, min(SAMPLE_CHUNK, CHUNK_CELLS // (self.length * len(self.vocabulary))))
+        with self._temperature(temperature) as per_call:
+            for start in range(0, n, step):
+                k = min(step, n - start)
+                yield self._checked(self._draw(k, per_call), k)
+
+    @contextlib.contextmanager
+    def _temperature(self, temperature: float | None):
+        """Yields the temperature to pass per call; a torch.export program reads a buffer instead."""
         if temperature is None or self.format == "torchscript":
-            return self._chunks(n, temperature)
+            yield temperature
+            return
         buffer = getattr(self.sampler, "temperature", None)
         if buffer is None:
             raise ModelFileError(f"{str(self.path)!r} was exported without a temperature; sample at 1.0")
         own = buffer.clone()
         buffer.fill_(temperature)
         try:
-            return self._chunks(n, None)
+            yield None
         finally:
             buffer.copy_(own)
+
+    def _checked(self, out, n: int) -> torch.Tensor:
+        """A sampler's output, checked before anything uses it: the file is a program and may lie."""
+        where = f"the model {str(self.path)!r}"
+        if not isinstance(out, torch.Tensor):
+            raise ModelFileError(f"{where} returned {type(out).__name__}, not a tensor; it is damaged or not "
+                                 "written by seqgan")
+        if out.dtype != torch.int64:
+            raise ModelFileError(f"{where} returned dtype {out.dtype}, not int64 token indices; it is damaged "
+                                 "or not written by seqgan")
+        if tuple(out.shape) != (n, self.length):
+            raise ModelFileError(f"{where} returned shape {tuple(out.shape)} when asked for {n} sequences, "
+                                 f"expected ({n}, {self.length}); it is damaged or not written by seqgan")
+        if out.numel() and (int(out.min()) < 0 or int(out.max()) >= len(self.vocabulary)):
+            raise ModelFileError(f"{where} returned indices outside its vocabulary (0..{len(self.vocabulary) - 1});"
+                                 " it is damaged or not written by seqgan")
+        return out
 
     def sample_tokens(self, n: int, seed: int | None = None, temperature: float | None = None) -> list[list]:
         """``n`` sequences as lists of tokens, each cut at its end token."""
@@ -152,25 +204,27 @@ class LoadedModel:
         return tokens[: tokens.index(eos)] if eos is not None and eos in tokens else tokens
 
     def as_line(self, tokens: list) -> str:
-        """One sequence as a line: characters joined for a --chars run, else tokens with spaces."""
+        """One sequence as a line: characters joined for a --chars run, else tokens with spaces. A line
+        break inside a token (a quoted CSV cell) is written as ``\\n`` so that one line stays one
+        sequence; ``sample --json`` gives the tokens exactly."""
         sep = "" if self.meta.get("target", {}).get("chars") else " "
-        return sep.join(str(t) for t in tokens)
+        line = sep.join(str(t) for t in tokens)
+        return line.replace("\r", "\\r").replace("\n", "\\n") if "\n" in line or "\r" in line else line
 
-    def _chunks(self, n: int, temperature: float | None) -> torch.Tensor:
-        chunks = [self._draw(min(SAMPLE_CHUNK, n - start), temperature) for start in range(0, n, SAMPLE_CHUNK)]
-        return torch.cat(chunks) if len(chunks) != 1 else chunks[0]
-
-    def _draw(self, n: int, temperature: float | None) -> torch.Tensor:
+    def _draw(self, n: int, temperature: float | None):
         if temperature is not None:
-            return self.sampler(n, temperature).cpu()
-        if n == 1 and self.format == "export":
+            out = self.sampler(n, temperature)
+        elif n == 1 and self.format == "export":
             try:
-                return self.sampler(1).cpu()
+                out = self.sampler(1)
             except AssertionError:
                 # files from older seqgan ran nn.GRU in the loop, which torch.export specialises
                 # to n >= 2: draw two and keep the first
-                return self.sampler(2)[:1].cpu()
-        return self.sampler(n).cpu()
+                out = self.sampler(2)
+                out = out[:1] if isinstance(out, torch.Tensor) else out
+        else:
+            out = self.sampler(n)
+        return out.cpu() if isinstance(out, torch.Tensor) and out.device.type != "meta" else out
 
 
 def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> LoadedModel:
@@ -185,7 +239,14 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError):
         raise ModelFileError(f"{str(path)!r} is not a seqgan model file (truncated or not a torch archive)") from None
-    fmt = "export" if any(n.endswith("/archive_format") for n in names) else "torchscript"
+    if any(n.endswith("/archive_format") for n in names):
+        fmt = "export"
+    elif any(n.endswith("/data.pkl") for n in names) and not any("/code/" in n for n in names):
+        return _load_weights(path)
+    else:
+        fmt = "torchscript"
+    # the metadata is read from the archive and checked before torch loads (and so runs) the program
+    meta = _parse_meta(path, _archive_meta(path, names))
     extra = {META_FILE: ""}
     try:
         with warnings.catch_warnings():
@@ -198,8 +259,48 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
         raise ModelFileError(
             f"cannot load {str(path)!r}: the file is damaged or not a {fmt} model ({type(e).__name__})"
         ) from None
-    meta = _parse_meta(path, extra[META_FILE])
+    if _parse_meta(path, extra[META_FILE]) != meta:
+        raise ModelFileError(f"{str(path)!r} holds two different copies of its seqgan metadata; it is damaged")
     return LoadedModel(sampler=sampler, format=fmt, meta=meta, vocabulary=Vocabulary(meta["vocab"]), path=path)
+
+
+def _load_weights(path: Path) -> LoadedModel:
+    """A weights-only file: plain tensors and strings, loaded into seqgan's own generator class."""
+    from .config import TrainConfig
+    from .recipes import get_recipe
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        int(state[WEIGHTS_KEY]), state["meta"], state["state_dict"]  # noqa: B018 - presence check
+    except Exception as e:  # noqa: BLE001 - torch refuses pickled code, and damage, with many types
+        raise ModelFileError(f"cannot load {str(path)!r}: not a seqgan weights file, or it holds more than "
+                             f"tensors ({type(e).__name__}); seqgan opens such files with weights_only=True") from None
+    meta = _parse_meta(path, state["meta"])
+    try:
+        config = TrainConfig.from_dict(meta["config"])
+        generator = get_recipe(config.recipe).build_generator(len(meta["vocab"]), int(meta["length"]),
+                                                              config.recipe_options())
+        sampler = Sampler(generator)
+        sampler.load_state_dict(state["state_dict"])
+    except Exception as e:  # noqa: BLE001 - a config or state dict that does not fit
+        raise ModelFileError(f"cannot load {str(path)!r}: its weights do not fit the generator its metadata "
+                             f"describes ({type(e).__name__})") from None
+    return LoadedModel(sampler=sampler.eval(), format="weights", meta=meta, vocabulary=Vocabulary(meta["vocab"]),
+                       path=path)
+
+
+def _archive_meta(path: Path, names: list[str]) -> bytes:
+    members = [n for n in names if n.endswith(f"/extra/{META_FILE}")]
+    if len(members) != 1:
+        return b""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(members[0])
+            if info.file_size > 64 * 2**20:  # a vocabulary of millions of tokens at most
+                raise ModelFileError(f"{str(path)!r} has seqgan metadata of {info.file_size:,} bytes; it is damaged")
+            return archive.read(members[0])
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):  # zipfile raises these on damage
+        raise ModelFileError(f"{str(path)!r} is not a seqgan model file (truncated or not a torch archive)") from None
 
 
 def _parse_meta(path: Path, raw) -> dict:
@@ -209,6 +310,10 @@ def _parse_meta(path: Path, raw) -> dict:
         meta = json.loads(raw)
         version = int(meta["format_version"])
         meta["vocab"], meta["length"], meta["rule"]  # noqa: B018 - presence check
+        length, vocab = meta["length"], meta["vocab"]
+        if (isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= MAX_LENGTH
+                or not isinstance(vocab, list) or not vocab):
+            raise ValueError("length or vocabulary out of range")
     except (ValueError, KeyError, TypeError):
         raise ModelFileError(f"{str(path)!r} has damaged seqgan metadata") from None
     if version > FORMAT_VERSION:

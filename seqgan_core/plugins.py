@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
+import time
 import warnings
 from collections.abc import Iterable
 
@@ -20,6 +21,7 @@ from .rule import Rule
 
 ENTRY_POINT_GROUP = "seqgan"
 ALLOW_ENV = "SEQGAN_LOAD_PLUGINS"  # comma-separated entry-point names to load; empty = none
+SLOW_PLUGIN_S = 3.0  # a plugin slower than this to import or register is named in a warning
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "seqgan_plugins.multiples5",
@@ -74,7 +76,7 @@ def get_plugin_manager(
     for name in modules:
         try:
             module = importlib.import_module(name)
-        except Exception as e:  # noqa: BLE001 - any import failure is the plugin's
+        except (Exception, SystemExit) as e:  # noqa: BLE001 - any import failure is the plugin's
             raise PluginError(f"cannot import plugin module {name!r} (-p): {type(e).__name__}: {e}") from None
         if pm.is_registered(module):
             continue
@@ -91,9 +93,10 @@ def _load_entry_points(pm: PluginManager, allow: set[str] | None) -> None:
             seen.add(ep.name)
             if allow is not None and ep.name not in allow:
                 continue
+            started = time.perf_counter()
             try:
                 plugin = ep.load()
-            except Exception as e:  # noqa: BLE001 - a broken plugin must not break seqgan
+            except (Exception, SystemExit) as e:  # noqa: BLE001 - a broken plugin must not break (or end) seqgan
                 warnings.warn(
                     f"skipping plugin {ep.name!r} ({ep.value}, from {dist.metadata['Name']}): "
                     f"import failed with {type(e).__name__}: {e}",
@@ -101,11 +104,19 @@ def _load_entry_points(pm: PluginManager, allow: set[str] | None) -> None:
                     stacklevel=2,
                 )
                 continue
+            _warn_if_slow(ep.name, "import", time.perf_counter() - started)
             _register(pm, plugin, ep.name, version=dist.version)
             pm.entry_point_names.add(ep.name)
     for name in sorted((allow or set()) - seen):
         warnings.warn(f"{ALLOW_ENV} names {name!r}, but no installed plugin has that name",
                       PluginLoadWarning, stacklevel=2)
+
+
+def _warn_if_slow(name: str, what: str, seconds: float) -> None:
+    if seconds > SLOW_PLUGIN_S:
+        warnings.warn(f"plugin {name!r} took {seconds:.1f} s to {what}, and every seqgan command waits for it; "
+                      f"switch it off with --no-plugins or {ALLOW_ENV} if you do not need it",
+                      PluginLoadWarning, stacklevel=3)
 
 
 def _register(pm: PluginManager, plugin, name: str, version: str | None) -> None:
@@ -151,17 +162,19 @@ def load_rules(pm: PluginManager) -> dict[str, Rule]:
             _mine[rule.name] = rule
 
         kwargs = {"register": register} if "register" in impl.argnames else {}
+        started = time.perf_counter()
         try:
             impl.function(**kwargs)
         except _NameConflict:
             raise
-        except Exception as e:  # noqa: BLE001 - whatever a plugin raises is the plugin's
+        except (Exception, SystemExit) as e:  # noqa: BLE001 - whatever a plugin raises is the plugin's
             detail = str(e) if isinstance(e, RuleError) else f"{type(e).__name__}: {e}"
             message = f"plugin {plugin_name!r} failed in register_rules: {detail}"
             if plugin_name in pm.entry_point_names:
                 warnings.warn(f"skipping {message}", PluginLoadWarning, stacklevel=2)
                 continue
             raise PluginError(message) from None
+        _warn_if_slow(plugin_name, "register its rules", time.perf_counter() - started)
         rules.update(mine)
     return rules
 

@@ -16,6 +16,11 @@ The contract (tensors are vocabulary *indices*, never tokens):
   ``is_valid``, it sees canonical sequences);
 - ``recommend``: optional training settings the rule suggests (e.g. ``{"max_steps": 5000}``);
   seqgan's own choice works without them.
+
+seqgan calls a rule only through the checked methods below (``sample_checked``, ``heldout_checked``,
+``valid``, ``score``, ``extra_metrics``): whatever a plugin raises (``SystemExit`` included) or
+returns against the contract (a list, a CUDA or meta tensor, a float dtype, a wrong shape, a
+distance that is a string or a vector) becomes one ``RuleError`` naming the rule and its plugin.
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ ValidFn = Callable[[torch.Tensor], torch.Tensor]
 DistanceFn = Callable[[torch.Tensor], float]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# tokens per sequence x vocabulary size: a generator's one-hot output of one sequence. Above this a
+# batch needs gigabytes; a rule that asks for more is refused when it registers, not mid-training
+MAX_CELLS = 1 << 21
 
 
 @dataclass
@@ -68,6 +76,12 @@ class Rule:
             self.eos_index = None if self.eos is None else self.vocabulary.index(self.eos)
         except ValueError as e:
             raise RuleError(f"rule {self.name!r}: {e}") from None
+        cells = self.length * len(self.vocabulary)
+        if cells > MAX_CELLS:
+            raise RuleError(
+                f"rule {self.name!r}: length {self.length} x vocabulary {len(self.vocabulary)} = {cells:,} cells per "
+                f"sequence, more than seqgan can train (at most {MAX_CELLS:,}); shorten the sequences or the vocabulary"
+            )
         for attr in ("heldout", "metrics"):
             if getattr(self, attr) is not None and not callable(getattr(self, attr)):
                 raise RuleError(f"rule {self.name!r}: {attr} must be callable or None")
@@ -77,23 +91,65 @@ class Rule:
     def __repr__(self) -> str:
         return f"Rule({self.name!r}, vocab size {len(self.vocabulary)}, length {self.length})"
 
-    def sample_checked(self, n: int, generator: torch.Generator) -> torch.Tensor:
+    @property
+    def where(self) -> str:
+        return f"rule {self.name!r} (plugin {self.plugin})"
+
+    def _call(self, method: str, *args):
+        """Call the plugin's ``method``; anything it raises is the plugin's, and says so."""
+        try:
+            return getattr(self, method)(*args)
+        except RuleError:
+            raise
+        except (Exception, SystemExit) as e:  # noqa: BLE001 - SystemExit too: a plugin must not end seqgan
+            raise RuleError(f"{self.where}: {method}() raised {type(e).__name__}: {e}") from None
+
+    def _tensor(self, out, method: str) -> torch.Tensor:
+        if not isinstance(out, torch.Tensor):
+            raise RuleError(f"{self.where}: {method}() returned {type(out).__name__}, expected a tensor")
+        if out.device.type != "cpu":
+            raise RuleError(f"{self.where}: {method}() returned a tensor on {out.device}; return CPU tensors")
+        return out
+
+    def sample_checked(self, n: int, generator: torch.Generator, method: str = "sample") -> torch.Tensor:
         """``sample`` with the contract enforced, so a broken plugin is named, not a shape error."""
-        seqs = self.sample(n, generator)
-        where = f"rule {self.name!r} (plugin {self.plugin})"
-        if not isinstance(seqs, torch.Tensor):
-            raise RuleError(f"{where}: sample() returned {type(seqs).__name__}, expected a LongTensor")
+        seqs = self._tensor(self._call(method, n, generator), method)
+        where = self.where
         if seqs.dtype != torch.long:
-            raise RuleError(f"{where}: sample() returned dtype {seqs.dtype}, expected torch.long")
+            raise RuleError(f"{where}: {method}() returned dtype {seqs.dtype}, expected torch.long")
         if tuple(seqs.shape) != (n, self.length):
             raise RuleError(
-                f"{where}: sample({n}) returned shape {tuple(seqs.shape)}, expected ({n}, {self.length})"
+                f"{where}: {method}({n}) returned shape {tuple(seqs.shape)}, expected ({n}, {self.length})"
             )
         if seqs.numel() and (int(seqs.min()) < 0 or int(seqs.max()) >= len(self.vocabulary)):
             raise RuleError(
-                f"{where}: sample() returned indices outside 0..{len(self.vocabulary) - 1}"
+                f"{where}: {method}() returned indices outside 0..{len(self.vocabulary) - 1}"
             )
         return seqs
+
+    def heldout_checked(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """Held-out real sequences (``heldout``, else ``sample``), checked like ``sample``."""
+        return self.sample_checked(n, generator, "heldout" if self.heldout is not None else "sample")
+
+    def extra_metrics(self, seqs: torch.Tensor) -> dict:
+        """The rule's ``metrics`` of canonical ``seqs``, checked: names to plain floats."""
+        if self.metrics is None:
+            return {}
+        out = self._call("metrics", self.canonical(seqs))
+        if not isinstance(out, dict):
+            raise RuleError(f"{self.where}: metrics() returned {type(out).__name__}, expected a dict of floats")
+        return {str(k): self._number(v, "metrics") for k, v in out.items()}
+
+    def _number(self, value, method: str) -> float:
+        if isinstance(value, torch.Tensor) and value.numel() == 1 and value.device.type == "cpu":
+            value = value.item()
+        if isinstance(value, bool) or not isinstance(value, (int, float)) and type(value).__module__ != "numpy":
+            raise RuleError(f"{self.where}: {method}() returned {type(value).__name__} {_short(value)}, "
+                            "expected a number")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise RuleError(f"{self.where}: {method}() returned {_short(value)}, expected a number") from None
 
     def canonical(self, seqs: torch.Tensor) -> torch.Tensor:
         """Sequences as the rule sees them: after the first end token, only end tokens."""
@@ -109,12 +165,14 @@ class Rule:
     def valid(self, seqs: torch.Tensor) -> torch.Tensor:
         """``is_valid`` of the canonical ``seqs``, as a BoolTensor ``(n,)``."""
         seqs = self.canonical(seqs)
-        out = torch.as_tensor(self.is_valid(seqs))
+        out = self._tensor(self._call("is_valid", seqs), "is_valid")
         if out.shape != (len(seqs),):
             raise RuleError(
-                f"rule {self.name!r} (plugin {self.plugin}): is_valid() returned shape {tuple(out.shape)} "
+                f"{self.where}: is_valid() returned shape {tuple(out.shape)} "
                 f"for {len(seqs)} sequences, expected ({len(seqs)},)"
             )
+        if out.dtype.is_complex or out.dtype.is_floating_point:
+            raise RuleError(f"{self.where}: is_valid() returned dtype {out.dtype}, expected torch.bool")
         return out.bool()
 
     def probe(self) -> None:
@@ -125,7 +183,12 @@ class Rule:
         """The rule's distance of generated ``seqs`` ``(n, length)``; 0.0 = perfect. Without a
         distance of its own: seqgan's quality distance (invalid share + per-position TV)."""
         if self.distance is not None:
-            return float(self.distance(self.canonical(seqs)))
+            return self._number(self._call("distance", self.canonical(seqs)), "distance")
         from .metrics import quality_distance, reference
 
         return quality_distance(seqs, reference(self))
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

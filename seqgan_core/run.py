@@ -1,6 +1,7 @@
 """A run folder, and the run policy: train into a folder, resume from it, finish it safely.
 
-    generator.pt | generator.pt2   the sampler (TorchScript or torch.export)
+    generator.pt | generator.pt2   the sampler (TorchScript or torch.export: programs)
+    generator.weights.pt           ... or its tensors alone (--format weights: data, safe to share)
     config.json                    target, preset and why, settings, steps, verdict, versions
     history.jsonl                  every check: step, phase, validity, TV, distance, NLL, losses
     metrics.jsonl                  full metrics every `metrics_every` steps, and a "final" row
@@ -8,16 +9,23 @@
 
 Every file is written atomically: a run killed mid-write keeps the previous version. At the end
 the generator and config.json are written before the checkpoint says the run is finished, so
-a run stopped at any moment leaves either a resumable checkpoint or a finished model.
+a run stopped at any moment leaves either a resumable checkpoint or a finished model. A write that
+fails (a full disk) keeps what could be written; when the generator could not be, the checkpoint
+records the finished training as *pending*, and ``--resume`` writes the model without training.
+A run holds the folder's lock (``lock.py``) from before its first write to after its last.
 
 ``train_run`` is what ``seqgan train`` calls; it takes plain values and returns a ``RunOutcome``.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import os
 import platform
+import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +33,11 @@ from pathlib import Path
 import torch
 
 from . import __version__
-from .atomic import atomic_path, write_text
+from .atomic import WriteError, remove_leftovers, write_bytes, write_text
+from .lock import RunLock
 from .config import TrainConfig
 from .errors import ModelFileError, SeqganError
-from .export import FORMATS, metadata, save_sampler
+from .export import FORMATS, metadata, save_sampler, stored_tokens
 from .metrics import evaluate, reference
 from .rule import Rule
 from .target import Target, rule_target
@@ -41,8 +50,40 @@ HISTORY_FILE = "history.jsonl"
 METRICS_FILE = "metrics.jsonl"
 METRICS_SAMPLES = 2000  # sequences sampled for each periodic metrics line
 FINAL_SAMPLES = 5000  # sequences behind the final metrics and the verdict
-# any of these in a folder means it holds a run that a fresh `train` must not overwrite
-RUN_FILES = (*FORMATS.values(), CONFIG_FILE, CHECKPOINT_FILE, HISTORY_FILE, METRICS_FILE)
+# any of these in a folder means it holds a run that a fresh `train` must not overwrite; a folder
+# with only metrics.jsonl (a run killed before its first checkpoint) holds nothing to keep
+RUN_FILES = (*FORMATS.values(), CONFIG_FILE, CHECKPOINT_FILE)
+FINISH_PAUSE_ENV = "SEQGAN_TEST_FINISH_PAUSE"  # tests only: seconds to wait between the end-of-run writes
+
+
+def refuse_existing_run(out: Path) -> None:
+    """A fresh run must never overwrite one someone paid for."""
+    held = [name for name in RUN_FILES if (out / name).exists()]
+    if not held:
+        return
+    if CHECKPOINT_FILE in held:
+        raise SeqganError(
+            f"{str(out)!r} already holds a run; pick another --out (or, if it was interrupted, "
+            f"continue it with --resume {out})"
+        )
+    raise SeqganError(f"{str(out)!r} already holds a run ({', '.join(held)}) that cannot be resumed; "
+                      "pick another --out")
+
+
+_warned: set[Path] = set()  # files whose failed write was already reported
+
+
+def _write_soon(path: Path, write: Callable[[], None]) -> bool:
+    """A write during training: a failure is a warning, once per file (the run goes on, and the
+    next write may fit); the end of the run tries again and reports for good."""
+    try:
+        write()
+        return True
+    except WriteError as e:
+        if path not in _warned:
+            _warned.add(path)
+            warnings.warn(f"{e}; training goes on, and {path.name} is written again at the next save", stacklevel=2)
+        return False
 
 
 def finite(value: float) -> float | None:
@@ -88,7 +129,7 @@ class MetricsLog:
         if extra:
             row["rule_metrics"] = extra
         self.rows.append(row)
-        write_text(self.path, _jsonl(self.rows))
+        _write_soon(self.path, lambda: write_text(self.path, _jsonl(self.rows)))
         return row
 
 
@@ -101,14 +142,49 @@ class Checkpointer:
 
     def __call__(self, p: Progress) -> None:
         if p.step % self.every == 0:
-            self.save(p.trainer)
+            _write_soon(self.path, lambda: self.save(p.trainer))
 
-    def save(self, trainer: Trainer, stop_reason: str | None = None) -> None:
-        """``stop_reason``: how the run ended (None while it is still going, "interrupted")."""
+    def save(self, trainer: Trainer, stop_reason: str | None = None, pending: str | None = None) -> None:
+        """``stop_reason``: how the run ended (None while it is still going, "interrupted").
+        ``pending``: how a run ended whose generator could not be written (then ``stop_reason`` is
+        None, and ``--resume`` only writes the model)."""
         state = {**trainer.state_dict(), "target": self.target.record, "stop_reason": stop_reason,
-                 "format": self.format, "choice": self.choice}
-        with atomic_path(self.path) as tmp:
-            torch.save(state, tmp)
+                 "pending": pending, "identity": identity(self.target), "format": self.format,
+                 "choice": self.choice}
+        buffer = io.BytesIO()  # serialised first: a full disk is then a WriteError naming the file
+        torch.save(state, buffer)
+        write_bytes(self.path, buffer.getvalue())
+
+
+def identity(target: Target) -> dict:
+    """What a checkpoint was trained on: the rule as its plugin defines it, and the data file's bytes."""
+    rule = target.rule
+    tokens, _ = stored_tokens(list(rule.vocabulary))
+    ident = {"rule": rule.name, "plugin": rule.plugin, "vocab": tokens, "length": rule.length,
+             "eos": rule.eos_index}
+    if target.record.get("sha256"):
+        ident["sha256"] = target.record["sha256"]
+    return ident
+
+
+def check_identity(state: dict, target: Target, run: Path) -> None:
+    """Refuse to resume on other data or another rule than the checkpoint was trained on."""
+    saved = state.get("identity")
+    if not saved:
+        return  # written before seqgan stored it
+    now = identity(target)
+    where = f"{run / CHECKPOINT_FILE}"
+    if target.dataset is not None:
+        if saved.get("sha256") and now.get("sha256") and saved["sha256"] != now["sha256"]:
+            raise SeqganError(f"{target.record['path']} is not the file this run was trained on (its contents "
+                              f"changed since {where} was written); pass the original file with --resume-data FILE")
+    for key, label in (("rule", "rule name"), ("vocab", "vocabulary"), ("length", "sequence length"),
+                       ("eos", "end token")):
+        if saved.get(key) != now.get(key):
+            what = (f"data file {target.record['path']}" if target.dataset is not None
+                    else f"rule {target.rule.name!r} (plugin {target.rule.plugin})")
+            raise SeqganError(f"{what} has another {label} than {where} was trained on; resume with the "
+                              "rule or data the run started with, or start a new run")
 
 
 def load_checkpoint(run_dir: str | Path) -> dict:
@@ -195,24 +271,69 @@ def train_run(target: Target, config: TrainConfig, out: str | Path, fmt: str = "
     """Train ``target`` into the run folder ``out`` (continuing ``state``, a loaded checkpoint).
 
     Set ``stop.requested`` (a signal handler does) to stop between two steps: the run then saves
-    like any other, and its checkpoint can be resumed.
+    like any other, and its checkpoint can be resumed. The folder is locked for the whole run.
     """
     out = Path(out)
+    with RunLock(out):
+        # checked again under the lock: another run may have written the folder since the caller looked
+        if state is None:
+            refuse_existing_run(out)
+        elif int(load_checkpoint(out)["step"]) != int(state["step"]):
+            raise SeqganError(f"the run in {str(out)!r} changed while this resume started; run --resume again")
+        remove_leftovers(out)  # temporary files of a killed run; the lock says no live writer owns them
+        return _train_locked(target, config, out, fmt, state, callbacks, choice, stop)
+
+
+def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> RunOutcome:
     resume_at = int(state["step"]) if state else 0
     checkpointer = Checkpointer(out, config.checkpoint_every, target, fmt, choice)
     metrics_log = MetricsLog(out, target, config.metrics_every, resume_at=resume_at)
     trainer = Trainer(target.rule, config, callbacks=[*callbacks, metrics_log, checkpointer], stop=stop)
     if state is not None:
-        trainer.load_state_dict(state)
-    result = trainer.run()
+        try:
+            trainer.load_state_dict(state)
+        except (KeyError, RuntimeError, ValueError, TypeError):
+            raise SeqganError(f"{out / CHECKPOINT_FILE} does not fit the model this run builds (another rule, "
+                              "data file or seqgan version wrote it); start a new run") from None
+    pending = state.get("pending") if state else None
+    # a run whose generator could not be written earlier: training is over, only the saving is left
+    result = trainer.result(pending) if pending else trainer.run()
     # the final metrics measure the generator that is saved, on the checks' own noise
     final = trainer.sample(FINAL_SAMPLES, result.generator)
     metrics = metrics_log.add({"step": "final", "steps": result.steps}, final)
     verdict = final_verdict(trainer, result, metrics)
-    # the model and config.json first; the checkpoint says "finished" only once they exist
-    model = save_run(out, result, target, fmt, verdict, choice)
-    checkpointer.save(trainer, result.stop_reason)
+    model = finish(out, trainer, checkpointer, result, target, fmt, verdict, choice)
     return RunOutcome(out, model, result, metrics, verdict, resume_at)
+
+
+def finish(out: Path, trainer: Trainer, checkpointer: Checkpointer, result: TrainResult, target: Target,
+           fmt: str, verdict: Verdict, choice: str) -> Path:
+    """The end-of-run writes, in the order that loses nothing: the model and config.json, and only
+    then a checkpoint that says "finished". What fails is named; what fits is kept."""
+    try:
+        model = save_run(out, result, target, fmt, verdict, choice)
+        model_error = None
+    except WriteError as e:
+        model, model_error = out / FORMATS[fmt], e
+    pause = float(os.environ.get(FINISH_PAUSE_ENV) or 0)
+    if pause:
+        time.sleep(pause)  # tests: a signal sent now must not cut the saving short
+    try:
+        if model_error is None:
+            checkpointer.save(trainer, result.stop_reason)
+        else:
+            checkpointer.save(trainer, None, pending=result.stop_reason)
+    except WriteError as e:
+        if model_error is not None:
+            raise SeqganError(f"{model_error}; the checkpoint could not be written either ({e.path.name}, "
+                              f"{e.needed:,} bytes): free some space, then resume from the last checkpoint "
+                              f"with --resume {out} if there is one, or train again") from None
+        raise SeqganError(f"{e}; the generator and config.json are saved, so the model is usable, but the run "
+                          "cannot be resumed from its end") from None
+    if model_error is not None:
+        raise SeqganError(f"{model_error}; the trained state is saved in {CHECKPOINT_FILE}: free some space, "
+                          f"then run `seqgan train --resume {out}` to write the model without training again") from None
+    return model
 
 
 def model_path(path: str | Path) -> Path:

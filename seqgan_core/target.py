@@ -6,6 +6,7 @@ The target's ``record`` is stored in config.json, the checkpoint and the model f
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ class Target:
 
     def extra_metrics(self, seqs: torch.Tensor) -> dict:
         """The rule's own extra figures (a data file's novelty and n-gram distances, ...)."""
-        return dict(self.rule.metrics(self.rule.canonical(seqs.cpu()))) if self.rule.metrics else {}
+        return self.rule.extra_metrics(seqs.cpu())
 
     def format(self, seq: torch.Tensor) -> str:
         """One index sequence as a line: decoded, cut at the end token; a --chars run's characters
@@ -42,6 +43,14 @@ class Target:
             )
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def rule_target(rule: Rule) -> Target:
     return Target(rule, {"kind": "rule", "rule": rule.name, "plugin": rule.plugin})
 
@@ -52,7 +61,8 @@ def data_target(path: str | Path, seed: int, chars: bool = False) -> Target:
     rule = dataset.to_rule()
     rule.plugin = "--data"
     record = {"kind": "data", "path": str(path.resolve()), "chars": chars, "seed": seed,
-              "rule": rule.name, "eos": dataset.eos, "vocab_size": len(dataset.vocab)}
+              "rule": rule.name, "eos": dataset.eos, "vocab_size": len(dataset.vocab),
+              "sha256": file_sha256(path)}  # what --resume checks: the same bytes, not just the same tokens
     return Target(rule, record, dataset)
 
 

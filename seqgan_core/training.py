@@ -100,6 +100,10 @@ class Noise:
     validity: float  # share of real sequences the rule accepts
 
 
+class NonFiniteDistance(SeqganError):
+    """A check's distance was NaN or infinite: the run cannot be judged any further."""
+
+
 class StopRequest:
     """Set ``requested`` (from a signal handler, another thread...) to stop between two steps."""
 
@@ -162,8 +166,7 @@ class Trainer:
         """A fixed held-out set ``(n, L)`` for the NLL check of autoregressive generators."""
         if self._heldout is None:
             g = torch.Generator().manual_seed(self.config.seed + HELDOUT_SEED_OFFSET)
-            draw = self.rule.heldout or self.rule.sample
-            self._heldout = self.rule.canonical(draw(HELDOUT_SIZE, g))
+            self._heldout = self.rule.canonical(self.rule.heldout_checked(HELDOUT_SIZE, g))
         return self._heldout
 
     def sample(self, n: int, generator: nn.Module | None = None) -> torch.Tensor:
@@ -198,8 +201,8 @@ class Trainer:
         seqs = self.rule.canonical(seqs)
         distance = self.distance(seqs)
         if not math.isfinite(distance):
-            raise SeqganError(f"rule {self.rule.name!r} (plugin {self.rule.plugin}) returned distance {distance} "
-                              f"at step {self.step}")
+            raise NonFiniteDistance(f"rule {self.rule.name!r} (plugin {self.rule.plugin}) returned distance "
+                                    f"{distance} at step {self.step}")
         ref = reference(self.rule)
         row = {"step": self.step, "phase": recipe.phase, "distance": distance,
                "validity": self.rule.valid(seqs).float().mean().item(), "tv": ref.tv(seqs)}
@@ -248,7 +251,11 @@ class Trainer:
             budget_spent = recipe.phase_done(self.step)
             row = None
             if self.step % cfg.eval_every == 0 or budget_spent or self.step == cfg.max_steps:
-                row = last = self.check(generated, losses)
+                try:
+                    row = last = self.check(generated, losses)
+                except NonFiniteDistance as e:  # ends the run like a bad loss: the best generator is kept
+                    stop_reason, message = "diverged", str(e)
+                    break
             progress = Progress(self.step, cfg.max_steps, recipe.phase, losses, row, self.best.best, generated,
                                 self.sample, self)
             for callback in self.callbacks:

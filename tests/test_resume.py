@@ -1,6 +1,7 @@
 """Nothing lost: checkpoints resume bit-for-bit, Ctrl-C keeps the run, divergence keeps the best."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -91,28 +92,35 @@ def _cli(*args, **kw):
     return [sys.executable, "-m", "seqgan_core", *map(str, args)]
 
 
+# Whole processes on a machine that may be busy with other jobs: the timeouts only catch a hang,
+# they are not a speed test; one thread per process, so two tests never fight over the cores.
+PATIENT = 1800  # seconds
+ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
 def test_ctrl_c_saves_and_resume_finishes_like_an_uninterrupted_run(tmp_path):
-    flags = ["--rule", "multiples5", "--seed", "2", "--max-steps", "2500", "--patience", "5000",
-             "--checkpoint-every", "100"]
-    proc = subprocess.Popen(_cli("train", *flags, "--out", "cut"), cwd=tmp_path,
+    # 600 steps are enough: the cut comes after the first checkpoint (step 100), well before the end
+    flags = ["--rule", "multiples5", "--seed", "2", "--max-steps", "600", "--patience", "5000",
+             "--checkpoint-every", "100", "--threads", "1"]
+    proc = subprocess.Popen(_cli("train", *flags, "--out", "cut"), cwd=tmp_path, env=ONE_THREAD,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
+    deadline = time.time() + PATIENT
     while not (tmp_path / "cut" / "checkpoint.pt").exists():
         assert proc.poll() is None and time.time() < deadline, "training ended before the checkpoint"
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=PATIENT)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert "continue with: seqgan train --resume cut" in err.strip().splitlines()[-1]
     assert (tmp_path / "cut" / "generator.pt").exists()
 
-    again = subprocess.run(_cli("train", "--resume", "cut"), cwd=tmp_path, capture_output=True, text=True,
-                           timeout=300)
+    again = subprocess.run(_cli("train", "--resume", "cut", "--threads", "1"), cwd=tmp_path, capture_output=True,
+                           text=True, timeout=PATIENT, env=ONE_THREAD)
     assert again.returncode in FINISHED, again.stderr
     assert "resuming at step" in again.stderr
     whole = subprocess.run(_cli("train", *flags, "--out", "whole"), cwd=tmp_path, capture_output=True,
-                           text=True, timeout=300)
+                           text=True, timeout=PATIENT, env=ONE_THREAD)
     assert whole.returncode in FINISHED, whole.stderr
 
     def weights(run):
@@ -128,7 +136,8 @@ def test_train_refuses_to_overwrite_a_run(tmp_path):
     out = subprocess.run(_cli("train", "--rule", "multiples5", "--out", "r"), cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
-    assert "already holds a run; pick another --out (or, if it was interrupted, continue it with --resume r)" in out.stderr
+    # no checkpoint: nothing to resume, so the message does not send the user to --resume
+    assert "already holds a run (config.json) that cannot be resumed; pick another --out" in out.stderr
 
 
 def test_resume_keeps_the_export_format(run_cli, tmp_path):

@@ -12,6 +12,8 @@ A recipe is a class with
   signal may end it now: a learning-rate schedule can ask for part of its budget first);
 - ``step(real, step) -> (losses, generated)``: one training step; ``real(n)`` draws real index
   sequences ``(n, L)``; ``generated`` are the indices ``(n, L)`` the step produced;
+- ``build_generator(vocab_size, length, options)`` (static): an untrained generator, which a
+  weights-only model file is loaded into;
 - ``parts()``: everything with a ``state_dict`` (models, optimisers, the recipe's own state), for
   checkpoints; ``batch_size``: sequences per step.
 

@@ -45,6 +45,11 @@ class ArticleGAN:
         self.eval_generator = self.generator  # the tutorial samples from G itself
         self.loss = nn.BCELoss()
 
+    @staticmethod
+    def build_generator(vocab_size: int, length: int, options: ArticleOptions) -> nn.Module:
+        """The generator this recipe trains, untrained: what a weights-only file is loaded into."""
+        return ArticleGenerator(vocab_size, length)
+
     def next_phase(self, step: int = 0) -> bool:
         return False
 

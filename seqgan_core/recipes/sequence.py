@@ -114,6 +114,11 @@ class PhaseState:
 class SequenceGAN:
     Options = SequenceOptions
 
+    @staticmethod
+    def build_generator(vocab_size: int, length: int, options: SequenceOptions) -> torch.nn.Module:
+        """The generator this recipe trains, untrained: what a weights-only file is loaded into."""
+        return GENERATORS[options.generator](vocab_size, length, options.model_options()[0])
+
     def __init__(self, rule: Rule, options: SequenceOptions, device: torch.device):
         V, L = len(rule.vocabulary), rule.length
         self.rule, self.options = rule, options

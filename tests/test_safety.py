@@ -1,0 +1,475 @@
+"""Nothing lost, nothing mixed: the end of a run, full disks, two runs in one folder, resuming on
+other data, hostile files. Catalogue style: the real CLI in a subprocess, one line, exit status,
+and the files left behind."""
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import pytest
+import torch
+from conftest import FINISHED
+
+from seqgan_core import cli
+from seqgan_core.atomic import WriteError
+from seqgan_core.lock import LOCK_FILE, RunLock
+
+SLOW = 600  # seconds: generous, the test machine may be busy with other jobs
+
+
+def _popen(*args, cwd, env=None):
+    return subprocess.Popen([sys.executable, "-m", "seqgan_core", *map(str, args)], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
+
+
+def _errors(stderr: str) -> list[str]:
+    assert "Traceback" not in stderr, stderr
+    return [line for line in stderr.splitlines() if line.startswith("seqgan: error:")]
+
+
+def _wait_for(path, proc, seconds=SLOW):
+    deadline = time.time() + seconds
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+
+
+def _checkpoint(run):
+    return torch.load(run / "checkpoint.pt", weights_only=True)
+
+
+def _model_meta(path):
+    with zipfile.ZipFile(path) as z:
+        name = next(n for n in z.namelist() if n.endswith("extra/seqgan.json"))
+        return json.loads(z.read(name))
+
+
+# -- 1. the end of a run
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_the_run_saves_waits_for_the_saving(tmp_path, sig):
+    """The test hook holds the run between its generator and its final checkpoint; a signal sent
+    there is answered only once every file is written."""
+    proc = _popen("train", "--rule", "multiples5", "--max-steps", "30", "--out", "r", cwd=tmp_path,
+                  env={"SEQGAN_TEST_FINISH_PAUSE": "2"})
+    _wait_for(tmp_path / "r" / "generator.pt", proc)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=SLOW)
+    assert proc.returncode in FINISHED, err
+    assert not _errors(err)
+    state = _checkpoint(tmp_path / "r")
+    assert state["stop_reason"] == "max_steps" and state["step"] == 30
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["steps"] == 30
+    assert _model_meta(tmp_path / "r" / "generator.pt")["steps"] == 30
+
+
+def _no_space(path, data):
+    raise WriteError(path, len(data), OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+
+
+def test_a_generator_that_does_not_fit_is_written_by_resume(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "r"
+    monkeypatch.setattr("seqgan_core.export.write_bytes", _no_space)
+    code = cli.main(["train", "--rule", "multiples5", "--max-steps", "30", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    [line] = _errors(err)
+    assert f"cannot write {out / 'generator.pt'}: No space left on device (it needed " in line
+    assert f"then run `seqgan train --resume {out}` to write the model without training again" in line
+    assert not (out / "generator.pt").exists()
+    assert _checkpoint(out)["pending"] == "max_steps"
+
+    monkeypatch.undo()  # space freed
+    code = cli.main(["train", "--resume", str(out)])
+    err = capsys.readouterr().err
+    assert code in FINISHED, err
+    assert "resuming at step 30" in err and "stopped after 30 steps" in err
+    assert _checkpoint(out)["stop_reason"] == "max_steps"
+    assert _model_meta(out / "generator.pt")["steps"] == 30
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 420 KiB tmpfs: room for one checkpoint of multiples5 and its generator, not for two."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=420k", "tmpfs", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_a_full_disk_keeps_the_generator_and_a_resumable_checkpoint(tmp_path, small_disk):
+    proc = _popen("train", "--rule", "multiples5", "--preset", "independent", "--max-steps", "60",
+                  "--checkpoint-every", "20", "--out", small_disk / "r", cwd=tmp_path)
+    _, err = proc.communicate(timeout=SLOW)
+    assert proc.returncode == 2, err
+    [line] = _errors(err)
+    assert f"cannot write {small_disk / 'r' / 'checkpoint.pt'}: No space left on device (it needed " in line
+    assert "bytes free there); the generator and config.json are saved" in line
+    left = sorted(p.name for p in (small_disk / "r").iterdir())
+    assert left == ["checkpoint.pt", "config.json", "generator.pt", "history.jsonl", "metrics.jsonl"]
+    assert _checkpoint(small_disk / "r")["step"] == 20  # the last one that fitted
+    assert _model_meta(small_disk / "r" / "generator.pt")["steps"] == 60
+    again = subprocess.run([sys.executable, "-m", "seqgan_core", "train", "--resume", small_disk / "r"],
+                           capture_output=True, text=True, timeout=SLOW)
+    assert "resuming at step 20" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_a_run_killed_before_its_first_checkpoint_can_be_trained_again(tmp_path):
+    proc = _popen("train", "--rule", "multiples5", "--preset", "independent", "--max-steps", "100000",
+                  "--patience", "100000", "--checkpoint-every", "100000", "--out", "r", cwd=tmp_path)
+    _wait_for(tmp_path / "r" / "metrics.jsonl", proc)
+    proc.kill()
+    proc.communicate(timeout=SLOW)
+    (tmp_path / "r" / ".checkpoint.pt.x1y2.tmp").write_bytes(b"half a checkpoint")  # as a kill mid-write leaves
+    again = subprocess.run([sys.executable, "-m", "seqgan_core", "train", "--rule", "multiples5", "--max-steps",
+                            "20", "--out", "r"], cwd=tmp_path, capture_output=True, text=True, timeout=SLOW)
+    assert again.returncode in FINISHED, again.stderr
+    left = sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert left == ["checkpoint.pt", "config.json", "generator.pt", "history.jsonl", "metrics.jsonl"]
+
+
+def test_a_model_without_checkpoint_is_not_sent_to_resume(tmp_path, run_cli):
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "generator.pt").write_bytes(b"a model")
+    out = run_cli("train", "--rule", "multiples5", "--out", "r")
+    [line] = _errors(out.stderr)
+    assert out.returncode == 2
+    assert line.endswith("already holds a run (generator.pt) that cannot be resumed; pick another --out")
+
+
+# -- 2. one run per folder
+
+
+def test_two_trainings_into_one_folder_never_mix(tmp_path):
+    env = {"SEQGAN_TEST_FINISH_PAUSE": "3"}  # each holds the folder a few seconds at least
+    procs = {seed: _popen("train", "--rule", "multiples5", "--seed", seed, "--max-steps", "40", "--out", "r",
+                          cwd=tmp_path, env=env) for seed in (1, 2)}
+    done = {seed: p.communicate(timeout=SLOW) for seed, p in procs.items()}
+    codes = {seed: p.returncode for seed, p in procs.items()}
+    winners = [s for s, c in codes.items() if c in FINISHED]
+    assert len(winners) == 1, (codes, done)
+    [winner], [loser] = winners, [s for s in codes if s not in winners]
+    assert codes[loser] == 2
+    [line] = _errors(done[loser][1])
+    assert (f"'r' is in use by another seqgan run (pid {procs[winner].pid}); wait for it to finish" in line
+            or "'r' already holds a run" in line), line
+    run = tmp_path / "r"
+    assert json.loads((run / "config.json").read_text())["seed"] == winner
+    assert _checkpoint(run)["config"]["seed"] == winner
+    assert _model_meta(run / "generator.pt")["config"]["seed"] == winner
+    assert not (run / LOCK_FILE).exists()
+
+
+def test_a_held_folder_names_its_owner_and_a_dead_owner_does_not_block(tmp_path, run_cli):
+    with RunLock(tmp_path / "r"):
+        out = run_cli("train", "--rule", "multiples5", "--max-steps", "10", "--out", "r")
+    assert out.returncode == 2
+    [line] = _errors(out.stderr)
+    assert line == (f"seqgan: error: 'r' is in use by another seqgan run (pid {os.getpid()}); "
+                    "wait for it to finish, or pick another --out")
+    (tmp_path / "r" / LOCK_FILE).write_text("999999999\n")  # left by a process that died
+    out = run_cli("train", "--rule", "multiples5", "--max-steps", "10", "--out", "r")
+    assert out.returncode in FINISHED, out.stderr
+
+
+# -- 3. resume checks what it resumes
+
+
+def _unfinish(run, max_steps=None):
+    """Make a finished run's checkpoint look interrupted, so --resume takes it."""
+    state = _checkpoint(run)
+    state["stop_reason"] = None
+    torch.save(state, run / "checkpoint.pt")
+
+
+@pytest.fixture(scope="module")
+def data_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    (root / "names.txt").write_text("".join(f"a b c {t}\n" for t in "abcabcabcab"))
+    done = subprocess.run([sys.executable, "-m", "seqgan_core", "train", "--data", "names.txt", "--max-steps", "20",
+                           "--out", "r"], cwd=root, capture_output=True, text=True, timeout=SLOW)
+    assert done.returncode in FINISHED, done.stderr
+    _unfinish(root / "r")
+    return root
+
+
+@pytest.mark.parametrize("new_text, message", [
+    ("".join(f"x y z {t}\n" for t in "xyzxyzxyzxy"), "is not the file this run was trained on"),  # y/abc/xyz/
+    ("".join(f"a b c {t} a\n" for t in "abcabcabcab"), "is not the file this run was trained on"),  # longer lines
+])
+def test_resume_on_changed_data_is_one_line(data_run, tmp_path, new_text, message):
+    changed = tmp_path / "names.txt"
+    changed.write_text(new_text)
+    out = subprocess.run([sys.executable, "-m", "seqgan_core", "train", "--resume", data_run / "r",
+                          "--resume-data", changed, "--max-steps", "40"], capture_output=True, text=True,
+                         timeout=SLOW)
+    assert out.returncode == 2, out.stderr
+    [line] = _errors(out.stderr)
+    assert message in line and line.endswith("pass the original file with --resume-data FILE")
+
+
+def test_resume_of_another_rules_checkpoint_is_one_line(tmp_path, run_cli):
+    done = run_cli("train", "--rule", "palindrome", "--preset", "independent", "--max-steps", "10", "--out", "r")
+    assert done.returncode in FINISHED, done.stderr
+    state = _checkpoint(tmp_path / "r")
+    state["stop_reason"] = None
+    state["target"] = {"kind": "rule", "rule": "multiples5", "plugin": "seqgan_plugins.multiples5"}
+    torch.save(state, tmp_path / "r" / "checkpoint.pt")
+    out = run_cli("train", "--resume", "r", "--max-steps", "40")
+    assert out.returncode == 2
+    [line] = _errors(out.stderr)
+    assert "rule 'multiples5' (plugin seqgan_plugins.multiples5) has another rule name than" in line
+
+
+# -- 6. bounded inputs
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_data_must_be_a_regular_file(tmp_path, run_cli, kind):
+    path = {"fifo": tmp_path / "pipe", "device": "/dev/zero", "directory": tmp_path / "d"}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)
+    if kind == "directory":
+        path.mkdir()
+    out = run_cli("train", "--data", path, timeout=120)  # a FIFO used to block here for ever
+    assert out.returncode == 2
+    [line] = _errors(out.stderr)
+    assert "is a directory" in line if kind == "directory" else "is not a regular file" in line
+    assert not (tmp_path / "runs").exists()
+
+
+# -- 4. model files are programs: metadata first, every output checked
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    done = subprocess.run([sys.executable, "-m", "seqgan_core", "train", "--rule", "multiples5", "--max-steps", "10",
+                           "--out", "run"], cwd=root, capture_output=True, text=True, timeout=SLOW)
+    assert done.returncode in FINISHED, done.stderr
+    return root
+
+
+CRAFTED = {  # what a crafted sampler returns for sample(n) -> the line seqgan answers with
+    "scalar": ("torch.tensor(3)", "returned shape () when asked for"),
+    "floats": ("torch.zeros(n, 10)", "returned dtype torch.float32, not int64 token indices"),
+    "rank3": ("torch.zeros(n, 10, 1, dtype=torch.long)", "returned shape"),
+    "few-rows": ("torch.zeros(1, 10, dtype=torch.long)", "returned shape (1, 10) when asked for"),
+    "out-of-range": ("torch.full((n, 10), 1000, dtype=torch.long)", "returned indices outside its vocabulary"),
+    "negative": ("torch.full((n, 10), -1, dtype=torch.long)", "returned indices outside its vocabulary"),
+}
+
+
+def _craft(path, body, meta):
+    code = (
+        "import sys, torch\n"
+        "class M(torch.nn.Module):\n"
+        "    def forward(self, n: int, temperature: float = 1.0) -> torch.Tensor:\n"
+        f"        return {body}\n"
+        "torch.jit.save(torch.jit.script(M()), sys.argv[1], _extra_files={'seqgan.json': sys.argv[2]})\n"
+    )
+    script = path.with_suffix(".py")  # TorchScript compiles from source files, not from -c
+    script.write_text(code)
+    subprocess.run([sys.executable, str(script), str(path), json.dumps(meta)], check=True, timeout=SLOW)
+
+
+@pytest.mark.parametrize("command", ["sample", "evaluate"])
+@pytest.mark.parametrize("kind", CRAFTED)
+def test_a_model_output_is_checked_before_use(real_run, tmp_path, kind, command):
+    body, message = CRAFTED[kind]
+    path = tmp_path / f"{kind}.pt"
+    _craft(path, body, _model_meta(real_run / "run" / "generator.pt"))
+    out = subprocess.run([sys.executable, "-m", "seqgan_core", command, path, "-n", "7"], capture_output=True,
+                         text=True, timeout=SLOW)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    [line] = _errors(out.stderr)
+    assert f"the model '{path}' {message}" in line, line
+    assert "sequences" not in out.stdout  # evaluate never reports on what the model claims
+
+
+def test_metadata_is_checked_before_torch_loads_the_program(real_run, tmp_path, monkeypatch):
+    from seqgan_core.errors import ModelFileError
+    from seqgan_core.export import load_model
+
+    def never(*a, **k):
+        raise AssertionError("torch loaded a file seqgan should have refused first")
+
+    foreign = tmp_path / "foreign.pt"
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), str(foreign))
+    from helpers import rewrite_metadata
+
+    newer = rewrite_metadata(real_run / "run" / "generator.pt", tmp_path / "newer.pt", format_version=99)
+    huge = rewrite_metadata(real_run / "run" / "generator.pt", tmp_path / "huge.pt", length=10**9)
+    monkeypatch.setattr(torch.jit, "load", never)
+    for path, message in ((foreign, "without seqgan metadata"), (newer, "uses model format 99"),
+                          (huge, "has damaged seqgan metadata")):
+        with pytest.raises(ModelFileError, match=message):
+            load_model(path)
+
+
+def test_sample_streams_large_n(real_run):
+    """Memory stays bounded by the chunk, not by -n: 300 000 sequences peak where 10 do (about 460 MiB
+    here, most of it torch itself; 2 000 000 peak the same), where drawing 65 536 at a time and
+    holding every row took 1.1 GiB."""
+    code = ("import resource, subprocess, sys\n"
+            "subprocess.run([sys.executable, '-m', 'seqgan_core', 'sample', sys.argv[1], '-n', '300000'],"
+            " stdout=subprocess.DEVNULL, check=True)\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(real_run / "run")], capture_output=True, text=True,
+                         timeout=SLOW, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) < 700_000, f"peak {int(out.stdout) // 1024} MiB"  # KiB
+
+
+# -- 5. plugins cannot crash or silence seqgan
+
+
+PLUGIN = """
+import sys, time, torch
+from seqgan_core import Rule, hookimpl
+
+def sample(n, g):
+    return {sample}
+
+def is_valid(s):
+    return {valid}
+
+def distance(s):
+    return {distance}
+
+@hookimpl
+def register_rules(register):
+    {register}
+    register(Rule(name="hostile", description="", vocab=list(range(10)), length={length}, sample=sample,
+                  is_valid=is_valid, distance=distance))
+"""
+GOOD = dict(sample="torch.randint(10, (n, 4), generator=g)", valid="torch.ones(len(s), dtype=torch.bool)",
+            distance="0.5", register="pass", length="4")
+HOSTILE = [
+    ({"sample": "sys.exit(0)"}, "rule 'hostile' (plugin hostile): sample() raised SystemExit: 0"),
+    ({"sample": "torch.zeros(n, 4, dtype=torch.long, device='meta')"},
+     "rule 'hostile' (plugin hostile): sample() returned a tensor on meta; return CPU tensors"),
+    ({"sample": "[[0] * 4] * n"}, "sample() returned list, expected a tensor"),
+    ({"sample": "torch.zeros(n, 4)"}, "sample() returned dtype torch.float32, expected torch.long"),
+    ({"sample": "1 / 0"}, "sample() raised ZeroDivisionError: division by zero"),
+    ({"valid": "None"}, "is_valid() returned NoneType, expected a tensor"),
+    ({"valid": "'yes'"}, "is_valid() returned str, expected a tensor"),
+    ({"valid": "torch.ones(len(s))"}, "is_valid() returned dtype torch.float32, expected torch.bool"),
+    ({"valid": "torch.ones(len(s), 2, dtype=torch.bool)"}, "is_valid() returned shape"),
+    ({"distance": "'0.5'"}, "distance() returned str '0.5', expected a number"),
+    ({"distance": "torch.ones(3)"}, "distance() returned Tensor"),
+    ({"distance": "None"}, "distance() returned NoneType None, expected a number"),
+    ({"distance": "sys.exit(3)"}, "distance() raised SystemExit: 3"),
+    ({"register": "sys.exit(0)"}, "plugin 'hostile' failed in register_rules: SystemExit: 0"),
+    ({"length": "10 ** 6"}, "length 1000000 x vocabulary 10 = 10,000,000 cells per sequence, more than seqgan can"),
+]
+
+
+@pytest.mark.parametrize("changes, message", HOSTILE, ids=[next(iter(c.values())) for c, _ in HOSTILE])
+def test_a_hostile_rule_is_one_line_naming_it(tmp_path, run_cli, changes, message):
+    (tmp_path / "hostile.py").write_text(PLUGIN.format(**{**GOOD, **changes}))
+    out = run_cli("train", "--rule", "hostile", "-p", "hostile", "--max-steps", "5", "--out", "r",
+                  env={"PYTHONPATH": str(tmp_path)})
+    assert out.returncode == 2, out.stderr
+    [line] = _errors(out.stderr)
+    assert message in line, line
+    assert not (tmp_path / "r" / "generator.pt").exists()
+
+
+def test_a_slow_plugin_is_named(tmp_path, run_cli):
+    (tmp_path / "hostile.py").write_text(PLUGIN.format(**{**GOOD, "register": "time.sleep(3.5)"}))
+    out = run_cli("rules", "-p", "hostile", env={"PYTHONPATH": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    assert "seqgan: warning: plugin 'hostile' took 3." in out.stderr
+    assert "s to register its rules, and every seqgan command waits for it" in out.stderr
+
+
+# -- 4b. the weights-only format: data, not a program
+
+
+@pytest.mark.parametrize("preset", ["independent", "article", "autoregressive"])
+def test_a_weights_file_samples_like_the_torchscript_file(tmp_path, run_cli, preset):
+    for fmt in ("weights", "torchscript"):
+        done = run_cli("train", "--rule", "palindrome", "--preset", preset, "--max-steps", "12", "--seed", "4",
+                       "--format", fmt, "--out", fmt, env={"OMP_NUM_THREADS": "1"})
+        assert done.returncode in FINISHED, done.stderr
+    assert sorted(p.name for p in (tmp_path / "weights").glob("generator*")) == ["generator.weights.pt"]
+    a = run_cli("sample", "weights", "-n", "50", "--seed", "5", "--json")
+    b = run_cli("sample", "torchscript", "-n", "50", "--seed", "5", "--json")
+    assert a.returncode == b.returncode == 0, a.stderr + b.stderr
+    assert json.loads(a.stdout) == json.loads(b.stdout)
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (os.system, (f"touch {_RunsCode.marker}",))
+
+
+def test_a_weights_file_with_pickled_code_is_refused_unrun(tmp_path, real_run):
+    from seqgan_core.errors import ModelFileError
+    from seqgan_core.export import WEIGHTS_KEY, load_model
+
+    _RunsCode.marker = tmp_path / "ran"
+    meta = json.dumps(_model_meta(real_run / "run" / "generator.pt"))
+    path = tmp_path / "generator.weights.pt"
+    torch.save({WEIGHTS_KEY: 1, "meta": meta, "state_dict": {"x": _RunsCode()}}, path)
+    with pytest.raises(ModelFileError, match="holds more than tensors .* weights_only=True"):
+        load_model(path)
+    assert not _RunsCode.marker.exists()
+    torch.save({WEIGHTS_KEY: 1, "meta": meta, "state_dict": {"generator.w": torch.zeros(3)}}, path)
+    with pytest.raises(ModelFileError, match="its weights do not fit the generator its metadata describes"):
+        load_model(path)
+
+
+def test_a_nan_distance_late_in_training_keeps_the_best_generator(tmp_path, run_cli):
+    # the rule's distance turns NaN at its 8th call: the check at step 200 (4 calls measure the noise)
+    body = "float('nan') if next(CALLS) > 7 else 0.5"
+    (tmp_path / "hostile.py").write_text("import itertools\nCALLS = itertools.count(1)\n"
+                                         + PLUGIN.format(**{**GOOD, "distance": body}))
+    out = run_cli("train", "--rule", "hostile", "-p", "hostile", "--preset", "independent", "--distance", "rule",
+                  "--max-steps", "600", "--patience", "1000", "--out", "r",
+                  env={"PYTHONPATH": str(tmp_path), "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 1, out.stderr
+    [line] = _errors(out.stderr)
+    assert line.startswith("seqgan: error: training diverged: rule 'hostile' (plugin hostile) returned distance nan "
+                           "at step 200; kept the best generator so far (best distance 0.5000 at step 50)"), line
+    assert line.endswith("fix the rule's distance")
+    assert _model_meta(tmp_path / "r" / "generator.pt")["stop_reason"] == "diverged"
+
+
+def test_a_token_with_a_line_break_stays_on_its_line(real_run):
+    from seqgan_core.export import load_model
+
+    model = load_model(real_run / "run" / "generator.pt")
+    assert model.as_line(["a\nb", "c\r\n", "d"]) == "a\\nb c\\r\\n d"
+    assert model.as_line(["a", "b"]) == "a b"
+
+
+def test_an_installed_plugin_that_exits_is_skipped_not_obeyed(tmp_path, run_cli):
+    """An entry-point plugin calling sys.exit() used to end `train` with status 0 having done nothing."""
+    for when in ("import", "register"):
+        site = tmp_path / when
+        (site / "exiter-1.0.dist-info").mkdir(parents=True)
+        (site / "exiter-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: exiter\nVersion: 1.0\n")
+        (site / "exiter-1.0.dist-info" / "entry_points.txt").write_text("[seqgan]\nexiter = exiter_plugin\n")
+        (site / "exiter_plugin.py").write_text(
+            "import sys\nfrom seqgan_core import hookimpl\n"
+            + ("sys.exit(0)\n" if when == "import" else "@hookimpl\ndef register_rules(register):\n    sys.exit(0)\n"))
+        out = run_cli("train", "--rule", "multiples5", "--max-steps", "5", "--out", when,
+                      env={"PYTHONPATH": str(site), "SEQGAN_LOAD_PLUGINS": "exiter"})
+        assert out.returncode in FINISHED, out.stderr
+        assert (tmp_path / when / "generator.pt").exists()
+        warning = [line for line in out.stderr.splitlines() if line.startswith("seqgan: warning:")]
+        assert len(warning) == 1 and "exiter" in warning[0] and "SystemExit: 0" in warning[0], out.stderr
