@@ -28,7 +28,7 @@ from .target import Target, data_target, rule_target, sequences_target
 
 
 def load_target(rule: str | Rule | None = None, data: str | Path | None = None, *, sequences=None,
-                chars: bool = False, seed: int = 0, plugins: Sequence[str] = (), entry_points: bool = True) -> Target:
+                chars: bool = False, header: bool = False, seed: int = 0, plugins: Sequence[str] = (), entry_points: bool = True) -> Target:
     """What to learn: a registered rule (by name), a ``Rule``, a data file, or token sequences."""
     if isinstance(rule, Rule):
         return rule_target(rule)
@@ -37,7 +37,7 @@ def load_target(rule: str | Rule | None = None, data: str | Path | None = None, 
 
         return rule_target(get_rule(load_rules(get_plugin_manager(plugins, entry_points=entry_points)), rule))
     if data is not None:
-        return data_target(data, seed=seed, chars=chars)
+        return data_target(data, seed=seed, chars=chars, header=header)
     if sequences is not None:
         return sequences_target(sequences, seed=seed)
     raise SeqganError("nothing to learn: give a rule, a data file or sequences")

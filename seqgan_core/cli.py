@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its checkpoint")
     t.add_argument("--resume-data", metavar="FILE", help="with --resume: the run's data file, if it moved")
     t.add_argument("--chars", action="store_true", help="with --data: every character is a token")
+    t.add_argument("--header", action="store_true",
+                   help="with a --data CSV file: the first row names the columns (shown by sample --json)")
     from .presets import PRESETS
 
     presets = "; ".join(f"{p.name}: {p.summary}" for p in PRESETS.values())
@@ -104,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("model", help="generator.pt / .pt2 written by `seqgan train`, or its run folder")
     s.add_argument("-n", type=int, default=10, help="how many sequences (default 10)")
     s.add_argument("--seed", type=int, default=None, help="random seed for reproducible samples")
-    s.add_argument("--json", action="store_true", help="print one JSON array of arrays")
+    s.add_argument("--json", action="store_true",
+                   help="print one JSON array of arrays (of objects keyed by column for a CSV read with --header)")
 
     e = command("evaluate", "measure a saved generator against its rule or data",
                 ["seqgan evaluate runs/multiples5", "seqgan evaluate runs/multiples5/generator.pt -n 10000 --json"])
@@ -181,10 +184,12 @@ def _new_run(args):
 
     if args.chars and not args.data:
         raise SeqganError("--chars only applies to --data")
+    if args.header and not args.data:
+        raise SeqganError("--header only applies to --data with a CSV file")
     overrides = _overrides(args)
     seed = int(overrides.get("seed", 0))
     if args.data:
-        target = load_target(data=args.data, seed=seed, chars=args.chars)
+        target = load_target(data=args.data, seed=seed, chars=args.chars, header=args.header)
     else:
         target = load_target(args.rule, plugins=args.plugins, entry_points=not args.no_plugins)
     config, choice = plan(target, args.preset, **overrides)
@@ -222,6 +227,7 @@ def _resumed_run(args):
     given = [f"--{n.replace('_', '-')}" for n in TRAIN_OPTIONS
              if getattr(args, n) is not None and n not in RESUME_OPTIONS]
     given += [flag for flag, value in (("--preset", args.preset), ("--out", args.out), ("--chars", args.chars),
+                                       ("--header", args.header),
                                        ("--format", args.format), ("--set", args.settings)) if value]
     if given:
         raise SeqganError(f"--resume continues a run with its saved settings; drop {', '.join(given)}")
@@ -325,7 +331,10 @@ def cmd_sample(args) -> int:
     _positive(args.n, "-n", MAX_SAMPLES)
     model = load_model(model_path(args.model))
     rows = model.sample_tokens(args.n, seed=_seed(args.seed))
-    if args.json:
+    columns = (model.meta.get("target") or {}).get("columns")
+    if args.json and columns:  # a CSV read with --header: one object per row, keyed by column name
+        print(json.dumps([dict(zip(columns, row)) for row in rows]))
+    elif args.json:
         print(json.dumps(rows))
     else:
         sys.stdout.write("".join(model.as_line(row) + "\n" for row in rows))

@@ -3,7 +3,8 @@
 Accepted files (UTF-8 text):
 
 - one sequence per line, tokens separated by whitespace (``--chars``: every character is a token);
-- ``.csv``: one sequence per row, one column per position, every row with the same column count.
+- ``.csv``: one sequence per row, one column per position, every row with the same column count;
+  with ``--header`` the first row names the columns (kept in the run, shown by ``sample --json``).
 
 Blank lines are skipped. Sequences shorter than the longest are padded with an end-of-sequence
 token, which sampling strips. The sequences are shuffled with the seed and split into a training
@@ -39,25 +40,36 @@ class DataFileError(SeqganError):
 
 
 def read_sequences(path: str | Path, chars: bool = False) -> list[tuple[str, ...]]:
+    return read_data(path, chars=chars)[0]
+
+
+def read_data(path: str | Path, chars: bool = False, header: bool = False) -> tuple[list[tuple[str, ...]], list[str] | None]:
+    """The sequences of a data file, and its column names (a CSV read with ``header``, else None)."""
     path = Path(path)
     if not path.exists():
         raise DataFileError(f"data file {str(path)!r} does not exist")
     if path.is_dir():
         raise DataFileError(f"data file {str(path)!r} is a directory; give a text or CSV file")
+    is_csv = path.suffix.lower() == ".csv"
+    if header and not is_csv:
+        raise DataFileError(f"--header only applies to CSV files; {str(path)!r} is not a .csv file")
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise DataFileError(f"cannot read data file {str(path)!r}: {e.strerror}") from None
     if len(raw) > MAX_BYTES:
         raise DataFileError(f"data file {str(path)!r} is larger than {MAX_BYTES // 2**20} MiB")
-    is_csv = path.suffix.lower() == ".csv"
     if is_csv and chars:
         raise DataFileError(f"--chars does not apply to CSV files like {str(path)!r}: each cell is a token")
-    return parse_sequences(raw, str(path), chars=chars, is_csv=is_csv)
+    columns: list[str] = []
+    seqs = parse_sequences(raw, str(path), chars=chars, is_csv=is_csv, header=header, columns=columns)
+    return seqs, (columns if header else None)
 
 
-def parse_sequences(raw: bytes, name: str, chars: bool = False, is_csv: bool = False) -> list[tuple[str, ...]]:
-    """Bytes of a data file -> sequences of string tokens. Errors name ``name`` and the line."""
+def parse_sequences(raw: bytes, name: str, chars: bool = False, is_csv: bool = False, header: bool = False,
+                    columns: list | None = None) -> list[tuple[str, ...]]:
+    """Bytes of a data file -> sequences of string tokens. Errors name ``name`` and the line.
+    With ``header`` (CSV only) the first row holds column names, appended to ``columns``."""
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise DataFileError(f"{name}:{line}: binary data (NUL byte); give a UTF-8 text file")
@@ -70,11 +82,25 @@ def parse_sequences(raw: bytes, name: str, chars: bool = False, is_csv: bool = F
     numbered = [(i, line.removesuffix("\r")) for i, line in enumerate(text.split("\n"), 1)]
     if is_csv:
         seqs = _parse_csv(text, name)
+        if header:
+            seqs = _take_header(seqs, name, columns if columns is not None else [])
     elif chars:
         seqs = [(i, tuple(line)) for i, line in numbered if line.strip()]
     else:
         seqs = [(i, tuple(line.split())) for i, line in numbered if line.strip()]
     return check_sequences(seqs, name, numbered=True)
+
+
+def _take_header(rows: list, name: str, columns: list) -> list:
+    """The first row as column names (into ``columns``); the rest is data."""
+    if not rows:
+        raise DataFileError(f"{name}: no header row (the file is empty or blank)")
+    line, names = rows[0]
+    if len(set(names)) != len(names):
+        twice = sorted({c for c in names if names.count(c) > 1})
+        raise DataFileError(f"{name}:{line}: column name {twice[0]!r} appears twice in the header row")
+    columns.extend(names)
+    return rows[1:]
 
 
 def check_sequences(seqs: list, name: str, numbered: bool = False) -> list[tuple]:
@@ -106,7 +132,7 @@ def check_sequences(seqs: list, name: str, numbered: bool = False) -> list[tuple
 
 
 def _parse_csv(text: str, name: str) -> list[tuple[int, tuple[str, ...]]]:
-    """One sequence per CSV row (no header row); quoted cells may hold commas and newlines."""
+    """One sequence per CSV row (a header row is taken off by the caller); quoted cells may hold commas and newlines."""
     rows, width, first = [], None, None
     reader = csv.reader(io.StringIO(text, newline=""))
     while True:
@@ -143,6 +169,7 @@ class Dataset:
     train: torch.Tensor  # (n_train, length)
     heldout: torch.Tensor  # (n_heldout, length)
     all_sequences: set[tuple[int, ...]]  # every sequence in the file, as index tuples
+    columns: list[str] | None = None  # a CSV's column names (--header), one per position
 
     @classmethod
     def from_sequences(cls, seqs: list[tuple[str, ...]], name: str, seed: int) -> Dataset:
@@ -191,9 +218,11 @@ class Dataset:
         return out
 
 
-def load_dataset(path: str | Path, seed: int, chars: bool = False) -> Dataset:
-    seqs = read_sequences(path, chars=chars)
-    return Dataset.from_sequences(seqs, data_rule_name(path), seed)
+def load_dataset(path: str | Path, seed: int, chars: bool = False, header: bool = False) -> Dataset:
+    seqs, columns = read_data(path, chars=chars, header=header)
+    dataset = Dataset.from_sequences(seqs, data_rule_name(path), seed)
+    dataset.columns = columns
+    return dataset
 
 
 def data_rule_name(path: str | Path) -> str:

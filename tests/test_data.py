@@ -138,3 +138,34 @@ def test_chars_runs_sample_as_text(run_cli, tmp_path):
     assert run_cli("train", "--data", "w.txt", "--chars", "--max-steps", "3", "--out", "w").returncode in FINISHED
     lines = run_cli("sample", "w", "-n", "5", "--seed", "1").stdout.splitlines()
     assert len(lines) == 5 and all(" " not in line for line in lines)
+
+
+def test_csv_header_gives_column_names(tmp_path):
+    from seqgan_core.data import read_data
+
+    path = write(tmp_path, "t.csv", "colour,size\nred,1\nblue,2\n")
+    assert read_data(path, header=True) == ([("red", "1"), ("blue", "2")], ["colour", "size"])
+    assert read_data(path) == ([("colour", "size"), ("red", "1"), ("blue", "2")], None)  # no header: all data
+    with pytest.raises(DataFileError, match="t2.csv:1: column name 'a' appears twice"):
+        read_data(write(tmp_path, "t2.csv", "a,a\n1,2\n3,4\n"), header=True)
+    with pytest.raises(DataFileError, match="--header only applies to CSV"):
+        read_data(write(tmp_path, "t.txt", "a b\nc d\n"), header=True)
+    with pytest.raises(DataFileError, match="only one sequence"):
+        read_data(write(tmp_path, "t3.csv", "a,b\n1,2\n"), header=True)
+
+
+def test_csv_header_is_kept_and_shown_by_sample_json(run_cli, tmp_path):
+    rows = [f"{c},{s},{'yes' if i % 3 else 'no'}" for i, (c, s) in
+            enumerate((c, s) for c in ("red", "green", "blue") for s in ("S", "M", "L"))]
+    (tmp_path / "shop.csv").write_text("colour,size,sale\n" + "\n".join(rows * 3) + "\n")
+    out = run_cli("train", "--data", "shop.csv", "--header", "--max-steps", "5", "--out", "s")
+    assert out.returncode in FINISHED, out.stderr
+    config = json.loads((tmp_path / "s" / "config.json").read_text())
+    assert config["target"]["columns"] == ["colour", "size", "sale"]
+    sample = json.loads(run_cli("sample", "s", "-n", "4", "--seed", "0", "--json").stdout)
+    assert len(sample) == 4 and all(list(row) == ["colour", "size", "sale"] for row in sample)
+    assert "colour" not in {row["colour"] for row in sample}  # the header row was not learned as data
+    again = run_cli("evaluate", "s", "-n", "100")
+    assert again.returncode == 0, again.stderr
+    wrong = run_cli("train", "--rule", "multiples5", "--header")
+    assert wrong.returncode == 2 and "--header only applies to --data" in wrong.stderr
