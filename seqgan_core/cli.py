@@ -295,6 +295,8 @@ def cmd_train(args) -> int:
         restore_threads()
     result = outcome.result
     where = f"best distance {result.best_distance:.4f} at step {result.best_step}"
+    if result.best_nll is not None:  # a data run keeps the generator with the best held-out NLL
+        where = f"best held-out NLL {result.best_nll:.4f} at step {result.best_step}"
     if result.best_step < 0:
         where = "no check yet"
     if result.stop_reason == "interrupted":
@@ -350,6 +352,7 @@ METRIC_ROWS = [  # (key, label, format, note) of what `evaluate` prints
     ("unique_ratio", "distinct", ".4f", "share of distinct sequences (real data: {real_unique_ratio:.4f})"),
     ("rule_distance", "rule distance", ".4f", "the rule's own distance, 0 = perfect"),
     ("heldout_nll", "held-out NLL", ".4f", "per token, nats: the model's NLL of held-out real data"),
+    ("bigram_heldout_nll", "bigram NLL", ".4f", "the same for the best bigram model of the training part"),
 ]
 
 
@@ -371,8 +374,9 @@ def cmd_evaluate(args) -> int:
         value = (f"{metrics['coverage_count']}/{metrics['real_token_count']}" if key == "coverage"
                  else format(metrics[key], fmt))
         print(f"  {label:<16} {value:>10}   {note.format(**metrics)}")
+    own = "data" if target.dataset is not None else "the rule's own figure"
     for key, value in metrics.get("rule_metrics", {}).items():
-        print(f"  {key:<16} {value:>10.4f}   (the rule's own figure)")
+        print(f"  {key:<16} {value:>10.4f}   ({own})")
     print(f"verdict: {verdict.line}")
     return 0
 

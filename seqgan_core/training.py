@@ -13,6 +13,10 @@ set. A phase ends when its signal (held-out NLL in the maximum-likelihood phase,
 otherwise) has not improved by more than its own noise for ``patience`` checks; the last phase
 ends the run — but never while validity is far below real data's (``until_valid``), only at
 ``max_steps``. The generator kept is the one with the best distance over all checks.
+
+With ``stop_on="heldout_nll"`` (data runs: ``api.plan``) held-out NLL is the signal of every
+phase and picks the generator kept: the run ends when the model stops generalising to sequences
+it never saw, whatever the distance to the training part does.
 """
 
 from __future__ import annotations
@@ -71,6 +75,8 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)  # one row per check
     message: str = ""  # for diverged: which loss went bad at which step
     real_validity: float = 1.0  # share of the rule's own samples that it accepts
+    kept_on: str = "distance"  # what picked the generator kept: distance | heldout_nll
+    best_nll: float | None = None  # held-out NLL of the generator kept, when it was picked by it
 
 
 def resolve_device(name: str) -> torch.device:
@@ -116,7 +122,8 @@ class Trainer:
         self.data_rng = torch.Generator().manual_seed(config.seed + DATA_SEED_OFFSET)
         self.recipe = get_recipe(config.recipe)(rule, config.recipe_options(), self.device)
         self.plateau = EarlyStopping(patience=config.patience, min_delta=config.min_delta or 0.0)
-        self.best = EarlyStopping(patience=config.patience)  # over the distance: the generator kept
+        self.best = EarlyStopping(patience=config.patience)  # over stop_on's signal: the generator kept
+        self.best_distance = math.inf  # best distance of any check, whatever picks the generator kept
         self.best_state: dict | None = None  # the checked generator at its best distance
         self.history: list[dict] = []
         self.step = 0
@@ -124,6 +131,10 @@ class Trainer:
         self.stop = stop or StopRequest()  # honoured between steps
         self._noise: Noise | None = None
         self._heldout: torch.Tensor | None = None
+        self.on_nll = config.stop_on == "heldout_nll"
+        if self.on_nll and not getattr(self.recipe, "autoregressive", False):
+            raise SeqganError("stop_on=heldout_nll needs an autoregressive generator (one that gives likelihoods); "
+                              "use --preset autoregressive or --set stop_on=distance")
 
     @property
     def stop_requested(self) -> bool:
@@ -177,14 +188,15 @@ class Trainer:
             checked.train(was_training)
         return out
 
-    def heldout_nll(self, generator: nn.Module) -> tuple[float, float]:
-        """Per-token NLL of the held-out set, and its standard error."""
+    def heldout_nll(self, generator: nn.Module, seqs: torch.Tensor | None = None) -> tuple[float, float]:
+        """Per-token NLL of the held-out set (or of ``seqs`` ``(n, L)``), and its standard error."""
+        seqs = self.heldout if seqs is None else self.rule.canonical(seqs)
         was_training = generator.training
         generator.eval()
         with torch.no_grad():
-            log_probs = generator.token_log_probs(self.heldout.to(self.device)).cpu()
+            log_probs = generator.token_log_probs(seqs.to(self.device)).cpu()
         generator.train(was_training)
-        return per_token_nll(log_probs, self.heldout, self.rule.eos_index)
+        return per_token_nll(log_probs, seqs, self.rule.eos_index)
 
     def check(self, generated: torch.Tensor, losses: dict) -> dict:
         """Measure the checked generator; returns the history row."""
@@ -200,14 +212,19 @@ class Trainer:
                "validity": self.rule.valid(seqs).float().mean().item(), "tv": ref.tv(seqs)}
         if getattr(recipe, "autoregressive", False):
             row["nll"], row["nll_se"] = self.heldout_nll(recipe.eval_generator)
-        if distance < self.best.best:  # the generator kept: the best distance over all checks
-            self.best.update(distance, self.step)
+        self.best_distance = min(self.best_distance, distance)
+        kept_signal = row["nll"] if self.on_nll else distance
+        if kept_signal < self.best.best:  # the generator kept: the best signal over all checks
+            self.best.update(kept_signal, self.step)
             self.best_state = copy.deepcopy(recipe.eval_generator.state_dict())
-        row["best"] = self.best.best
+        row["best"] = self.best_distance
+        if self.on_nll:
+            row["best_nll"] = self.best.best
         # the phase's own signal, and the smallest change of it that is more than noise
-        signal = row["nll"] if recipe.phase == "mle" else distance
+        on_nll = recipe.phase == "mle" or self.on_nll
+        signal = row["nll"] if on_nll else distance
         if cfg.min_delta is None and self.plateau.best == math.inf:
-            se = row["nll_se"] if recipe.phase == "mle" else self.noise.spread
+            se = row["nll_se"] if on_nll else self.noise.spread
             self.plateau.min_delta = 2 * se
         self.plateau.update(signal, self.step)
         row["losses"] = dict(losses)
@@ -240,7 +257,7 @@ class Trainer:
             row = None
             if self.step % cfg.eval_every == 0 or budget_spent or self.step == cfg.max_steps:
                 row = last = self.check(generated, losses)
-            progress = Progress(self.step, cfg.max_steps, recipe.phase, losses, row, self.best.best, generated,
+            progress = Progress(self.step, cfg.max_steps, recipe.phase, losses, row, self.best_distance, generated,
                                 self.sample, self)
             for callback in self.callbacks:
                 callback(progress)
@@ -265,9 +282,10 @@ class Trainer:
             generator.load_state_dict(self.best_state)
         return TrainResult(
             generator=generator.eval(), config=self.config, steps=self.step,
-            best_distance=self.best.best, best_step=self.best.best_step,
+            best_distance=self.best_distance, best_step=self.best.best_step,
             stop_reason=stop_reason, seconds=self.seconds, history=list(self.history), message=message,
-            real_validity=self.noise.validity,
+            real_validity=self.noise.validity, kept_on=self.config.stop_on,
+            best_nll=self.best.best if self.on_nll and math.isfinite(self.best.best) else None,
         )
 
     # -- checkpoints: plain tensors and containers only, so torch.load(weights_only=True) opens them
@@ -287,6 +305,7 @@ class Trainer:
             "plateau": asdict(self.plateau),
             "best": asdict(self.best),
             "best_state": self.best_state,
+            "best_distance": self.best_distance,
             "history": self.history,
         }
 
@@ -300,6 +319,7 @@ class Trainer:
         self.plateau = EarlyStopping(**state["plateau"])
         self.best = EarlyStopping(**state["best"])
         self.best_state = state["best_state"]
+        self.best_distance = float(state.get("best_distance", self.best.best))
         self.history = list(state["history"])
         self.step = int(state["step"])
         self.seconds = float(state["seconds"])

@@ -195,3 +195,26 @@ def test_csv_header_is_kept_and_shown_by_sample_json(run_cli, tmp_path):
     assert again.returncode == 0, again.stderr
     wrong = run_cli("train", "--rule", "multiples5", "--header")
     assert wrong.returncode == 2 and "--header only applies to --data" in wrong.stderr
+
+
+def test_data_runs_stop_on_heldout_nll_and_keep_its_best(tmp_path):
+    """A data run ends when held-out NLL stops improving, not after the whole schedule, and keeps
+    the generator with the best held-out NLL over every check (whatever the distance did)."""
+    from seqgan_core.api import load_target, plan
+    from seqgan_core.training import Trainer
+
+    words = ["cat", "cot", "dog", "dot", "cog", "bat", "bot", "but", "big", "bag", "bog", "cats"] * 4
+    target = load_target(sequences=[tuple(w) for w in words], seed=0)
+    config, _ = plan(target, None, max_steps=3000, eval_every=20, patience=2, d_warmup=20,
+                     **{"generator.hidden": 32})
+    assert config.stop_on == "heldout_nll" and config.until_valid is False
+    trainer = Trainer(target.rule, config)
+    result = trainer.run()
+    assert result.stop_reason == "early_stopping" and result.steps < config.max_steps
+    nlls = [row["nll"] for row in trainer.history]
+    assert result.kept_on == "heldout_nll" and result.best_nll == min(nlls)
+    assert result.best_step == trainer.history[nlls.index(min(nlls))]["step"]
+    assert trainer.heldout_nll(result.generator)[0] == pytest.approx(min(nlls))
+    # a rule run is untouched: it still stops on the distance
+    rule_config, _ = plan(load_target("multiples5"), None)
+    assert rule_config.stop_on == "distance"
