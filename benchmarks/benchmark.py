@@ -38,6 +38,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3, help="seeds per configuration (default 3)")
     parser.add_argument("--only", default=None, help="comma-separated subset (rules, files...) where a section has one")
     parser.add_argument("--json", default=None, help="also write every row to this file")
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="cap every training run at this many steps, where a section allows (a shortened run)")
     args = parser.parse_args()
     from common import machine_line, say
 
