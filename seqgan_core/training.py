@@ -15,8 +15,9 @@ ends the run — but never while validity is far below real data's (``until_vali
 ``max_steps``. The generator kept is the one with the best distance over all checks.
 
 With ``stop_on="heldout_nll"`` (data runs: ``api.plan``) held-out NLL is the signal of every
-phase and picks the generator kept: the run ends when the model stops generalising to sequences
-it never saw, whatever the distance to the training part does.
+phase and picks the generator kept, and it is not reset between phases: a later phase must beat
+the best held-out NLL so far within ``patience`` checks. The run ends when the model stops
+generalising to sequences it never saw, whatever the distance to the training part does.
 """
 
 from __future__ import annotations
@@ -265,7 +266,10 @@ class Trainer:
             plateau = row is not None and self.plateau.should_stop
             if budget_spent or plateau:
                 if recipe.next_phase(self.step):
-                    self.plateau.reset(None if cfg.min_delta is None else cfg.min_delta)
+                    if self.on_nll:  # one signal for the whole run: a new phase must beat the best so far
+                        self.plateau.since_best = 0
+                    else:
+                        self.plateau.reset(None if cfg.min_delta is None else cfg.min_delta)
                     continue
                 if budget_spent:
                     break  # the last phase used its own budget

@@ -215,6 +215,10 @@ def test_data_runs_stop_on_heldout_nll_and_keep_its_best(tmp_path):
     assert result.kept_on == "heldout_nll" and result.best_nll == min(nlls)
     assert result.best_step == trainer.history[nlls.index(min(nlls))]["step"]
     assert trainer.heldout_nll(result.generator)[0] == pytest.approx(min(nlls))
+    # one signal across phases: after the last improvement, at most `patience` checks per phase
+    last = max(i for i, v in enumerate(nlls) if v == min(nlls))
+    phases = {row["phase"] for row in trainer.history[last + 1:]}
+    assert len(trainer.history) - 1 - last <= config.patience * max(len(phases), 1)
     # a rule run is untouched: it still stops on the distance
     rule_config, _ = plan(load_target("multiples5"), None)
     assert rule_config.stop_on == "distance"
