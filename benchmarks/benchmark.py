@@ -40,6 +40,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1,
                         help="training runs at once where a section allows (default 1; more makes wall times those of a busy machine)")
     parser.add_argument("--json", default=None, help="also write every row to this file")
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="cap every training run at this many steps, where a section allows (a shortened run)")
     args = parser.parse_args()
     from common import machine_line, say
 

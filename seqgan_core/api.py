@@ -28,7 +28,7 @@ from .target import Target, data_target, rule_target, sequences_target
 
 
 def load_target(rule: str | Rule | None = None, data: str | Path | None = None, *, sequences=None,
-                chars: bool = False, seed: int = 0, plugins: Sequence[str] = (), entry_points: bool = True) -> Target:
+                chars: bool = False, header: bool = False, seed: int = 0, plugins: Sequence[str] = (), entry_points: bool = True) -> Target:
     """What to learn: a registered rule (by name), a ``Rule``, a data file, or token sequences."""
     if isinstance(rule, Rule):
         return rule_target(rule)
@@ -37,7 +37,7 @@ def load_target(rule: str | Rule | None = None, data: str | Path | None = None, 
 
         return rule_target(get_rule(load_rules(get_plugin_manager(plugins, entry_points=entry_points)), rule))
     if data is not None:
-        return data_target(data, seed=seed, chars=chars)
+        return data_target(data, seed=seed, chars=chars, header=header)
     if sequences is not None:
         return sequences_target(sequences, seed=seed)
     raise SeqganError("nothing to learn: give a rule, a data file or sequences")
@@ -50,10 +50,28 @@ def plan(target: Target, preset: str | None = None, **overrides) -> tuple[TrainC
     given = {k: v for k, v in overrides.items() if v is not None}
     target.rule.probe()  # a broken plugin is named before anything else touches it
     if preset:
-        return preset_config(preset, **given), Choice(preset, "chosen with --preset")
+        return _for_data(target, preset_config(preset, **given), given), Choice(preset, "chosen with --preset")
     choice = choose(target.rule, data_file=target.dataset is not None)
     recommended = {k: v for k, v in (target.rule.recommend or {}).items() if k != "preset"}
-    return preset_config(choice.preset, **{**recommended, **given}), choice
+    return _for_data(target, preset_config(choice.preset, **{**recommended, **given}), given), choice
+
+
+DATA_RUN = {"stop_on": "heldout_nll", "until_valid": False}  # what a data run changes, unless given
+
+
+def _for_data(target: Target, config: TrainConfig, given: dict) -> TrainConfig:
+    """A data run with a likelihood model stops on held-out NLL and keeps the generator best on
+    it: it ends when it stops generalising, not after a fixed schedule. Validity does not hold it
+    back: held-out data itself is not fully valid (``seqgan_core.data``)."""
+    from .models import GENERATORS
+
+    family = GENERATORS.get(config.options.get("generator", ""))
+    if target.dataset is None or not getattr(family, "autoregressive", False):
+        return config
+    for key, value in DATA_RUN.items():
+        if key not in given:
+            setattr(config, key, value)
+    return config.validate()
 
 
 def evaluate_model(model, target: Target, n: int, seed: int | None = 0):
@@ -68,13 +86,14 @@ def evaluate_model(model, target: Target, n: int, seed: int | None = 0):
     extra = target.extra_metrics(seqs)
     if extra:
         metrics["rule_metrics"] = extra
+    metrics.update(model.meta.get("measured") or {})  # held-out NLL, measured when the run saved the model
     config = model.meta.get("config") or {}
     options = config.get("options") or {}
     family = GENERATORS.get(options.get("generator", ""))
     verdict = judge(metrics, steps=int(model.meta.get("steps") or 0), max_steps=int(config.get("max_steps") or 0),
                     stop_reason=model.meta.get("stop_reason", "max_steps"),
                     autoregressive=bool(getattr(family, "autoregressive", False)),
-                    patience=int(config.get("patience") or 1))
+                    patience=int(config.get("patience") or 1), data=target.dataset is not None)
     return metrics, verdict
 
 

@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its checkpoint")
     t.add_argument("--resume-data", metavar="FILE", help="with --resume: the run's data file, if it moved")
     t.add_argument("--chars", action="store_true", help="with --data: every character is a token")
+    t.add_argument("--header", action="store_true",
+                   help="with a --data CSV file: the first row names the columns (shown by sample --json)")
     from .presets import PRESETS
 
     presets = "; ".join(f"{p.name}: {p.summary}" for p in PRESETS.values())
@@ -105,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("model", help="generator.pt / .pt2 written by `seqgan train`, or its run folder")
     s.add_argument("-n", type=int, default=10, help="how many sequences (default 10)")
     s.add_argument("--seed", type=int, default=None, help="random seed for reproducible samples")
-    s.add_argument("--json", action="store_true", help="print one JSON array of arrays")
+    s.add_argument("--json", action="store_true",
+                   help="print one JSON array of arrays (of objects keyed by column for a CSV read with --header)")
 
     e = command("evaluate", "measure a saved generator against its rule or data",
                 ["seqgan evaluate runs/multiples5", "seqgan evaluate runs/multiples5/generator.pt -n 10000 --json"])
@@ -189,10 +192,12 @@ def _new_run(args):
 
     if args.chars and not args.data:
         raise SeqganError("--chars only applies to --data")
+    if args.header and not args.data:
+        raise SeqganError("--header only applies to --data with a CSV file")
     overrides = _overrides(args)
     seed = int(overrides.get("seed", 0))
     if args.data:
-        target = load_target(data=args.data, seed=seed, chars=args.chars)
+        target = load_target(data=args.data, seed=seed, chars=args.chars, header=args.header)
     else:
         target = load_target(args.rule, plugins=args.plugins, entry_points=not args.no_plugins)
     config, choice = plan(target, args.preset, **overrides)
@@ -226,6 +231,7 @@ def _resumed_run(args):
     given = [f"--{n.replace('_', '-')}" for n in TRAIN_OPTIONS
              if getattr(args, n) is not None and n not in RESUME_OPTIONS]
     given += [flag for flag, value in (("--preset", args.preset), ("--out", args.out), ("--chars", args.chars),
+                                       ("--header", args.header),
                                        ("--format", args.format), ("--set", args.settings)) if value]
     if given:
         raise SeqganError(f"--resume continues a run with its saved settings; drop {', '.join(given)}")
@@ -296,6 +302,8 @@ def cmd_train(args) -> int:
     # the check's size says how much a best distance is worth (article: 1 sequence, so 0 is luck)
     checked = config.eval_samples or getattr(config.recipe_options(), "batch_size", 1)
     where = f"best distance {result.best_distance:.4f} at step {result.best_step} (checks of {checked:,} sequence{'s' * (checked != 1)})"
+    if result.best_nll is not None:  # a data run keeps the generator with the best held-out NLL
+        where = f"best held-out NLL {result.best_nll:.4f} at step {result.best_step}"
     if result.best_step < 0:
         where = "no check yet"
     if result.stop_reason == "interrupted":
@@ -333,11 +341,12 @@ def cmd_sample(args) -> int:
     _positive(args.n, "-n", MAX_SAMPLES)
     model = load_model(model_path(args.model))
     # streamed chunk by chunk: memory stays bounded whatever -n and the sequence length are
+    columns = (model.meta.get("target") or {}).get("columns")  # a CSV read with --header
     first = True
     for chunk in model.chunks(args.n, seed=_seed(args.seed)):
         rows = [model.strip(row) for row in model.vocabulary.decode(chunk)]
         if args.json:
-            body = ", ".join(json.dumps(row) for row in rows)
+            body = ", ".join(json.dumps(dict(zip(columns, row)) if columns else row) for row in rows)
             sys.stdout.write(("[" if first else ", ") + body)
         else:
             sys.stdout.write("".join(model.as_line(row) + "\n" for row in rows))
@@ -356,6 +365,7 @@ METRIC_ROWS = [  # (key, label, format, note) of what `evaluate` prints
     ("unique_ratio", "distinct", ".4f", "share of distinct sequences (real data: {real_unique_ratio:.4f})"),
     ("rule_distance", "rule distance", ".4f", "the rule's own distance, 0 = perfect"),
     ("heldout_nll", "held-out NLL", ".4f", "per token, nats: the model's NLL of held-out real data"),
+    ("bigram_heldout_nll", "bigram NLL", ".4f", "the same for the best bigram model of the training part"),
 ]
 
 
@@ -378,8 +388,9 @@ def cmd_evaluate(args) -> int:
         value = (f"{metrics['coverage_count']}/{metrics['real_token_count']}" if key == "coverage"
                  else format(metrics[key], fmt))
         print(f"  {label:<16} {value:>10}   {note.format(**metrics)}")
+    own = "data" if target.dataset is not None else "the rule's own figure"
     for key, value in metrics.get("rule_metrics", {}).items():
-        print(f"  {key:<16} {value:>10.4f}   (the rule's own figure)")
+        print(f"  {key:<16} {value:>10.4f}   ({own})")
     print(f"verdict: {verdict.line}")
     return 0
 

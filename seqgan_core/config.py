@@ -15,6 +15,7 @@ from .options import at_least, build
 
 MAX_SEED = 2**63 - 1
 DISTANCES = ("quality", "rule")
+STOP_SIGNALS = ("distance", "heldout_nll")
 MAX_THREADS = 256
 
 
@@ -37,6 +38,7 @@ class TrainConfig:
     min_delta: float | None = None  # an improvement must beat the best by more than this; None = 2 x the check's noise
     distance: str = "quality"  # quality: invalid share + per-position TV to real data | rule: the rule's own
     keep: str = "best"  # which generator is saved: the best checked one, or the final one
+    stop_on: str = "distance"  # after maximum likelihood, what ends a phase and picks the best: distance | heldout_nll
     until_valid: bool = True  # never stop early while validity is far below real data's
     metrics_every: int = 250  # full metrics to metrics.jsonl every this many steps
     checkpoint_every: int = 500  # checkpoint.pt every this many steps
@@ -62,6 +64,8 @@ class TrainConfig:
             raise SeqganError(f"--min-delta must be >= 0, got {self.min_delta}")
         if self.distance not in DISTANCES:
             raise SeqganError(f"unknown distance {self.distance!r}; use {' or '.join(DISTANCES)}")
+        if self.stop_on not in STOP_SIGNALS:
+            raise SeqganError(f"unknown stop_on {self.stop_on!r}; use {' or '.join(STOP_SIGNALS)}")
         if self.keep not in ("best", "final"):
             raise SeqganError(f"keep must be 'best' or 'final', got {self.keep!r}")
         self.recipe_options()  # the recipe checks its own options (and its models theirs)

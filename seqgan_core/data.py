@@ -3,12 +3,21 @@
 Accepted files (UTF-8 text):
 
 - one sequence per line, tokens separated by whitespace (``--chars``: every character is a token);
-- ``.csv``: one sequence per row, one column per position, every row with the same column count.
+- ``.csv``: one sequence per row, one column per position, every row with the same column count;
+  with ``--header`` the first row names the columns (kept in the run, shown by ``sample --json``).
 
 Blank lines are skipped. Sequences shorter than the longest are padded with an end-of-sequence
 token, which sampling strips. The sequences are shuffled with the seed and split into a training
-part (what the GAN sees as real data) and a held-out part (what novelty and n-gram metrics use).
-A generated sequence is *valid* when it occurs anywhere in the file.
+part (what the GAN sees as real data) and a held-out part (held-out NLL, novelty, n-gram metrics).
+
+Validity is *local plausibility*, not membership: a generated sequence is valid when every pair of
+adjacent tokens in it (its first token after the start, and the end after its last token) also
+occurs in the training part — at the same position for fixed-length data such as a CSV (so each
+cell is a value its column takes, next to a value its neighbour column takes with it). A new
+sequence can be valid; so can nonsense built from plausible pieces, which is why a data run's
+verdict rests on held-out NLL and novelty too (``seqgan_core.verdict``). Held-out data is not
+always valid by this test (it may hold pairs training never saw); ``heldout_validity`` is that
+rate, the level a perfect model reaches.
 """
 
 from __future__ import annotations
@@ -25,10 +34,12 @@ import torch
 
 from .errors import SeqganError
 from .metrics import js_distance
+from .novelty import novelty
 from .rule import Rule
 
 EOS = "<eos>"
 HOLDOUT_SHARE = 0.1  # of the sequences, at least one, kept out of training
+BIGRAM_WEIGHTS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)  # bigram vs unigram mixes the baseline picks its best from
 MAX_BYTES = 200 * 1024 * 1024  # refuse files that could not sensibly be held in memory
 MAX_LENGTH = 256  # tokens per sequence: the generators unroll over every position
 MAX_VOCAB = 5000  # distinct tokens: the autoregressive generator keeps a (V + 1) x V table
@@ -39,6 +50,11 @@ class DataFileError(SeqganError):
 
 
 def read_sequences(path: str | Path, chars: bool = False) -> list[tuple[str, ...]]:
+    return read_data(path, chars=chars)[0]
+
+
+def read_data(path: str | Path, chars: bool = False, header: bool = False) -> tuple[list[tuple[str, ...]], list[str] | None]:
+    """The sequences of a data file, and its column names (a CSV read with ``header``, else None)."""
     path = Path(path)
     if not path.exists():
         raise DataFileError(f"data file {str(path)!r} does not exist")
@@ -49,20 +65,26 @@ def read_sequences(path: str | Path, chars: bool = False) -> list[tuple[str, ...
                             "save the data to a text or CSV file and give that")
     if path.stat().st_size > MAX_BYTES:  # before reading it, not after
         raise DataFileError(f"data file {str(path)!r} is larger than {MAX_BYTES // 2**20} MiB")
+    is_csv = path.suffix.lower() == ".csv"
+    if header and not is_csv:
+        raise DataFileError(f"--header only applies to CSV files; {str(path)!r} is not a .csv file")
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise DataFileError(f"cannot read data file {str(path)!r}: {e.strerror}") from None
     if len(raw) > MAX_BYTES:
         raise DataFileError(f"data file {str(path)!r} is larger than {MAX_BYTES // 2**20} MiB")
-    is_csv = path.suffix.lower() == ".csv"
     if is_csv and chars:
         raise DataFileError(f"--chars does not apply to CSV files like {str(path)!r}: each cell is a token")
-    return parse_sequences(raw, str(path), chars=chars, is_csv=is_csv)
+    columns: list[str] = []
+    seqs = parse_sequences(raw, str(path), chars=chars, is_csv=is_csv, header=header, columns=columns)
+    return seqs, (columns if header else None)
 
 
-def parse_sequences(raw: bytes, name: str, chars: bool = False, is_csv: bool = False) -> list[tuple[str, ...]]:
-    """Bytes of a data file -> sequences of string tokens. Errors name ``name`` and the line."""
+def parse_sequences(raw: bytes, name: str, chars: bool = False, is_csv: bool = False, header: bool = False,
+                    columns: list | None = None) -> list[tuple[str, ...]]:
+    """Bytes of a data file -> sequences of string tokens. Errors name ``name`` and the line.
+    With ``header`` (CSV only) the first row holds column names, appended to ``columns``."""
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise DataFileError(f"{name}:{line}: binary data (NUL byte); give a UTF-8 text file")
@@ -75,11 +97,25 @@ def parse_sequences(raw: bytes, name: str, chars: bool = False, is_csv: bool = F
     numbered = [(i, line.removesuffix("\r")) for i, line in enumerate(text.split("\n"), 1)]
     if is_csv:
         seqs = _parse_csv(text, name)
+        if header:
+            seqs = _take_header(seqs, name, columns if columns is not None else [])
     elif chars:
         seqs = [(i, tuple(line)) for i, line in numbered if line.strip()]
     else:
         seqs = [(i, tuple(line.split())) for i, line in numbered if line.strip()]
     return check_sequences(seqs, name, numbered=True)
+
+
+def _take_header(rows: list, name: str, columns: list) -> list:
+    """The first row as column names (into ``columns``); the rest is data."""
+    if not rows:
+        raise DataFileError(f"{name}: no header row (the file is empty or blank)")
+    line, names = rows[0]
+    if len(set(names)) != len(names):
+        twice = sorted({c for c in names if names.count(c) > 1})
+        raise DataFileError(f"{name}:{line}: column name {twice[0]!r} appears twice in the header row")
+    columns.extend(names)
+    return rows[1:]
 
 
 def check_sequences(seqs: list, name: str, numbered: bool = False) -> list[tuple]:
@@ -111,7 +147,7 @@ def check_sequences(seqs: list, name: str, numbered: bool = False) -> list[tuple
 
 
 def _parse_csv(text: str, name: str) -> list[tuple[int, tuple[str, ...]]]:
-    """One sequence per CSV row (no header row); quoted cells may hold commas and newlines."""
+    """One sequence per CSV row (a header row is taken off by the caller); quoted cells may hold commas and newlines."""
     rows, width, first = [], None, None
     reader = csv.reader(io.StringIO(text, newline=""))
     while True:
@@ -148,6 +184,7 @@ class Dataset:
     train: torch.Tensor  # (n_train, length)
     heldout: torch.Tensor  # (n_heldout, length)
     all_sequences: set[tuple[int, ...]]  # every sequence in the file, as index tuples
+    columns: list[str] | None = None  # a CSV's column names (--header), one per position
 
     @classmethod
     def from_sequences(cls, seqs: list[tuple[str, ...]], name: str, seed: int) -> Dataset:
@@ -164,9 +201,29 @@ class Dataset:
         held, train = order[:n_held], order[n_held:]
         return cls(name, vocab, length, eos, rows[train], rows[held], {tuple(r) for r in rows.tolist()})
 
+    @property
+    def eos_index(self) -> int | None:
+        return self.vocab.index(self.eos) if self.eos else None
+
+    def _pairs(self, seqs: torch.Tensor) -> torch.Tensor:
+        """Each canonical sequence ``(n, L)`` as codes of its adjacent pairs ``(n, L + 1)``: with a
+        start before it and, without end tokens, an end after it (so a cut-off sequence is caught);
+        fixed-length data keys every pair by its position too."""
+        V, n = len(self.vocab), len(seqs)
+        start = torch.full((n, 1), V)  # a start symbol outside the vocabulary
+        ends = [] if self.eos else [torch.full((n, 1), V + 1)]
+        seq = torch.cat([start, seqs, *ends], dim=1)  # (n, L + 1 or L + 2)
+        codes = seq[:, :-1] * (V + 2) + seq[:, 1:]  # (n, L or L + 1)
+        if self.eos is None:  # a position's own pairs: a CSV's columns
+            codes = codes + torch.arange(codes.shape[1]) * (V + 2) ** 2
+        else:  # padding after the end is no pair of the sequence: -1, always seen
+            codes = torch.where(seq[:, :-1] == self.eos_index, -1, codes)
+        return codes
+
     def to_rule(self) -> Rule:
         """The file as a rule: real data is the training part, held-out data the rest."""
         train, heldout = self.train, self.heldout
+        seen = torch.unique(torch.cat([self._pairs(train).flatten(), torch.tensor([-1])]))  # every pair code in training
 
         def sample(n: int, generator: torch.Generator) -> torch.Tensor:
             return train[torch.randint(len(train), (n,), generator=generator)]
@@ -175,30 +232,65 @@ class Dataset:
             return heldout[torch.randint(len(heldout), (n,), generator=generator)]
 
         def is_valid(seqs: torch.Tensor) -> torch.Tensor:
-            return torch.tensor([tuple(r) in self.all_sequences for r in seqs.tolist()], dtype=torch.bool)
+            return torch.isin(self._pairs(seqs), seen).all(dim=1)
 
-        return Rule(name=self.name, description=f"sequences from {self.name}", vocab=self.vocab,
+        rule = Rule(name=self.name, description=f"sequences from {self.name}", vocab=self.vocab,
                     length=self.length, sample=sample, is_valid=is_valid, eos=self.eos, heldout=held,
                     metrics=self.metrics)
+        self._rule = rule
+        return rule
 
     def metrics(self, seqs: torch.Tensor) -> dict:
-        """Novelty and n-gram (1-4) Jensen-Shannon distances to the held-out part, of canonical
-        ``seqs``."""
-        rows = [tuple(r) for r in seqs.tolist()]
-        train = {tuple(r) for r in self.train.tolist()}
-        valid = [r for r in rows if r in self.all_sequences]
-        out = {"novelty": sum(r not in train for r in valid) / len(valid) if valid else 0.0}
-        eos = self.vocab.index(self.eos) if self.eos else None
-        unpadded = [[t for t in r if t != eos] for r in rows]
+        """Copies and novelty (``seqgan_core.novelty``), held-out data's own validity, and n-gram
+        (1-4) Jensen-Shannon distances to the held-out part, of canonical ``seqs``."""
+        eos = self.eos_index
+        out = novelty(seqs, self.train, self.heldout, eos)
+        rule = getattr(self, "_rule", None) or self.to_rule()
+        out["heldout_validity"] = rule.valid(self.heldout).float().mean().item()
+        unpadded = [[t for t in r if t != eos] for r in seqs.tolist()]
         heldout = [[t for t in r if t != eos] for r in self.heldout.tolist()]
         for n in range(1, min(4, self.length) + 1):  # no 4-grams in sequences of 3
             out[f"ngram{n}_js"] = _ngram_js(unpadded, heldout, n)
         return out
 
+    def bigram_nll(self) -> float:
+        """Per-token NLL (nats) of the held-out part under the best bigram model of the training
+        part (bigram mixed with unigram frequencies, the mix chosen on the held-out part itself:
+        the strongest baseline a bigram can be). Tokens counted as ``metrics.per_token_nll`` does:
+        up to and including the first end token. Fixed-length data conditions on the position too."""
+        from .metrics import token_mask
 
-def load_dataset(path: str | Path, seed: int, chars: bool = False) -> Dataset:
-    seqs = read_sequences(path, chars=chars)
-    return Dataset.from_sequences(seqs, data_rule_name(path), seed)
+        V = len(self.vocab)
+
+        def contexts(seqs):  # (n, L): the previous token (start = V), and the position if fixed-length
+            prev = torch.cat([torch.full((len(seqs), 1), V), seqs[:, :-1]], dim=1)
+            return prev + (torch.arange(seqs.shape[1]) * (V + 1) if self.eos is None else 0)
+
+        def unigram_key(seqs):
+            return seqs + (torch.arange(seqs.shape[1]) * V if self.eos is None else 0)
+
+        train_mask = token_mask(self.train, self.eos_index)
+        ctx, tok = contexts(self.train)[train_mask], self.train[train_mask]
+        pair_counts = Counter(zip(ctx.tolist(), tok.tolist()))
+        ctx_counts = Counter(ctx.tolist())
+        uni_counts = Counter(unigram_key(self.train)[train_mask].tolist())
+        uni_totals = Counter((k // V if self.eos is None else 0) for k in unigram_key(self.train)[train_mask].tolist())
+        held_mask = token_mask(self.heldout, self.eos_index)
+        h_ctx = contexts(self.heldout)[held_mask].tolist()
+        h_tok = self.heldout[held_mask].tolist()
+        h_uni = unigram_key(self.heldout)[held_mask].tolist()
+        uni = torch.tensor([(uni_counts[u] + 1) / (uni_totals[u // V if self.eos is None else 0] + V) for u in h_uni],
+                           dtype=torch.float64)
+        bi = torch.tensor([pair_counts[(c, t)] / ctx_counts[c] if ctx_counts[c] else 0.0
+                           for c, t in zip(h_ctx, h_tok)], dtype=torch.float64)
+        return min(-(w * bi + (1 - w) * uni).log().mean().item() for w in BIGRAM_WEIGHTS)
+
+
+def load_dataset(path: str | Path, seed: int, chars: bool = False, header: bool = False) -> Dataset:
+    seqs, columns = read_data(path, chars=chars, header=header)
+    dataset = Dataset.from_sequences(seqs, data_rule_name(path), seed)
+    dataset.columns = columns
+    return dataset
 
 
 def data_rule_name(path: str | Path) -> str:

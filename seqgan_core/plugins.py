@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
+import sys
 import time
 import warnings
 from collections.abc import Iterable
@@ -75,13 +76,28 @@ def get_plugin_manager(
         _load_entry_points(pm, allowed_entry_points() if allow is None else allow)
     for name in modules:
         try:
-            module = importlib.import_module(name)
+            module = _import_from_cwd(name)
         except (Exception, SystemExit) as e:  # noqa: BLE001 - any import failure is the plugin's
             raise PluginError(f"cannot import plugin module {name!r} (-p): {type(e).__name__}: {e}") from None
         if pm.is_registered(module):
             continue
         _register(pm, module, name, version=None)
     return pm
+
+
+def _import_from_cwd(name: str):
+    """Import a ``-p`` module, also from the current directory: ``python -m`` puts it on
+    sys.path, the installed ``seqgan`` script does not, and ``-p`` should not depend on how seqgan
+    was started. The directory is searched last, so it never shadows an installed module."""
+    cwd = os.getcwd()
+    added = cwd not in sys.path and "" not in sys.path
+    if added:
+        sys.path.append(cwd)
+    try:
+        return importlib.import_module(name)
+    finally:
+        if added:
+            sys.path.remove(cwd)
 
 
 def _load_entry_points(pm: PluginManager, allow: set[str] | None) -> None:

@@ -229,6 +229,8 @@ def summary(result: TrainResult, target: Target, verdict: Verdict | None = None,
         "steps": result.steps,
         "best_distance": finite(result.best_distance),
         "best_step": result.best_step if result.best_step >= 0 else None,
+        "kept_on": result.kept_on,
+        "best_nll": result.best_nll,
         "stop_reason": result.stop_reason,
         "message": result.message,
         "seconds": round(result.seconds, 3),
@@ -243,7 +245,7 @@ def summary(result: TrainResult, target: Target, verdict: Verdict | None = None,
 
 
 def save_run(out_dir: str | Path, result: TrainResult, target: Target | Rule, fmt: str = "torchscript",
-             verdict: Verdict | None = None, choice: str = "") -> Path:
+             verdict: Verdict | None = None, choice: str = "", measured: dict | None = None) -> Path:
     """Write the model first, then config.json and history.jsonl; each atomically."""
     if isinstance(target, Rule):
         target = rule_target(target)
@@ -252,17 +254,27 @@ def save_run(out_dir: str | Path, result: TrainResult, target: Target | Rule, fm
     info["format"] = fmt
     meta = metadata(target.rule, config=info["config"], target=target.record, steps=result.steps,
                     best_distance=finite(result.best_distance), stop_reason=result.stop_reason,
-                    verdict=info["verdict"])
+                    verdict=info["verdict"], measured=measured or {})
     model = save_sampler(result.generator, meta, out / FORMATS[fmt], fmt)
     write_text(out / CONFIG_FILE, json.dumps(info, indent=2) + "\n")
     write_text(out / HISTORY_FILE, _jsonl(result.history))
     return model
 
 
-def final_verdict(trainer: Trainer, result: TrainResult, metrics: dict) -> Verdict:
+def final_verdict(trainer: Trainer, result: TrainResult, metrics: dict, data: bool = False) -> Verdict:
     return judge(metrics, steps=result.steps, max_steps=trainer.config.max_steps, stop_reason=result.stop_reason,
                  autoregressive=bool(getattr(trainer.recipe, "autoregressive", False)),
-                 patience=trainer.config.patience)
+                 patience=trainer.config.patience, data=data)
+
+
+def heldout_figures(trainer: Trainer, result: TrainResult, target: Target) -> dict:
+    """A data run's held-out NLL of the saved generator on the whole held-out part, beside the
+    best bigram model's: figures only a run can measure (the exported sampler gives no likelihoods),
+    stored in the model file for ``evaluate``."""
+    if target.dataset is None or not getattr(trainer.recipe, "autoregressive", False):
+        return {}
+    nll, se = trainer.heldout_nll(result.generator, target.dataset.heldout)
+    return {"heldout_nll": nll, "heldout_nll_se": se, "bigram_heldout_nll": target.dataset.bigram_nll()}
 
 
 def train_run(target: Target, config: TrainConfig, out: str | Path, fmt: str = "torchscript",
@@ -300,18 +312,19 @@ def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> R
     result = trainer.result(pending) if pending else trainer.run()
     # the final metrics measure the generator that is saved, on the checks' own noise
     final = trainer.sample(FINAL_SAMPLES, result.generator)
-    metrics = metrics_log.add({"step": "final", "steps": result.steps}, final)
-    verdict = final_verdict(trainer, result, metrics)
-    model = finish(out, trainer, checkpointer, result, target, fmt, verdict, choice)
+    measured = heldout_figures(trainer, result, target)
+    metrics = metrics_log.add({"step": "final", "steps": result.steps, **measured}, final)
+    verdict = final_verdict(trainer, result, metrics, data=target.dataset is not None)
+    model = finish(out, trainer, checkpointer, result, target, fmt, verdict, choice, measured)
     return RunOutcome(out, model, result, metrics, verdict, resume_at)
 
 
 def finish(out: Path, trainer: Trainer, checkpointer: Checkpointer, result: TrainResult, target: Target,
-           fmt: str, verdict: Verdict, choice: str) -> Path:
+           fmt: str, verdict: Verdict, choice: str, measured: dict | None = None) -> Path:
     """The end-of-run writes, in the order that loses nothing: the model and config.json, and only
     then a checkpoint that says "finished". What fails is named; what fits is kept."""
     try:
-        model = save_run(out, result, target, fmt, verdict, choice)
+        model = save_run(out, result, target, fmt, verdict, choice, measured)
         model_error = None
     except WriteError as e:
         model, model_error = out / FORMATS[fmt], e

@@ -55,14 +55,16 @@ def rule_target(rule: Rule) -> Target:
     return Target(rule, {"kind": "rule", "rule": rule.name, "plugin": rule.plugin})
 
 
-def data_target(path: str | Path, seed: int, chars: bool = False) -> Target:
+def data_target(path: str | Path, seed: int, chars: bool = False, header: bool = False) -> Target:
     path = Path(path)
-    dataset = load_dataset(path, seed=seed, chars=chars)
+    dataset = load_dataset(path, seed=seed, chars=chars, header=header)
     rule = dataset.to_rule()
     rule.plugin = "--data"
     record = {"kind": "data", "path": str(path.resolve()), "chars": chars, "seed": seed,
               "rule": rule.name, "eos": dataset.eos, "vocab_size": len(dataset.vocab),
               "sha256": file_sha256(path)}  # what --resume checks: the same bytes, not just the same tokens
+    if header:
+        record.update(header=True, columns=dataset.columns)
     return Target(rule, record, dataset)
 
 
@@ -89,7 +91,8 @@ def target_from_record(record: dict, rules: Callable[[], dict[str, Rule]], data:
             raise SeqganError(
                 f"this run learned from {record['path']!r}, which no longer exists; pass the file with {data_flag}"
             )
-        return data_target(path, seed=int(record["seed"]), chars=bool(record.get("chars")))
+        return data_target(path, seed=int(record["seed"]), chars=bool(record.get("chars")),
+                           header=bool(record.get("header")))
     if record.get("kind") == "sequences":
         raise SeqganError("this run learned from sequences given in Python, which seqgan cannot reload; "
                           "use SeqGAN(...).fit(sequences) again, or save them to a file and use --data")

@@ -13,6 +13,11 @@ set. A phase ends when its signal (held-out NLL in the maximum-likelihood phase,
 otherwise) has not improved by more than its own noise for ``patience`` checks; the last phase
 ends the run — but never while validity is far below real data's (``until_valid``), only at
 ``max_steps``. The generator kept is the one with the best distance over all checks.
+
+With ``stop_on="heldout_nll"`` (data runs: ``api.plan``) held-out NLL is the signal of every
+phase and picks the generator kept, and it is not reset between phases: a later phase must beat
+the best held-out NLL so far within ``patience`` checks. The run ends when the model stops
+generalising to sequences it never saw, whatever the distance to the training part does.
 """
 
 from __future__ import annotations
@@ -71,6 +76,8 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)  # one row per check
     message: str = ""  # for diverged: which loss went bad at which step
     real_validity: float = 1.0  # share of the rule's own samples that it accepts
+    kept_on: str = "distance"  # what picked the generator kept: distance | heldout_nll
+    best_nll: float | None = None  # held-out NLL of the generator kept, when it was picked by it
 
 
 def resolve_device(name: str) -> torch.device:
@@ -120,7 +127,8 @@ class Trainer:
         self.data_rng = torch.Generator().manual_seed(config.seed + DATA_SEED_OFFSET)
         self.recipe = get_recipe(config.recipe)(rule, config.recipe_options(), self.device)
         self.plateau = EarlyStopping(patience=config.patience, min_delta=config.min_delta or 0.0)
-        self.best = EarlyStopping(patience=config.patience)  # over the distance: the generator kept
+        self.best = EarlyStopping(patience=config.patience)  # over stop_on's signal: the generator kept
+        self.best_distance = math.inf  # best distance of any check, whatever picks the generator kept
         self.best_state: dict | None = None  # the checked generator at its best distance
         self.history: list[dict] = []
         self.step = 0
@@ -130,6 +138,10 @@ class Trainer:
         self.heldout_terms: tuple[torch.Tensor, torch.Tensor] | None = None  # last held-out NLL, per sequence
         self.best_nll_terms: torch.Tensor | None = None  # ... at the phase's best check
         self._heldout: torch.Tensor | None = None
+        self.on_nll = config.stop_on == "heldout_nll"
+        if self.on_nll and not getattr(self.recipe, "autoregressive", False):
+            raise SeqganError("stop_on=heldout_nll needs an autoregressive generator (one that gives likelihoods); "
+                              "use --preset autoregressive or --set stop_on=distance")
 
     @property
     def stop_requested(self) -> bool:
@@ -182,17 +194,21 @@ class Trainer:
             checked.train(was_training)
         return out
 
-    def heldout_nll(self, generator: nn.Module) -> tuple[float, float]:
-        """Per-token NLL of the held-out set, and its standard error; keeps the per-sequence NLL
-        sums ``(n,)`` of the last call in ``self.heldout_terms`` for paired comparisons."""
+    def heldout_nll(self, generator: nn.Module, seqs: torch.Tensor | None = None) -> tuple[float, float]:
+        """Per-token NLL of the held-out set (or of ``seqs`` ``(n, L)``), and its standard error. For
+        the held-out set, keeps the per-sequence NLL sums ``(n,)`` in ``self.heldout_terms`` for
+        paired comparisons between checks."""
+        own = seqs is None
+        seqs = self.heldout if own else self.rule.canonical(seqs)
         was_training = generator.training
         generator.eval()
         with torch.no_grad():
-            log_probs = generator.token_log_probs(self.heldout.to(self.device)).cpu()
+            log_probs = generator.token_log_probs(seqs.to(self.device)).cpu()
         generator.train(was_training)
-        mask = token_mask(self.heldout, self.rule.eos_index).to(log_probs.dtype)  # (n, L)
-        self.heldout_terms = (-(log_probs * mask).sum(-1), mask.sum(-1))  # (n,), (n,)
-        return per_token_nll(log_probs, self.heldout, self.rule.eos_index)
+        if own:
+            mask = token_mask(seqs, self.rule.eos_index).to(log_probs.dtype)  # (n, L)
+            self.heldout_terms = (-(log_probs * mask).sum(-1), mask.sum(-1))  # (n,), (n,)
+        return per_token_nll(log_probs, seqs, self.rule.eos_index)
 
     def check(self, generated: torch.Tensor, losses: dict) -> dict:
         """Measure the checked generator; returns the history row."""
@@ -208,19 +224,24 @@ class Trainer:
                "validity": self.rule.valid(seqs).float().mean().item(), "tv": ref.tv(seqs)}
         if getattr(recipe, "autoregressive", False):
             row["nll"], row["nll_se"] = self.heldout_nll(recipe.eval_generator)
-        if distance < self.best.best:  # the generator kept: the best distance over all checks
-            self.best.update(distance, self.step)
+        self.best_distance = min(self.best_distance, distance)
+        kept_signal = row["nll"] if self.on_nll else distance
+        if kept_signal < self.best.best:  # the generator kept: the best signal over all checks
+            self.best.update(kept_signal, self.step)
             self.best_state = copy.deepcopy(recipe.eval_generator.state_dict())
-        row["best"] = self.best.best
+        row["best"] = self.best_distance
+        if self.on_nll:
+            row["best_nll"] = self.best.best
         # the phase's own signal, and the smallest change of it that is more than noise
-        signal = row["nll"] if recipe.phase == "mle" else distance
-        if cfg.min_delta is None and recipe.phase == "mle":
+        on_nll = recipe.phase == "mle" or self.on_nll
+        signal = row["nll"] if on_nll else distance
+        if cfg.min_delta is None and on_nll:
             # the same held-out sequences at every check: the noise of a change is the paired one
             self.plateau.min_delta = (0.0 if self.best_nll_terms is None else
                                       2 * paired_nll_se(self.best_nll_terms, self.heldout_terms[0], self.heldout_terms[1]))
         elif cfg.min_delta is None and self.plateau.best == math.inf:
             self.plateau.min_delta = 2 * self.noise.spread
-        if self.plateau.update(signal, self.step) and recipe.phase == "mle":
+        if self.plateau.update(signal, self.step) and on_nll:
             self.best_nll_terms = self.heldout_terms[0]
         row["losses"] = dict(losses)
         self.history.append(row)
@@ -256,7 +277,7 @@ class Trainer:
                 except NonFiniteDistance as e:  # ends the run like a bad loss: the best generator is kept
                     stop_reason, message = "diverged", str(e)
                     break
-            progress = Progress(self.step, cfg.max_steps, recipe.phase, losses, row, self.best.best, generated,
+            progress = Progress(self.step, cfg.max_steps, recipe.phase, losses, row, self.best_distance, generated,
                                 self.sample, self)
             for callback in self.callbacks:
                 callback(progress)
@@ -264,7 +285,10 @@ class Trainer:
             plateau = row is not None and self.plateau.should_stop and recipe.plateau_counts(self.step)
             if budget_spent or plateau:
                 if recipe.next_phase(self.step):
-                    self.plateau.reset(None if cfg.min_delta is None else cfg.min_delta)
+                    if self.on_nll:  # one signal for the whole run: a new phase must beat the best so far
+                        self.plateau.since_best = 0
+                    else:
+                        self.plateau.reset(None if cfg.min_delta is None else cfg.min_delta)
                     continue
                 if budget_spent:
                     break  # the last phase used its own budget
@@ -281,9 +305,10 @@ class Trainer:
             generator.load_state_dict(self.best_state)
         return TrainResult(
             generator=generator.eval(), config=self.config, steps=self.step,
-            best_distance=self.best.best, best_step=self.best.best_step,
+            best_distance=self.best_distance, best_step=self.best.best_step,
             stop_reason=stop_reason, seconds=self.seconds, history=list(self.history), message=message,
-            real_validity=self.noise.validity,
+            real_validity=self.noise.validity, kept_on=self.config.stop_on,
+            best_nll=self.best.best if self.on_nll and math.isfinite(self.best.best) else None,
         )
 
     # -- checkpoints: plain tensors and containers only, so torch.load(weights_only=True) opens them
@@ -304,6 +329,7 @@ class Trainer:
             "best": asdict(self.best),
             "best_state": self.best_state,
             "best_nll_terms": self.best_nll_terms,
+            "best_distance": self.best_distance,
             "history": self.history,
         }
 
@@ -318,6 +344,7 @@ class Trainer:
         self.best = EarlyStopping(**state["best"])
         self.best_state = state["best_state"]
         self.best_nll_terms = state.get("best_nll_terms")
+        self.best_distance = float(state.get("best_distance", self.best.best))
         self.history = list(state["history"])
         self.step = int(state["step"])
         self.seconds = float(state["seconds"])

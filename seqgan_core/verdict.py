@@ -5,6 +5,14 @@ or real data's own rate when the rule's sampler is not always valid), about as d
 share of distinct sequences at least 0.9 x real data's) and its token frequencies are close
 (pooled TV at most 0.05, or twice what real data scores on a sample of this size, whichever is
 larger). Otherwise the verdict names the biggest miss and the one thing to try next.
+
+A data file has no rule to be valid against, and "occurs in the file" rewards copying; a data
+run (``judge_data``) has learned its data when it predicts the held-out part better than the best
+bigram model of the training part does (held-out NLL, for generators that give likelihoods), its
+samples are locally plausible about as often as held-out data is (validity: every adjacent pair
+seen in training, at least 0.9 x held-out data's rate), it invents (novel samples at least a tenth
+of held-out data's own share of sequences absent from training) and it is about as diverse as real
+data. The figures it reports are copies, novelty and the nearest-training distance of novel samples.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ VALIDITY_FLOOR = 0.99  # learned means at least this valid (or real data's own r
 VALIDITY_SLACK = 0.01  # ... minus this much sampling slack when real data itself is not always valid
 UNIQUE_SHARE = 0.9  # unique-sequence ratio at least this share of real data's
 TV_CEILING = 0.05  # pooled token TV at most this (or twice real data's own TV at this sample size)
+DATA_VALIDITY_SHARE = 0.9  # data runs: validity at least this share of held-out data's
+NOVEL_SHARE = 0.1  # data runs: novel samples at least this share of held-out data's own novelty
 
 
 @dataclass
@@ -35,8 +45,11 @@ class Verdict:
 
 
 def judge(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, autoregressive: bool,
-          patience: int) -> Verdict:
-    """The verdict on ``metrics`` (``seqgan_core.metrics.evaluate`` of the saved generator)."""
+          patience: int, data: bool = False) -> Verdict:
+    """The verdict on ``metrics`` (``seqgan_core.metrics.evaluate`` of the saved generator);
+    ``data``: the run learned a data file (``judge_data``)."""
+    if data and "novel" in metrics.get("rule_metrics", {}):
+        return judge_data(metrics, steps=steps, max_steps=max_steps, stop_reason=stop_reason, patience=patience)
     validity, real_validity = metrics["validity"], metrics["real_validity"]
     unique, real_unique = metrics["unique_ratio"], metrics["real_unique_ratio"]
     tv, real_tv = metrics["tv"], metrics["real_tv"]
@@ -61,4 +74,39 @@ def judge(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, autore
         problem = f"token frequencies are off (TV {tv:.3f} > {tv_ceiling:.3f})"
         advice = more_steps if stop_reason == "max_steps" else f"--patience {2 * patience}"
         return Verdict(False, summary, problem, advice)
+    return Verdict(True, summary)
+
+
+def judge_data(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, patience: int) -> Verdict:
+    """The verdict of a data run: held-out NLL against a bigram model, plausibility, novelty."""
+    rm = metrics["rule_metrics"]
+    validity, held_validity = metrics["validity"], rm["heldout_validity"]
+    novel, held_novel = rm["novel"], 1 - rm["heldout_copied"]
+    unique, real_unique = metrics["unique_ratio"], metrics["real_unique_ratio"]
+    nll, bigram = metrics.get("heldout_nll"), metrics.get("bigram_heldout_nll")
+    parts = []
+    if nll is not None and bigram is not None:
+        parts.append(f"held-out NLL {nll:.3f} nats/token (best bigram model {bigram:.3f})")
+    parts += [f"{rm['copied']:.1%} copied from training, {novel:.1%} novel "
+              f"(held-out data: {held_novel:.1%} not in training)",
+              f"validity {validity:.1%} (held-out data {held_validity:.1%})"]
+    nearest = [k for k in rm if k.startswith("nearest_") and k.endswith("_median")]
+    if nearest:
+        unit = "differing cells" if nearest[0].startswith("nearest_hamming") else "edits"
+        parts.append(f"novel samples a median {rm[nearest[0]]:g} {unit} from the nearest training sequence")
+    summary = ", ".join(parts)
+    keep_going = f"--max-steps {max(2 * max_steps, steps * 2)}" if stop_reason == "max_steps" else \
+        f"--patience {2 * patience}"
+    if nll is not None and bigram is not None and nll > bigram:
+        return Verdict(False, summary, f"held-out NLL {nll:.3f} is no better than a bigram model's {bigram:.3f}",
+                       keep_going)
+    if validity < DATA_VALIDITY_SHARE * held_validity:
+        return Verdict(False, summary, f"validity {validity:.1%} is below {DATA_VALIDITY_SHARE:.0%} of "
+                       f"held-out data's {held_validity:.1%}", keep_going)
+    if novel < NOVEL_SHARE * held_novel:
+        return Verdict(False, summary, f"it mostly copies training data ({novel:.1%} novel)",
+                       "more data, or a smaller generator (--set generator.hidden=64)")
+    if unique < UNIQUE_SHARE * real_unique:
+        problem = f"too few distinct sequences ({unique:.3f} against real data's {real_unique:.3f})"
+        return Verdict(False, summary, problem, "another --seed, or a lower --lr")
     return Verdict(True, summary)

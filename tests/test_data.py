@@ -64,6 +64,32 @@ def test_random_text_raises_only_our_error(text, chars, is_csv):
         pass
 
 
+def test_validity_is_local_plausibility_not_membership():
+    """Every adjacent pair seen in training (start and end included): new words can be valid."""
+    seqs = [tuple(w) for w in ("cat", "cot", "dog", "dot", "cog", "bat", "cats")] * 4
+    data = Dataset.from_sequences(seqs, "words", seed=0)
+    rule = data.to_rule()
+
+    def valid(word):
+        row = [data.vocab.index(c) for c in word] + [data.vocab.index(EOS)] * (data.length - len(word))
+        return bool(rule.valid(torch.tensor([row]))[0])
+
+    trained = {"".join(data.vocab[i] for i in r if data.vocab[i] != EOS) for r in data.train.tolist()}
+    assert valid("cat") and valid("cots") and "cots" not in trained  # new, made of seen pairs
+    assert not valid("tac") and not valid("ca") and not valid("catt")  # t-a, a-end, t-t never seen
+    # fixed-length data (a CSV): pairs keyed by position, so a value is checked against its column
+    table = Dataset.from_sequences([("a", "x"), ("b", "y"), ("a", "y"), ("b", "x")] * 3, "t", seed=0).to_rule()
+    assert table.valid(torch.tensor([[0, 2], [0, 3]])).all() and not table.valid(torch.tensor([[2, 0]])).any()
+
+
+def test_bigram_baseline_beats_uniform_on_structured_data():
+    import math
+
+    seqs = [tuple(w) for w in ("abab", "baba", "abab", "baba", "abba")] * 8
+    data = Dataset.from_sequences(seqs, "ab", seed=0)
+    assert 0 < data.bigram_nll() < math.log(len(data.vocab))
+
+
 def test_padding_split_and_validity(tmp_path):
     lines = [f"w{i} x y" if i % 2 else f"w{i} x" for i in range(40)]
     data = load_dataset(write(tmp_path, "w.txt", "\n".join(lines)), seed=3)
@@ -94,7 +120,7 @@ def test_novelty_and_ngram_metrics():
     data = Dataset.from_sequences(seqs, "toy", seed=0)
     train_row = data.train[:1]
     m = data.metrics(train_row.repeat(5, 1))
-    assert m["novelty"] == 0.0  # everything produced was copied from the training part
+    assert m["copied"] == 1.0 and m["novel"] == 0.0  # everything produced was copied from the training part
     assert 0 <= m["ngram1_js"] < 1e-6  # the same three tokens in the same proportions
     other = torch.tensor([[data.vocab.index(t) for t in ("b", "b", "b")]])
     assert data.metrics(other)["ngram1_js"] > 0.3
@@ -118,7 +144,7 @@ def test_train_on_data_then_sample_evaluate(run_cli, words, tmp_path):
     ev = run_cli("evaluate", "w", "-n", "200", "--json")
     assert ev.returncode == 0, ev.stderr
     metrics = json.loads(ev.stdout)
-    assert {"novelty", "ngram1_js", "ngram3_js"} <= set(metrics["rule_metrics"]) and "validity" in metrics
+    assert {"copied", "novel", "ngram1_js", "ngram3_js"} <= set(metrics["rule_metrics"]) and "validity" in metrics
     assert "ngram4_js" not in metrics["rule_metrics"]  # three-letter words have no 4-grams
 
 
@@ -138,3 +164,61 @@ def test_chars_runs_sample_as_text(run_cli, tmp_path):
     assert run_cli("train", "--data", "w.txt", "--chars", "--max-steps", "3", "--out", "w").returncode in FINISHED
     lines = run_cli("sample", "w", "-n", "5", "--seed", "1").stdout.splitlines()
     assert len(lines) == 5 and all(" " not in line for line in lines)
+
+
+def test_csv_header_gives_column_names(tmp_path):
+    from seqgan_core.data import read_data
+
+    path = write(tmp_path, "t.csv", "colour,size\nred,1\nblue,2\n")
+    assert read_data(path, header=True) == ([("red", "1"), ("blue", "2")], ["colour", "size"])
+    assert read_data(path) == ([("colour", "size"), ("red", "1"), ("blue", "2")], None)  # no header: all data
+    with pytest.raises(DataFileError, match="t2.csv:1: column name 'a' appears twice"):
+        read_data(write(tmp_path, "t2.csv", "a,a\n1,2\n3,4\n"), header=True)
+    with pytest.raises(DataFileError, match="--header only applies to CSV"):
+        read_data(write(tmp_path, "t.txt", "a b\nc d\n"), header=True)
+    with pytest.raises(DataFileError, match="only one sequence"):
+        read_data(write(tmp_path, "t3.csv", "a,b\n1,2\n"), header=True)
+
+
+def test_csv_header_is_kept_and_shown_by_sample_json(run_cli, tmp_path):
+    rows = [f"{c},{s},{'yes' if i % 3 else 'no'}" for i, (c, s) in
+            enumerate((c, s) for c in ("red", "green", "blue") for s in ("S", "M", "L"))]
+    (tmp_path / "shop.csv").write_text("colour,size,sale\n" + "\n".join(rows * 3) + "\n")
+    out = run_cli("train", "--data", "shop.csv", "--header", "--max-steps", "5", "--out", "s")
+    assert out.returncode in FINISHED, out.stderr
+    config = json.loads((tmp_path / "s" / "config.json").read_text())
+    assert config["target"]["columns"] == ["colour", "size", "sale"]
+    sample = json.loads(run_cli("sample", "s", "-n", "4", "--seed", "0", "--json").stdout)
+    assert len(sample) == 4 and all(list(row) == ["colour", "size", "sale"] for row in sample)
+    assert "colour" not in {row["colour"] for row in sample}  # the header row was not learned as data
+    again = run_cli("evaluate", "s", "-n", "100")
+    assert again.returncode == 0, again.stderr
+    wrong = run_cli("train", "--rule", "multiples5", "--header")
+    assert wrong.returncode == 2 and "--header only applies to --data" in wrong.stderr
+
+
+def test_data_runs_stop_on_heldout_nll_and_keep_its_best(tmp_path):
+    """A data run ends when held-out NLL stops improving, not after the whole schedule, and keeps
+    the generator with the best held-out NLL over every check (whatever the distance did)."""
+    from seqgan_core.api import load_target, plan
+    from seqgan_core.training import Trainer
+
+    words = ["cat", "cot", "dog", "dot", "cog", "bat", "bot", "but", "big", "bag", "bog", "cats"] * 4
+    target = load_target(sequences=[tuple(w) for w in words], seed=0)
+    config, _ = plan(target, None, max_steps=3000, eval_every=20, patience=2, d_warmup=20,
+                     **{"generator.hidden": 32})
+    assert config.stop_on == "heldout_nll" and config.until_valid is False
+    trainer = Trainer(target.rule, config)
+    result = trainer.run()
+    assert result.stop_reason == "early_stopping" and result.steps < config.max_steps
+    nlls = [row["nll"] for row in trainer.history]
+    assert result.kept_on == "heldout_nll" and result.best_nll == min(nlls)
+    assert result.best_step == trainer.history[nlls.index(min(nlls))]["step"]
+    assert trainer.heldout_nll(result.generator)[0] == pytest.approx(min(nlls))
+    # one signal across phases: after the last improvement, at most `patience` checks per phase
+    last = max(i for i, v in enumerate(nlls) if v == min(nlls))
+    phases = {row["phase"] for row in trainer.history[last + 1:]}
+    assert len(trainer.history) - 1 - last <= config.patience * max(len(phases), 1)
+    # a rule run is untouched: it still stops on the distance
+    rule_config, _ = plan(load_target("multiples5"), None)
+    assert rule_config.stop_on == "distance"

@@ -212,3 +212,16 @@ def test_no_plugins_and_the_allow_list(site, run_cli, monkeypatch):
 
     assert names(run_cli("rules", "--no-plugins", env=env)) == set(BUILTIN_RULES)
     assert names(run_cli("rules", env={**env, "SEQGAN_LOAD_PLUGINS": "fake_letters"})) == {*BUILTIN_RULES, "letters"}
+
+
+def test_p_module_is_found_in_the_current_directory(tmp_path):
+    """README plugin step 3: `seqgan rules -p seqgan_evens` run from the plugin's folder. The
+    installed `seqgan` script (unlike `python -m`) does not put the current directory on sys.path."""
+    (tmp_path / "fake_cwd_rules.py").write_text(RULE_MODULE.format(name="cwd-rule"))
+    script = Path(sys.executable).parent / "seqgan"
+    if not script.exists():
+        pytest.skip("the seqgan console script is not installed beside this Python")
+    out = subprocess.run([str(script), "rules", "--no-plugins", "-p", "fake_cwd_rules"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "cwd-rule" in out.stdout
