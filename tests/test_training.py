@@ -120,15 +120,25 @@ def test_autoregressive_phases_run_in_order_and_pretraining_learns():
 
 
 def test_mle_phase_ends_when_heldout_nll_stops_improving():
-    config = preset_config("autoregressive", seed=0, pretrain_steps=5000, max_steps=5000, eval_every=10, patience=2,
+    config = preset_config("autoregressive", seed=0, pretrain_steps=60, max_steps=5000, eval_every=10, patience=2,
                            min_delta=10.0, adversarial=False, until_valid=False)
     result = train(RULES["palindrome"], config)
-    # no check can improve by 10 nats: the phase (and, being the only one, the run) ends after 1 + 2 checks
+    # no check can improve by 10 nats: the phase (and, being the only one, the run) ends after 1 + 2
+    # checks, once half its budget is spent
     assert result.steps == 30 and result.stop_reason == "early_stopping"
     # ... unless validity is still far below real data's: then only a learned rule (or max_steps) ends it
-    config = preset_config("autoregressive", seed=0, pretrain_steps=5000, max_steps=60, eval_every=10, patience=2,
+    config = preset_config("autoregressive", seed=0, pretrain_steps=100, max_steps=90, eval_every=10, patience=2,
                            min_delta=10.0, adversarial=False)
-    assert train(RULES["palindrome"], config).steps == 60
+    assert train(RULES["palindrome"], config).steps == 90
+
+
+def test_mle_plateau_counts_only_after_half_its_budget():
+    """While the learning rate is still high the held-out NLL jitters; a plateau there ended the
+    phase on rules that were still learning."""
+    config = preset_config("autoregressive", seed=0, pretrain_steps=200, max_steps=5000, eval_every=10, patience=2,
+                           min_delta=10.0, adversarial=False, until_valid=False)
+    result = train(RULES["palindrome"], config)
+    assert result.steps == 100 and result.stop_reason == "early_stopping"
 
 
 def test_maximum_likelihood_only_stops_at_its_budget():
