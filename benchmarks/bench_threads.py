@@ -29,8 +29,8 @@ MODELS = [
      ["--rule", "palindrome", "--preset", "autoregressive", "--max-steps", "120", "--pretrain-steps", "60",
       "--set", "d_warmup=5", "--patience", "100000"]),
     ("large", "palindrome, autoregressive, GRU 384, batch 1024",
-     ["--rule", "palindrome", "--preset", "autoregressive", "--max-steps", "30", "--pretrain-steps", "15",
-      "--set", "d_warmup=3", "--batch-size", "1024", "--set", "generator.hidden=384", "--patience", "100000"]),
+     ["--rule", "palindrome", "--preset", "autoregressive", "--max-steps", "10", "--pretrain-steps", "5",
+      "--set", "d_warmup=2", "--batch-size", "1024", "--set", "generator.hidden=384", "--patience", "100000"]),
 ]
 
 
@@ -71,7 +71,7 @@ def run(args) -> list[dict]:
             for name, what, flags in models:
                 one_thread_s = None
                 for threads in [1, None, *counts[1:]]:  # None: seqgan's own choice; 1 first sets the timeout
-                    timeout = 3600 if one_thread_s is None else max(120.0, 5 * one_thread_s)
+                    timeout = 3600 if one_thread_s is None else max(60.0, 3 * one_thread_s)
                     runs = [_train(flags, seed, threads, timeout) for seed in range(args.seeds)]
                     if threads == 1:
                         one_thread_s = max(r["wall_s"] for r in runs)
@@ -81,7 +81,7 @@ def run(args) -> list[dict]:
                            "wall_s": statistics.median(r["wall_s"] for r in runs),
                            "train_s": statistics.median(r["train_s"] for r in runs)}
                     if any("timed_out" in r for r in runs):
-                        row["note"] = f"stopped after {timeout:.0f} s (5x one thread)"
+                        row["note"] = f"stopped after {timeout:.0f} s (3x one thread, at least 60 s)"
                     rows.append(row)
                     note(f"  {row['machine']} {name} threads {row['threads']} (used {row['used']}): "
                          f"wall {row['wall_s']:.2f} s, train {row['train_s']:.2f} s {row.get('note', '')}")

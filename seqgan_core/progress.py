@@ -88,7 +88,7 @@ class ProgressReporter:
             parts.append(f"valid {c['validity']:.1%} (real {real:.0%})")
             parts.append(f"TV {c['tv']:.3f}")
             if "nll" in c:
-                parts.append(f"NLL {c['nll']:.3f}")
+                parts.append(f"held-out NLL {c['nll']:.3f} nats/token")
             parts.append(f"distance {c['distance']:.4f} (best {p.best:.4f})")
             plateau = p.trainer.plateau
             if plateau.best != math.inf:  # what ends the phase: checks since a gain larger than the noise
