@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from . import __version__
+from . import __version__, distributed
 from .atomic import atomic_path, write_text
 from .config import TrainConfig
 from .errors import ModelFileError, SeqganError
@@ -103,9 +103,15 @@ class Checkpointer:
         if p.step % self.every == 0:
             self.save(p.trainer)
 
-    def save(self, trainer: Trainer, stop_reason: str | None = None) -> None:
-        """``stop_reason``: how the run ended (None while it is still going, "interrupted")."""
-        state = {**trainer.state_dict(), "target": self.target.record, "stop_reason": stop_reason,
+    def save(self, trainer: Trainer, stop_reason: str | None = None, state: dict | None = None) -> None:
+        """``stop_reason``: how the run ended (None while it is still going, "interrupted").
+
+        Under data-parallel training every rank calls this (``trainer.state_dict()`` gathers from
+        all of them) and rank 0 alone writes; ``state`` is one gathered earlier."""
+        state = state if state is not None else trainer.state_dict()
+        if not distributed.is_writer():
+            return
+        state = {**state, "target": self.target.record, "stop_reason": stop_reason,
                  "format": self.format, "choice": self.choice}
         with atomic_path(self.path) as tmp:
             torch.save(state, tmp)
@@ -195,22 +201,32 @@ def train_run(target: Target, config: TrainConfig, out: str | Path, fmt: str = "
 
     Set ``stop.requested`` (a signal handler does) to stop between two steps: the run then saves
     like any other, and its checkpoint can be resumed.
+
+    Under data-parallel training (``seqgan_core.distributed``) every rank calls this; rank 0 alone
+    measures and writes, the others return an outcome without metrics or verdict.
     """
     out = Path(out)
     resume_at = int(state["step"]) if state else 0
     checkpointer = Checkpointer(out, config.checkpoint_every, target, fmt, choice)
-    metrics_log = MetricsLog(out, target, config.metrics_every, resume_at=resume_at)
-    trainer = Trainer(target.rule, config, callbacks=[*callbacks, metrics_log, checkpointer], stop=stop)
+    writer = distributed.is_writer()
+    metrics_log = MetricsLog(out, target, config.metrics_every, resume_at=resume_at) if writer else None
+    logs = [metrics_log] if writer else []
+    trainer = Trainer(target.rule, config, callbacks=[*callbacks, *logs, checkpointer], stop=stop)
     if state is not None:
         trainer.load_state_dict(state)
     result = trainer.run()
+    if not writer:
+        checkpointer.save(trainer, result.stop_reason)  # its part of the gather; rank 0 writes
+        return RunOutcome(out, out / FORMATS[fmt], result, {}, None, resume_at)
+    # the last collective before rank 0's long final measurement, so no rank waits on it for a timeout
+    final_state = trainer.state_dict() if trainer.ddp is not None else None
     # the final metrics measure the generator that is saved, on the checks' own noise
     final = trainer.sample(FINAL_SAMPLES, result.generator)
     metrics = metrics_log.add({"step": "final", "steps": result.steps}, final)
     verdict = final_verdict(trainer, result, metrics)
     # the model and config.json first; the checkpoint says "finished" only once they exist
     model = save_run(out, result, target, fmt, verdict, choice)
-    checkpointer.save(trainer, result.stop_reason)
+    checkpointer.save(trainer, result.stop_reason, final_state)
     return RunOutcome(out, model, result, metrics, verdict, resume_at)
 
 

@@ -12,7 +12,9 @@ A recipe is a class with
 - ``step(real, step) -> (losses, generated)``: one training step; ``real(n)`` draws real index
   sequences ``(n, L)``; ``generated`` are the indices ``(n, L)`` the step produced;
 - ``parts()``: everything with a ``state_dict`` (models, optimisers, the recipe's own state), for
-  checkpoints; ``batch_size``: sequences per step.
+  checkpoints; ``batch_size``: sequences per step;
+- ``data_parallel = True`` if it may train under torchrun: it then averages each module's
+  gradients with ``seqgan_core.distributed.average_gradients`` after its backward pass.
 
 The trainer knows nothing else about a recipe; adding one touches this registry only.
 """
