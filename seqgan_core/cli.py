@@ -360,9 +360,10 @@ def _train(args, target, config, out, state, fmt, choice, ddp) -> int:
     where = f"best distance {result.best_distance:.4f} at step {result.best_step}"
     if result.best_step < 0:
         where = "no check yet"
+    nproc = f" --nproc {ddp.world_size}" if ddp is not None else ""
     if result.stop_reason == "interrupted":
         print(f"seqgan: interrupted at step {result.steps}; saved the best generator so far ({where}) to "
-              f"{outcome.model} and a checkpoint; continue with: seqgan train --resume {out}", file=sys.stderr)
+              f"{outcome.model} and a checkpoint; continue with: seqgan train --resume {out}{nproc}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if result.stop_reason == "diverged":
         print(f"seqgan: error: training diverged: {result.message}; kept the best generator so far ({where}) "

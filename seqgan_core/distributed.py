@@ -25,7 +25,7 @@ through methods that are not ``forward`` (``generate``, ``nll``), and G's step m
 before one backward pass, which DDP's reducer does not allow. One flat all-reduce per module and
 step is what DDP would send, minus the overlap of communication with the backward pass.
 
-A process group has a timeout (``SEQGAN_DDP_TIMEOUT`` seconds, default 45): a rank that dies or
+A process group has a timeout (``SEQGAN_DDP_TIMEOUT`` seconds, default 25): a rank that dies or
 hangs makes the others stop with one line instead of waiting for ever. A check on rank 0 that
 takes longer than that (huge ``eval_samples``) needs a larger timeout.
 """
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from dataclasses import dataclass
 
 import torch
@@ -42,7 +43,7 @@ from torch import nn
 from .errors import SeqganError
 
 TIMEOUT_ENV = "SEQGAN_DDP_TIMEOUT"
-DEFAULT_TIMEOUT = 45.0  # seconds; a dead or hung rank ends the others within this (plus a step)
+DEFAULT_TIMEOUT = 25.0  # seconds: a hung rank ends the others in this + torchrun's 30 s grace (a dead one at once)
 RANK_SEED_OFFSET = 5_000_011  # rank r draws noise and real data from seed + r x this
 
 
@@ -143,8 +144,10 @@ def teardown() -> None:
 
 
 def _reason(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return (text[0] if text else type(e).__name__)[:200]
+    """The first sentence of a backend error, without gloo's source location."""
+    lines = str(e).strip().splitlines()
+    text = re.sub(r"^\[[^\]]*\]\s*", "", lines[0] if lines else "") or type(e).__name__
+    return text.split(". ")[0].rstrip(".")[:160]
 
 
 def _collective(what: str, fn, *args, **kwargs):
@@ -253,6 +256,7 @@ def launch(nproc: int, argv: list[str]) -> int:
     Returns rank 0's exit status (3: finished, not learned; 130: interrupted and saved).
     """
     import logging
+    import signal
     import sys
     import uuid
 
@@ -261,7 +265,9 @@ def launch(nproc: int, argv: list[str]) -> int:
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     # torchrun's agent logs every worker's exit as a warning or a traceback: the ranks say it in one line
-    logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)
+    for name in list(logging.root.manager.loggerDict):  # each has its own level (LOGLEVEL)
+        if name.startswith("torch.distributed"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # seqgan sets each rank's threads itself (threads.py)
     config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=str(uuid.uuid4()),
                           rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0,
@@ -270,9 +276,12 @@ def launch(nproc: int, argv: list[str]) -> int:
         elastic_launch(config, sys.executable)("-m", "seqgan_core", *argv)
     except ChildFailedError as e:
         codes = {rank: failure.exitcode for rank, failure in e.failures.items()}
-        killed = sorted(rank for rank, code in codes.items() if code < 0)
+        # the first to die by a signal other than the SIGTERM the agent sends the survivors
+        killed = sorted((code == -signal.SIGTERM, failure.timestamp, rank)
+                        for rank, failure in e.failures.items() if (code := failure.exitcode) < 0)
         if killed:  # the survivors said they lost it; say which one died
-            print(f"seqgan: error: process {killed[0]} of {nproc} was killed by signal {-codes[killed[0]]}; "
+            rank = killed[0][2]
+            print(f"seqgan: error: process {rank} of {nproc} was killed by signal {-codes[rank]}; "
                   "the others stopped", file=sys.stderr)
             return 1
         return codes.get(0) or max(codes.values())  # rank 0 (or the failed rank) said why, in its own line

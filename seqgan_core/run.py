@@ -156,6 +156,7 @@ def summary(result: TrainResult, target: Target, verdict: Verdict | None = None,
         "choice": choice,
         "config": result.config.to_dict(),
         "seed": result.config.seed,
+        "processes": distributed.world_size(),  # data-parallel ranks; the global batch is this x batch_size
         "steps": result.steps,
         "best_distance": finite(result.best_distance),
         "best_step": result.best_step if result.best_step >= 0 else None,
