@@ -120,3 +120,16 @@ def test_two_gpus_nccl(tmp_path, run_cli):
                    "--out", "run")
     assert done.returncode in FINISHED, done.stderr
     assert "(nccl, cuda)" in done.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--preset", "article", "--nproc", "2"], "the article recipe (preset 'article') trains in one process only"),
+    (["--nproc", "0"], "--nproc must be at least 1"),
+    (["--nproc", "2", "--device", "cuda:0"], "every process needs its own"),
+])
+def test_what_data_parallel_refuses_is_one_line(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", "--rule", "multiples5", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "runs").exists()
