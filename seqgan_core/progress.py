@@ -13,6 +13,7 @@ import time
 
 from tqdm import tqdm
 
+from . import distributed
 from .config import TrainConfig
 from .rule import Rule
 from .training import Progress
@@ -64,7 +65,8 @@ class ProgressReporter:
         steps = p.step - (self.start_step or 0)
         if elapsed > 0 and steps > 0:
             rate = steps / elapsed
-            parts.append(f"{rate * p.trainer.recipe.batch_size:,.0f} seq/s")
+            global_batch = p.trainer.recipe.batch_size * distributed.world_size()  # all ranks together
+            parts.append(f"{rate * global_batch:,.0f} seq/s")
             parts.append(f"<= {duration((p.max_steps - p.step) / rate)} left")
         return ", ".join(parts)
 
