@@ -305,12 +305,15 @@ def cmd_train(args) -> int:
         return distributed.launch(args.nproc, _without_nproc(args.argv))
     ddp = distributed.setup(config.device)
     try:
-        return _train(args, target, config, out, state, fmt, choice, ddp)
-    finally:
-        distributed.teardown()
+        code = _train(target, config, out, state, fmt, choice, ddp)
+    except BaseException:
+        distributed.teardown(graceful=False)  # a group that lost a peer may never finish a clean shutdown
+        raise
+    distributed.teardown()
+    return code
 
 
-def _train(args, target, config, out, state, fmt, choice, ddp) -> int:
+def _train(target, config, out, state, fmt, choice, ddp) -> int:
     import torch
 
     from .progress import ProgressReporter

@@ -132,14 +132,15 @@ def setup(device_name: str) -> Context | None:
     return _context
 
 
-def teardown() -> None:
+def teardown(graceful: bool = True) -> None:
+    """Leave the process group (``graceful=False``: only forget it, the process is about to exit)."""
     global _context
     if _context is None:
         return
     import torch.distributed as dist
 
     _context = None
-    if dist.is_initialized():
+    if graceful and dist.is_initialized():
         dist.destroy_process_group()
 
 
