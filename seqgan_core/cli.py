@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import warnings
@@ -100,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--format", default=None, choices=["torchscript", "export", "weights"],
                    help="torchscript (generator.pt, default), torch.export (generator.pt2), or weights "
                         "(generator.weights.pt: data only, loads without running code from the file; to share)")
+    t.add_argument("--nproc", type=int, default=None, metavar="N",
+                   help="data-parallel training in N processes on this machine (starts torchrun; "
+                        "--batch-size is per process). Several machines: see README")
 
     s = command("sample", "sample sequences from a saved generator",
                 ["seqgan sample runs/multiples5/generator.pt",
@@ -256,49 +260,117 @@ def _resumed_run(args):
     return target, config, out, state, state.get("format", "torchscript"), state.get("choice", "")
 
 
+def _without_nproc(argv: list[str]) -> list[str]:
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            out.append(arg)
+    return out
+
+
+def _check_parallel(config, state, nproc: int) -> None:
+    """What data-parallel training refuses, checked before any process starts."""
+    from .recipes import get_recipe
+
+    if not getattr(get_recipe(config.recipe), "data_parallel", False):
+        raise SeqganError(f"the {config.recipe} recipe (preset {config.preset!r}) trains in one process only; "
+                          "drop --nproc / torchrun")
+    if state is not None:
+        saved = int(state.get("world_size", 1))
+        if saved != nproc:
+            how = "without --nproc or torchrun" if saved == 1 else f"with --nproc {saved}"
+            raise SeqganError(f"this checkpoint was written by {saved} process(es), not {nproc}; resume it {how} "
+                              "(each process has its own random streams)")
+
+
 def cmd_train(args) -> int:
-    from .progress import ProgressReporter
-    from .run import train_run
-    from .threads import configure_threads
-    from .training import StopRequest, resolve_device
+    from . import distributed
+    from .training import resolve_device
 
     if args.resume_data and not args.resume:
         raise SeqganError("--resume-data only applies to --resume")
+    if args.nproc is not None and args.nproc < 1:
+        raise SeqganError(f"--nproc must be at least 1, got {args.nproc}")
+    if args.nproc is not None and distributed.launched():
+        raise SeqganError("--nproc starts torchrun itself; under torchrun, drop --nproc")
     if args.resume:
         target, config, out, state, fmt, choice = _resumed_run(args)
     else:
         (target, config, out, fmt, choice), state = _new_run(args), None
     if out.exists() and not out.is_dir():
         raise SeqganError(f"--out {str(out)!r} exists and is not a directory")
-    resolve_device(config.device)  # every check that can fail runs before the run folder exists
+    nproc = args.nproc or int(os.environ.get("WORLD_SIZE", "1"))
+    if nproc > 1 or (state is not None and int(state.get("world_size", 1)) > 1):
+        _check_parallel(config, state, nproc)
+    if nproc > 1:
+        distributed.rank_device(config.device, (args.nproc or int(os.environ.get("LOCAL_WORLD_SIZE", "1"))) - 1)
+    else:
+        resolve_device(config.device)  # every check that can fail runs before the run folder exists
     target.rule.probe()
     _check_writable(out)
+    if args.nproc is not None and args.nproc > 1:
+        return distributed.launch(args.nproc, _without_nproc(args.argv))
+    ddp = distributed.setup(config.device)
+    try:
+        code = _train(target, config, out, state, fmt, choice, ddp)
+    except BaseException:
+        distributed.teardown(graceful=False)  # a group that lost a peer may never finish a clean shutdown
+        raise
+    distributed.teardown()
+    return code
+
+
+def _train(target, config, out, state, fmt, choice, ddp) -> int:
     import torch
 
+    from .progress import ProgressReporter
+    from .run import train_run
+    from .threads import configure_threads
+    from .training import StopRequest
+
     rule = target.rule
-    reporter = ProgressReporter(rule, config, format_sequence=target.format)
+    writer = ddp is None or ddp.writer
+    reporter = ProgressReporter(rule, config, format_sequence=target.format) if writer else None
     restore_threads = configure_threads(config, rule)
+    if ddp is not None and not config.threads:  # the processes of one machine share its cores
+        per_machine = int(os.environ.get("LOCAL_WORLD_SIZE", ddp.world_size))
+        from .threads import available_cores
+
+        torch.set_num_threads(max(1, min(torch.get_num_threads(), available_cores() // per_machine)))
     verb = f"resuming at step {state['step']}" if state else "training"
     why = f" ({choice})" if choice else ""
-    print(f"{verb}: {rule.name!r} with preset {config.preset!r}{why}, seed {config.seed}, "
-          f"{torch.get_num_threads()} thread(s) -> {out}", file=sys.stderr)
+    if writer:
+        print(f"{verb}: {rule.name!r} with preset {config.preset!r}{why}, seed {config.seed}, "
+              f"{torch.get_num_threads()} thread(s) -> {out}", file=sys.stderr)
+    if ddp is not None and writer:
+        batch = config.recipe_options().batch_size
+        print(f"data-parallel: {ddp.world_size} processes ({ddp.backend}, {ddp.device.type}) x batch {batch} "
+              f"= global batch {ddp.world_size * batch} per step", file=sys.stderr)
 
     stop = StopRequest()
 
     def request_stop(signum, frame):
-        if not stop.requested:
+        if not stop.requested and writer:
             print("\nseqgan: stopping after this step and saving ...", file=sys.stderr)
         stop.requested = True  # honoured between steps; saving is never cut short
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        outcome = train_run(target, config, out, fmt, state, callbacks=[reporter], choice=choice, stop=stop)
+        outcome = train_run(target, config, out, fmt, state, callbacks=[reporter] if reporter else [],
+                            choice=choice, stop=stop)
     finally:
-        reporter.close()
+        if reporter:
+            reporter.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         restore_threads()
     result = outcome.result
+    if not writer:
+        return 0  # rank 0 reports, and its exit status is the run's
     # the check's size says how much a best distance is worth (article: 1 sequence, so 0 is luck)
     checked = config.eval_samples or getattr(config.recipe_options(), "batch_size", 1)
     where = f"best distance {result.best_distance:.4f} at step {result.best_step} (checks of {checked:,} sequence{'s' * (checked != 1)})"
@@ -306,9 +378,10 @@ def cmd_train(args) -> int:
         where = f"best held-out NLL {result.best_nll:.4f} at step {result.best_step}"
     if result.best_step < 0:
         where = "no check yet"
+    nproc = f" --nproc {ddp.world_size}" if ddp is not None else ""
     if result.stop_reason == "interrupted":
         print(f"seqgan: interrupted at step {result.steps}; saved the best generator so far ({where}) to "
-              f"{outcome.model} and a checkpoint; continue with: seqgan train --resume {out}", file=sys.stderr)
+              f"{outcome.model} and a checkpoint; continue with: seqgan train --resume {out}{nproc}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if result.stop_reason == "diverged":
         hint = "fix the rule's distance" if "returned distance" in result.message else "try a lower --lr"
@@ -432,6 +505,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     warnings.showwarning = _show_warning
     try:
         return COMMANDS[args.command](args)

@@ -17,6 +17,7 @@ import math
 import sys
 import time
 
+from . import distributed
 from .config import TrainConfig
 from .rule import Rule
 from .training import Progress
@@ -92,14 +93,15 @@ class ProgressReporter:
             parts.append(f"distance {c['distance']:.4f} (best {p.best:.4f})")
             plateau = p.trainer.plateau
             if plateau.best != math.inf:  # what ends the phase: checks since a gain larger than the noise
-                signal = "NLL" if p.phase == "mle" else "distance"
+                signal = "NLL" if p.phase == "mle" or p.trainer.on_nll else "distance"
                 parts.append(f"{plateau.since_best}/{plateau.patience} checks without a {signal} gain "
                              f"> {plateau.min_delta:.4f}")
         now = self.clock()
         steps = p.step - self.start_step
         if self.started is not None and now > self.started and steps > 0:
             rate = steps / (now - self.started)
-            parts.append(f"{rate * p.trainer.recipe.batch_size:,.0f} seq/s")
+            global_batch = p.trainer.recipe.batch_size * distributed.world_size()  # all ranks together
+            parts.append(f"{rate * global_batch:,.0f} seq/s")
             parts.append(f"<= {duration((p.max_steps - p.step) / rate)} left")
         return ", ".join(parts)
 

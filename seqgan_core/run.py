@@ -32,7 +32,7 @@ from pathlib import Path
 
 import torch
 
-from . import __version__
+from . import __version__, distributed
 from .atomic import WriteError, remove_leftovers, write_bytes, write_text
 from .lock import RunLock
 from .config import TrainConfig
@@ -144,11 +144,18 @@ class Checkpointer:
         if p.step % self.every == 0:
             _write_soon(self.path, lambda: self.save(p.trainer))
 
-    def save(self, trainer: Trainer, stop_reason: str | None = None, pending: str | None = None) -> None:
+    def save(self, trainer: Trainer, stop_reason: str | None = None, pending: str | None = None,
+             state: dict | None = None) -> None:
         """``stop_reason``: how the run ended (None while it is still going, "interrupted").
         ``pending``: how a run ended whose generator could not be written (then ``stop_reason`` is
-        None, and ``--resume`` only writes the model)."""
-        state = {**trainer.state_dict(), "target": self.target.record, "stop_reason": stop_reason,
+        None, and ``--resume`` only writes the model).
+
+        Under data-parallel training every rank calls this (``trainer.state_dict()`` gathers from
+        all of them) and rank 0 alone writes; ``state`` is one gathered earlier."""
+        state = state if state is not None else trainer.state_dict()
+        if not distributed.is_writer():
+            return
+        state = {**state, "target": self.target.record, "stop_reason": stop_reason,
                  "pending": pending, "identity": identity(self.target), "format": self.format,
                  "choice": self.choice}
         buffer = io.BytesIO()  # serialised first: a full disk is then a WriteError naming the file
@@ -226,6 +233,7 @@ def summary(result: TrainResult, target: Target, verdict: Verdict | None = None,
         "choice": choice,
         "config": result.config.to_dict(),
         "seed": result.config.seed,
+        "processes": distributed.world_size(),  # data-parallel ranks; the global batch is this x batch_size
         "steps": result.steps,
         "best_distance": finite(result.best_distance),
         "best_step": result.best_step if result.best_step >= 0 else None,
@@ -284,8 +292,13 @@ def train_run(target: Target, config: TrainConfig, out: str | Path, fmt: str = "
 
     Set ``stop.requested`` (a signal handler does) to stop between two steps: the run then saves
     like any other, and its checkpoint can be resumed. The folder is locked for the whole run.
+
+    Under data-parallel training (``seqgan_core.distributed``) every rank calls this; rank 0 alone
+    locks, measures and writes, the others return an outcome without metrics or verdict.
     """
     out = Path(out)
+    if not distributed.is_writer():  # rank 0 holds the lock and checks the folder for every rank
+        return _train_locked(target, config, out, fmt, state, callbacks, choice, stop)
     with RunLock(out):
         # checked again under the lock: another run may have written the folder since the caller looked
         if state is None:
@@ -299,8 +312,10 @@ def train_run(target: Target, config: TrainConfig, out: str | Path, fmt: str = "
 def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> RunOutcome:
     resume_at = int(state["step"]) if state else 0
     checkpointer = Checkpointer(out, config.checkpoint_every, target, fmt, choice)
-    metrics_log = MetricsLog(out, target, config.metrics_every, resume_at=resume_at)
-    trainer = Trainer(target.rule, config, callbacks=[*callbacks, metrics_log, checkpointer], stop=stop)
+    writer = distributed.is_writer()
+    metrics_log = MetricsLog(out, target, config.metrics_every, resume_at=resume_at) if writer else None
+    logs = [metrics_log] if writer else []
+    trainer = Trainer(target.rule, config, callbacks=[*callbacks, *logs, checkpointer], stop=stop)
     if state is not None:
         try:
             trainer.load_state_dict(state)
@@ -310,17 +325,23 @@ def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> R
     pending = state.get("pending") if state else None
     # a run whose generator could not be written earlier: training is over, only the saving is left
     result = trainer.result(pending) if pending else trainer.run()
+    if not writer:
+        checkpointer.save(trainer, result.stop_reason)  # its part of the gather; rank 0 writes
+        return RunOutcome(out, out / FORMATS[fmt], result, {}, None, resume_at)
+    # the last collective before rank 0's long final measurement, so no rank waits on it for a timeout
+    final_state = trainer.state_dict() if trainer.ddp is not None else None
     # the final metrics measure the generator that is saved, on the checks' own noise
     final = trainer.sample(FINAL_SAMPLES, result.generator)
     measured = heldout_figures(trainer, result, target)
     metrics = metrics_log.add({"step": "final", "steps": result.steps, **measured}, final)
     verdict = final_verdict(trainer, result, metrics, data=target.dataset is not None)
-    model = finish(out, trainer, checkpointer, result, target, fmt, verdict, choice, measured)
+    model = finish(out, trainer, checkpointer, result, target, fmt, verdict, choice, measured, final_state)
     return RunOutcome(out, model, result, metrics, verdict, resume_at)
 
 
 def finish(out: Path, trainer: Trainer, checkpointer: Checkpointer, result: TrainResult, target: Target,
-           fmt: str, verdict: Verdict, choice: str, measured: dict | None = None) -> Path:
+           fmt: str, verdict: Verdict, choice: str, measured: dict | None = None,
+           state: dict | None = None) -> Path:
     """The end-of-run writes, in the order that loses nothing: the model and config.json, and only
     then a checkpoint that says "finished". What fails is named; what fits is kept."""
     try:
@@ -333,9 +354,9 @@ def finish(out: Path, trainer: Trainer, checkpointer: Checkpointer, result: Trai
         time.sleep(pause)  # tests: a signal sent now must not cut the saving short
     try:
         if model_error is None:
-            checkpointer.save(trainer, result.stop_reason)
+            checkpointer.save(trainer, result.stop_reason, state=state)
         else:
-            checkpointer.save(trainer, None, pending=result.stop_reason)
+            checkpointer.save(trainer, None, pending=result.stop_reason, state=state)
     except WriteError as e:
         if model_error is not None:
             raise SeqganError(f"{model_error}; the checkpoint could not be written either ({e.path.name}, "

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from . import distributed
 from .config import TrainConfig
 from .early_stopping import EarlyStopping
 from .errors import SeqganError
@@ -121,11 +122,22 @@ class Trainer:
     def __init__(self, rule: Rule, config: TrainConfig, callbacks: list[Callable[[Progress], None]] = (),
                  stop: StopRequest | None = None):
         self.rule, self.config, self.callbacks = rule, config.validate(), list(callbacks)
-        self.device = resolve_device(config.device)
-        torch.manual_seed(config.seed)  # model init and G's noise
+        self.ddp = distributed.current()  # None when this process trains alone
+        recipe_cls = get_recipe(config.recipe)
+        if self.ddp is not None and not getattr(recipe_cls, "data_parallel", False):
+            raise SeqganError(f"the {config.recipe} recipe trains in one process only; run it without torchrun "
+                              "or --nproc")
+        self.device = self.ddp.device if self.ddp else resolve_device(config.device)
+        torch.manual_seed(config.seed)  # model init (the same on every rank) and G's noise
         # real sequences, on the CPU; its own stream, so real data and noise never share bits
-        self.data_rng = torch.Generator().manual_seed(config.seed + DATA_SEED_OFFSET)
-        self.recipe = get_recipe(config.recipe)(rule, config.recipe_options(), self.device)
+        # (and each rank its own: rank r adds r x RANK_SEED_OFFSET, rank 0 is a one-process run's)
+        offset = distributed.seed_offset()
+        self.data_rng = torch.Generator().manual_seed(config.seed + DATA_SEED_OFFSET + offset)
+        self.recipe = recipe_cls(rule, config.recipe_options(), self.device)
+        if self.ddp is not None:
+            distributed.broadcast_modules(list(self.modules().values()))
+            if offset:
+                torch.manual_seed(config.seed + offset)  # this rank's own noise, after the shared init
         self.plateau = EarlyStopping(patience=config.patience, min_delta=config.min_delta or 0.0)
         self.best = EarlyStopping(patience=config.patience)  # over stop_on's signal: the generator kept
         self.best_distance = math.inf  # best distance of any check, whatever picks the generator kept
@@ -150,6 +162,10 @@ class Trainer:
     @stop_requested.setter
     def stop_requested(self, value: bool) -> None:
         self.stop.requested = value
+
+    def modules(self) -> dict[str, nn.Module]:
+        """The recipe's models (not its optimisers): what every rank must hold identically."""
+        return {name: part for name, part in self.recipe.parts().items() if isinstance(part, nn.Module)}
 
     # -- real data and checks
 
@@ -254,35 +270,49 @@ class Trainer:
     # -- the loop
 
     def run(self) -> TrainResult:
+        """Train until a phase budget, a plateau, ``max_steps``, a stop request or divergence.
+
+        Under data-parallel training rank 0 alone checks; what happens after each step (go on,
+        next phase, stop) is agreed by all ranks at once, so every rank stops at the same step (a
+        stop requested by a callback, after the agreement, takes effect one step later).
+        """
         cfg, recipe = self.config, self.recipe
+        writer = distributed.is_writer()
         started = time.perf_counter() - self.seconds
         stop_reason, message, last = "max_steps", "", None
+        agreed_stop = distributed.agree([int(self.stop_requested)])[0]
         while self.step < cfg.max_steps:
-            if self.stop_requested:
+            if agreed_stop if self.ddp is not None else self.stop_requested:
                 stop_reason = "interrupted"
                 break
             self.step += 1
             recipe.generator.train()
             losses, generated = recipe.step(self.real, self.step)
             bad = [k for k, v in losses.items() if not math.isfinite(v)]
-            if bad:
-                stop_reason = "diverged"
-                message = f"loss {bad[0]} became {losses[bad[0]]} at step {self.step}"
-                break
             budget_spent = recipe.phase_done(self.step)
             row = None
-            if self.step % cfg.eval_every == 0 or budget_spent or self.step == cfg.max_steps:
+            failed_check = ""
+            if writer and not bad and (self.step % cfg.eval_every == 0 or budget_spent
+                                       or self.step == cfg.max_steps):
                 try:
                     row = last = self.check(generated, losses)
                 except NonFiniteDistance as e:  # ends the run like a bad loss: the best generator is kept
-                    stop_reason, message = "diverged", str(e)
-                    break
+                    failed_check = str(e)
+            plateau = row is not None and self.plateau.should_stop and recipe.plateau_counts(self.step)
+            may_end = not (cfg.until_valid and self.far_below(last))
+            # one small all-reduce: a signal, a bad loss or check, or rank 0's decision reaches every rank
+            agreed_stop, any_bad, plateau, may_end = distributed.agree(
+                [int(self.stop_requested), int(bool(bad or failed_check)), int(plateau), int(may_end and writer)])
+            if any_bad:
+                stop_reason = "diverged"
+                message = (f"loss {bad[0]} became {losses[bad[0]]} at step {self.step}" if bad else failed_check
+                           or f"training diverged on another process at step {self.step}")
+                break
             progress = Progress(self.step, cfg.max_steps, recipe.phase, losses, row, self.best_distance, generated,
                                 self.sample, self)
             for callback in self.callbacks:
                 callback(progress)
             self.seconds = time.perf_counter() - started
-            plateau = row is not None and self.plateau.should_stop and recipe.plateau_counts(self.step)
             if budget_spent or plateau:
                 if recipe.next_phase(self.step):
                     if self.on_nll:  # one signal for the whole run: a new phase must beat the best so far
@@ -292,7 +322,7 @@ class Trainer:
                     continue
                 if budget_spent:
                     break  # the last phase used its own budget
-                if not (cfg.until_valid and self.far_below(last)):
+                if may_end:
                     stop_reason = "early_stopping"
                     break
         self.seconds = time.perf_counter() - started
@@ -313,12 +343,22 @@ class Trainer:
 
     # -- checkpoints: plain tensors and containers only, so torch.load(weights_only=True) opens them
 
-    def state_dict(self) -> dict:
+    def _rng_state(self) -> dict:
         rng = {"torch": torch.get_rng_state(), "data": self.data_rng.get_state()}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return rng
+
+    def state_dict(self) -> dict:
+        """Everything to resume from. Under data-parallel training every rank must call it (it
+        gathers each rank's random-number state, and checks that the ranks' weights agree)."""
+        rng = self._rng_state()
+        if self.ddp is not None:
+            distributed.check_consistent(self.modules())
+            rng = {**rng, "ranks": distributed.gather(rng)}  # rank r resumes its own streams
         return {
             "checkpoint_version": CHECKPOINT_VERSION,
+            "world_size": distributed.world_size(),
             "rule": self.rule.name,
             "config": self.config.to_dict(),
             "step": self.step,
@@ -334,12 +374,14 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict) -> None:
+        distributed.refuse_other_world(int(state.get("world_size", 1)), "the checkpoint")
         for name, part in self.recipe.parts().items():
             part.load_state_dict(state["parts"][name])
-        torch.set_rng_state(state["rng"]["torch"])
-        self.data_rng.set_state(state["rng"]["data"])
-        if "cuda" in state["rng"] and self.device.type == "cuda":
-            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+        rng = state["rng"]["ranks"][self.ddp.rank] if self.ddp is not None else state["rng"]
+        torch.set_rng_state(rng["torch"])
+        self.data_rng.set_state(rng["data"])
+        if "cuda" in rng and self.device.type == "cuda":
+            torch.cuda.set_rng_state(rng["cuda"], self.device)
         self.plateau = EarlyStopping(**state["plateau"])
         self.best = EarlyStopping(**state["best"])
         self.best_state = state["best_state"]

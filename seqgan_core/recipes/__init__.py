@@ -15,7 +15,9 @@ A recipe is a class with
 - ``build_generator(vocab_size, length, options)`` (static): an untrained generator, which a
   weights-only model file is loaded into;
 - ``parts()``: everything with a ``state_dict`` (models, optimisers, the recipe's own state), for
-  checkpoints; ``batch_size``: sequences per step.
+  checkpoints; ``batch_size``: sequences per step;
+- ``data_parallel = True`` if it may train under torchrun: it then averages each module's
+  gradients with ``seqgan_core.distributed.average_gradients`` after its backward pass.
 
 The trainer knows nothing else about a recipe; adding one touches this registry only.
 """

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .. import losses
+from .. import distributed, losses
 from ..errors import SeqganError
 from ..models import DISCRIMINATORS, GENERATORS
 from ..optim import Adam
@@ -113,6 +113,7 @@ class PhaseState:
 
 class SequenceGAN:
     Options = SequenceOptions
+    data_parallel = True  # trains under torchrun: gradients averaged per module (seqgan_core.distributed)
 
     @staticmethod
     def build_generator(vocab_size: int, length: int, options: SequenceOptions) -> torch.nn.Module:
@@ -216,6 +217,7 @@ class SequenceGAN:
         self.pretrain_opt.zero_grad(set_to_none=True)
         loss = self.generator.nll(seqs)
         loss.backward()
+        distributed.average_gradients(self.generator)
         self.pretrain_opt.step()
         return {"mle": loss.item()}, seqs
 
@@ -228,6 +230,7 @@ class SequenceGAN:
         self.d_opt.zero_grad(set_to_none=True)
         d_loss = losses.d_loss(o.loss, D, real_onehot, fake.detach())
         d_loss.backward()
+        distributed.average_gradients(D)  # D's gradients travel here only, never during G's step
         self.d_opt.step()
         out = {"d": d_loss.item()}
         if not train_generator:
@@ -243,6 +246,7 @@ class SequenceGAN:
             out["mle"] = mle.item()
             g_loss = g_loss + o.mle_weight * mle
         g_loss.backward()
+        distributed.average_gradients(G)
         self.g_opt.step()
         self._follow_ema()
         return out, generated
