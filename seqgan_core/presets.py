@@ -45,7 +45,7 @@ add(Preset(
 # and an EMA of G, which is what is checked and saved.
 add(Preset(
     "independent", "all positions at once (MLP generator, PacGAN discriminator, hinge loss, EMA of G)",
-    run=dict(recipe="sequence", max_steps=3000, eval_every=50, eval_samples=1000, patience=3),
+    run=dict(recipe="sequence", max_steps=3000, eval_every=50, eval_samples=1000, patience=4),
     options=dict(generator="mlp", discriminator="mlp", discriminator_options={"pack": 2}, loss="hinge",
                  lr=0.3, lr_d=0.03, betas=(0.0, 0.5), betas_d=(0.0, 0.9), batch_size=64, tau=1.0, ema=0.99),
 ))
