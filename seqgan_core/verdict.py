@@ -98,8 +98,12 @@ def judge_data(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, p
     keep_going = f"--max-steps {max(2 * max_steps, steps * 2)}" if stop_reason == "max_steps" else \
         f"--patience {2 * patience}"
     if nll is not None and bigram is not None and nll > bigram:
-        return Verdict(False, summary, f"held-out NLL {nll:.3f} is no better than a bigram model's {bigram:.3f}",
-                       keep_going)
+        # copying far more than held-out data would is memorising: more steps make it worse
+        memorised = novel < 0.5 * held_novel
+        advice = "--set stop_on=heldout_nll, or a smaller generator (--set generator.hidden=64)" if memorised \
+            else keep_going
+        return Verdict(False, summary, f"held-out NLL {nll:.3f} is no better than a bigram model's {bigram:.3f}"
+                       + (" (it memorised the training part)" if memorised else ""), advice)
     if validity < DATA_VALIDITY_SHARE * held_validity:
         return Verdict(False, summary, f"validity {validity:.1%} is below {DATA_VALIDITY_SHARE:.0%} of "
                        f"held-out data's {held_validity:.1%}", keep_going)

@@ -146,6 +146,10 @@ def test_train_on_data_then_sample_evaluate(run_cli, words, tmp_path):
     metrics = json.loads(ev.stdout)
     assert {"copied", "novel", "ngram1_js", "ngram3_js"} <= set(metrics["rule_metrics"]) and "validity" in metrics
     assert "ngram4_js" not in metrics["rule_metrics"]  # three-letter words have no 4-grams
+    assert metrics["heldout_nll"] > 0 and metrics["bigram_heldout_nll"] > 0  # measured when the model was saved
+    assert "held-out NLL" in metrics["verdict"]["line"] and "copied from training" in metrics["verdict"]["line"]
+    text = run_cli("evaluate", "w", "-n", "200").stdout
+    assert "held-out NLL" in text and "copied" in text
 
 
 def test_evaluate_when_the_data_file_moved(run_cli, words, tmp_path):

@@ -53,3 +53,19 @@ def test_nothing_novel_has_no_nearest_figures():
     train = torch.tensor([[0, 1]])
     m = novelty(train.repeat(3, 1), train, train)
     assert m["novel"] == 0 and not any(k.startswith("nearest") for k in m)
+
+
+def test_data_verdict_names_memorising_and_inventing():
+    from seqgan_core.verdict import judge
+
+    def metrics(nll, copied):
+        return {"validity": 0.99, "unique_ratio": 0.5, "real_unique_ratio": 0.5, "heldout_nll": nll,
+                "bigram_heldout_nll": 2.7, "rule_metrics": {"copied": copied, "novel": 1 - copied,
+                                                            "heldout_copied": 0.0, "heldout_validity": 0.97}}
+
+    kwargs = dict(steps=2300, max_steps=2300, stop_reason="max_steps", autoregressive=True, patience=4, data=True)
+    memorised = judge(metrics(4.6, 0.78), **kwargs)
+    assert not memorised.learned and "memorised" in memorised.problem and "stop_on=heldout_nll" in memorised.advice
+    assert "--max-steps" in judge(metrics(3.0, 0.2), **kwargs).advice  # undertrained: more steps
+    assert judge(metrics(2.5, 0.01), **kwargs).learned
+    assert not judge(metrics(2.5, 0.99), **kwargs).learned  # better than a bigram, yet it only copies
