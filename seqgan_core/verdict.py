@@ -59,7 +59,7 @@ def judge(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, autore
     tv_ceiling = max(TV_CEILING, 2 * real_tv)
     more_steps = f"--max-steps {max(2 * max_steps, steps * 2)}"
     if validity < need_validity:
-        problem = f"validity {validity:.1%} is below {need_validity:.1%}"
+        problem = f"validity {validity:.2%} is below {need_validity:.2%}"  # 2 decimals: 98.98% is not 99.0%
         if not autoregressive and validity < 0.5 * real_validity:
             advice = "--preset autoregressive (positions may depend on each other)"
         elif stop_reason == "max_steps":
@@ -71,7 +71,7 @@ def judge(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, autore
         problem = f"too few distinct sequences ({unique:.3f} against real data's {real_unique:.3f})"
         return Verdict(False, summary, problem, "another --seed, or a lower --lr")
     if tv > tv_ceiling:
-        problem = f"token frequencies are off (TV {tv:.3f} > {tv_ceiling:.3f})"
+        problem = f"token frequencies are off (TV {tv:.4f} > {tv_ceiling:.4f})"
         advice = more_steps if stop_reason == "max_steps" else f"--patience {2 * patience}"
         return Verdict(False, summary, problem, advice)
     return Verdict(True, summary)
