@@ -298,7 +298,9 @@ class Trainer:
                     row = last = self.check(generated, losses)
                 except NonFiniteDistance as e:  # ends the run like a bad loss: the best generator is kept
                     failed_check = str(e)
-            plateau = row is not None and self.plateau.should_stop and recipe.plateau_counts(self.step)
+            # a data run stops when held-out NLL stops improving, whatever the phase (it is the point
+            # where the model stops generalising); otherwise the recipe may ask for part of a budget first
+            plateau = row is not None and self.plateau.should_stop and (self.on_nll or recipe.plateau_counts(self.step))
             may_end = not (cfg.until_valid and self.far_below(last))
             # one small all-reduce: a signal, a bad loss or check, or rank 0's decision reaches every rank
             agreed_stop, any_bad, plateau, may_end = distributed.agree(

@@ -88,7 +88,7 @@ TRAIN = [
     (["train", "--rule", "multiples5", "--checkpoint-every", "0"], "--checkpoint-every must be at least 1"),
     (["train", "--rule", "multiples5", "--preset", "article", "--batch-size", "8"],
      "the article recipe has no option 'batch_size'"),
-    (["train", "--rule", "multiples5", "--min-delta", "nan"], "--min-delta must be >= 0"),
+    (["train", "--rule", "multiples5", "--min-delta", "nan"], "'min_delta' must be a finite number"),
     (["train", "--rule", "multiples5", "--out", "/dev/null/x"], "cannot write the run folder '/dev/null/x': Not a directory"),
     (["train", "--data", "{root}/long.txt"], "long.txt:1: 300 tokens; sequences of at most 256"),
     (["train", "--data", "{root}/ok.txt", "--chars", "--resume-data", "{root}/ok.txt"], "--resume-data only applies"),

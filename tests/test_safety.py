@@ -444,7 +444,7 @@ def test_a_nan_distance_late_in_training_keeps_the_best_generator(tmp_path, run_
     assert out.returncode == 1, out.stderr
     [line] = _errors(out.stderr)
     assert line.startswith("seqgan: error: training diverged: rule 'hostile' (plugin hostile) returned distance nan "
-                           "at step 200; kept the best generator so far (best distance 0.5000 at step 50)"), line
+                           "at step 200; kept the best generator so far (best distance 0.5000 at step 50"), line
     assert line.endswith("fix the rule's distance")
     assert _model_meta(tmp_path / "r" / "generator.pt")["stop_reason"] == "diverged"
 
