@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=int, default=10, help="how many sequences (default 10)")
     s.add_argument("--seed", type=int, default=None, help="random seed for reproducible samples")
     s.add_argument("--json", action="store_true", help="print one JSON array of arrays")
+    s.add_argument("--temperature", type=float, default=None,
+                   help="sampling temperature: 1 = as trained (default), below 1 safer, above 1 more varied")
 
     e = command("evaluate", "measure a saved generator against its rule or data",
                 ["seqgan evaluate runs/multiples5", "seqgan evaluate runs/multiples5/generator.pt -n 10000 --json"])
@@ -113,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     e.add_argument("--json", action="store_true", help="print the metrics as JSON")
     e.add_argument("--data", metavar="FILE", help="the data file, if it moved since training")
+    e.add_argument("--reference", metavar="FILE",
+                   help="also score against FILE (one sequence per line): BLEU-2..5, Self-BLEU-4/5, NLL_gen")
+    e.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: 1, as trained)")
 
     pl = command("plot", "write PNGs of a run's curves and token histogram (needs matplotlib)",
                  ["seqgan plot runs/multiples5", "seqgan plot runs/multiples5 --out pictures/"])
@@ -144,6 +149,14 @@ def _seed(value: int | None) -> int | None:
     from .config import check_seed
 
     return value if value is None else check_seed(value)
+
+
+def _temperature(value: float | None) -> float | None:
+    import math
+
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise SeqganError(f"--temperature must be a positive number, got {value}")
+    return value
 
 
 def cmd_rules(args) -> int:
@@ -324,7 +337,7 @@ def cmd_sample(args) -> int:
 
     _positive(args.n, "-n", MAX_SAMPLES)
     model = load_model(model_path(args.model))
-    rows = model.sample_tokens(args.n, seed=_seed(args.seed))
+    rows = model.sample_tokens(args.n, seed=_seed(args.seed), temperature=_temperature(args.temperature))
     if args.json:
         print(json.dumps(rows))
     else:
@@ -340,7 +353,13 @@ METRIC_ROWS = [  # (key, label, format, note) of what `evaluate` prints
     ("tv_position_mean", "TV per position", ".4f", "mean over positions"),
     ("unique_ratio", "distinct", ".4f", "share of distinct sequences (real data: {real_unique_ratio:.4f})"),
     ("rule_distance", "rule distance", ".4f", "the rule's own distance, 0 = perfect"),
-    ("heldout_nll", "held-out NLL", ".4f", "per token, nats: the model's NLL of held-out real data"),
+    ("heldout_nll", "held-out NLL", ".4f", "per token, nats: the model's NLL of held-out real data (NLL_test)"),
+]
+REFERENCE_ROWS = [  # (key, label, note) of `evaluate --reference FILE`
+    ("bleu2", "BLEU-2", "vs FILE"), ("bleu3", "BLEU-3", "vs FILE"), ("bleu4", "BLEU-4", "vs FILE"),
+    ("bleu5", "BLEU-5", "vs FILE"), ("self_bleu4", "Self-BLEU-4", "of the samples; lower = more diverse"),
+    ("self_bleu5", "Self-BLEU-5", "of the samples"), ("copied", "copied", "share of samples found in FILE"),
+    ("nll_gen", "NLL_gen", "per token, nats: the model's NLL of FILE"),
 ]
 
 
@@ -349,7 +368,11 @@ def cmd_evaluate(args) -> int:
 
     _positive(args.n, "-n", MAX_EVAL_SAMPLES)
     model, target = _model_and_target(args, args.model)
-    metrics, verdict = evaluate_model(model, target, args.n, seed=_seed(args.seed))
+    if args.reference and not Path(args.reference).is_file():
+        raise SeqganError(f"--reference {args.reference!r} is not a file; give one sequence per line")
+    metrics, verdict = evaluate_model(model, target, args.n, seed=_seed(args.seed),
+                                      temperature=_temperature(args.temperature), reference_file=args.reference,
+                                      chars=bool(target.record.get("chars")))
     if args.json:
         print(json.dumps({**metrics, "verdict": verdict.to_dict()}, indent=2))
         return 0
@@ -364,6 +387,14 @@ def cmd_evaluate(args) -> int:
         print(f"  {label:<16} {value:>10}   {note.format(**metrics)}")
     for key, value in metrics.get("rule_metrics", {}).items():
         print(f"  {key:<16} {value:>10.4f}   (the rule's own figure)")
+    ref = metrics.get("reference")
+    if ref:
+        print(f"against {ref['reference']} ({ref['reference_size']} sequences; BLEU of {ref['bleu_samples']} samples):")
+        for key, label, note in REFERENCE_ROWS:
+            if key in ref:
+                print(f"  {label:<16} {ref[key]:>10.4f}   {note}")
+        if ref.get("nll_gen_skipped"):
+            print(f"  ({ref['nll_gen_skipped']} sequences of FILE not scored by NLL_gen: unknown tokens or too long)")
     print(f"verdict: {verdict.line}")
     return 0
 

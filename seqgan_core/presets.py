@@ -7,10 +7,12 @@ itself (``seqgan_core.choice``). Adding a preset touches this file only.
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, fields
 
 from .config import TrainConfig
 from .errors import SeqganError
+from .options import coerce
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ def preset_config(name: str, **overrides) -> TrainConfig:
     """
     preset = get_preset(name)
     given = {k: v for k, v in overrides.items() if v is not None}
-    run = {**preset.run, **{k: v for k, v in given.items() if k in RUN_FIELDS}}
+    # --set eval_every=25 arrives as a string: run settings are coerced like recipe options
+    hints = typing.get_type_hints(TrainConfig)
+    run = {**preset.run, **{k: coerce(v, hints[k], f"setting {k!r}") for k, v in given.items() if k in RUN_FIELDS}}
     options = {k: v for k, v in given.items() if k not in RUN_FIELDS}
     config = TrainConfig(preset=name, **run, options=dict(preset.options)).with_options(**options)
     return config.validate()
