@@ -25,6 +25,7 @@ TRAIN = DATA / "coco" / "coco_train.txt"
 TEST = DATA / "coco" / "coco_test.txt"
 SEED = 0
 EXTRA: list[str] = []  # --train-args, for both runs
+NLL_LINES = 1000  # test captions behind the sweep's NLL_gen
 
 # Texygen (Zhu et al. 2018), Table "COCO" and RelGAN (Nie et al. 2019), as the issue quotes them
 PUBLISHED = [
@@ -35,7 +36,7 @@ PUBLISHED = [
 ]
 COLUMNS = [("model", "model", ""), ("BLEU-2", "bleu2", ".3f"), ("BLEU-3", "bleu3", ".3f"), ("BLEU-4", "bleu4", ".3f"),
            ("BLEU-5", "bleu5", ".3f"), ("Self-BLEU-4", "self_bleu4", ".3f"), ("Self-BLEU-5", "self_bleu5", ".3f"),
-           ("copied", "copied", ".1%"), ("NLL_gen", "nll_gen", ".3f"), ("steps", "steps", ""),
+           ("copied from train", "copied", ".1%"), ("NLL_gen", "nll_gen", ".3f"), ("steps", "steps", ""),
            ("wall s", "wall_s", ".0f")]
 
 
@@ -46,6 +47,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--samples", type=int, default=2000, help="samples behind BLEU / Self-BLEU (default 2000)")
     parser.add_argument("--temps", default="0.6,0.7,0.8,0.9,1.0,1.1", help="temperatures of the sweep")
     parser.add_argument("--png-dir", default=".", help="folder for the PNG (default: here)")
+    parser.add_argument("--reuse", default=None, metavar="FOLDER",
+                        help="score the runs FOLDER/gan and FOLDER/mle a previous invocation trained (no training)")
 
 
 def real_row(n: int) -> dict:
@@ -57,7 +60,7 @@ def real_row(n: int) -> dict:
     picked = random.Random(SEED).sample(captions, n)
     refs = read_sequences(TEST)
     return {"model": f"real captions ({n} from coco_train)", **bleu_scores(picked, refs),
-            **self_bleu_scores(picked, (4, 5)), "copied": 1.0}
+            **self_bleu_scores(picked, (4, 5))}
 
 
 def train(folder: Path, name: str, extra: list, max_steps: int | None) -> dict:
@@ -72,6 +75,17 @@ def train(folder: Path, name: str, extra: list, max_steps: int | None) -> dict:
             "command": "seqgan " + " ".join(str(a) for a in args[:-2])}
 
 
+def trained(folder: Path, name: str) -> dict:
+    """A run a previous invocation trained (``--reuse``): its own record of steps and seconds;
+    the wall time of its process was not kept, so it is the training loop's own seconds."""
+    config = json.loads((folder / name / "config.json").read_text())
+    t = config["target"]
+    command = (f"seqgan train {'--data ' + t['path'] if t.get('kind') == 'data' else '--rule ' + t['rule']} "
+               f"--seed {config['seed']} (config in {folder / name / 'config.json'})")
+    return {"wall_s": config["seconds"], "peak_mb": float("nan"), "steps": config["steps"],
+            "stop": config["stop_reason"], "command": command}
+
+
 def evaluate(folder: Path, name: str, samples: int) -> dict:
     done = seqgan("evaluate", folder / name, "-n", samples, "--reference", TEST, "--json", cwd=folder)
     if done.returncode:
@@ -79,16 +93,33 @@ def evaluate(folder: Path, name: str, samples: int) -> dict:
     return json.loads(done.stdout)["reference"]
 
 
-def sweep(folder: Path, name: str, temps: list[float], samples: int) -> list[dict]:
+def copied_from_train(folder: Path, name: str, samples: int) -> float:
+    """Share of the samples ``evaluate`` scored (seed 0, temperature 1) found in coco_train."""
+    from seqgan_core.data import read_sequences
     from seqgan_core.export import load_model
-    from seqgan_core.reference_file import score_against
+    from seqgan_core.reference_file import as_strings
+
+    drawn = as_strings(load_model(folder / name / "generator.pt").sample_tokens(samples, seed=0))
+    known = set(read_sequences(TRAIN))
+    return sum(d in known for d in drawn) / len(drawn)
+
+
+def sweep(folder: Path, name: str, temps: list[float], samples: int) -> list[dict]:
+    from seqgan_core.bleu import References, bleu_scores, self_bleu_scores
+    from seqgan_core.data import read_sequences
+    from seqgan_core.export import load_model
+    from seqgan_core.reference_file import as_strings, nll_of
 
     model = load_model(folder / name / "generator.pt")
+    test = read_sequences(TEST)
+    refs, known = References(test, max_n=5), set(read_sequences(TRAIN))
     rows = []
     for t in temps:
-        drawn = model.sample_tokens(samples, seed=SEED, temperature=t)
-        rows.append({"model": name, "temperature": t,
-                     **score_against(model, drawn, TEST, bleu_samples=samples, temperature=t)})
+        drawn = as_strings(model.sample_tokens(samples, seed=SEED, temperature=t))
+        rows.append({"model": name, "temperature": t, **bleu_scores(drawn, refs),
+                     **self_bleu_scores(drawn, (4, 5)), "copied": sum(d in known for d in drawn) / len(drawn),
+                     # NLL_gen on the first NLL_LINES test captions: the sweep's cost stays small
+                     **nll_of(model, test[:NLL_LINES], t)})
         note(f"coco: {name} T={t}: BLEU-4 {rows[-1]['bleu4']:.3f}, Self-BLEU-4 {rows[-1]['self_bleu4']:.3f}")
     return rows
 
@@ -133,13 +164,20 @@ def run(args) -> list[dict]:
     # run's wall time then includes the other's load
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(2) as pool:
-        runs = [pool.submit(train, folder, "gan", [], args.max_steps),
-                pool.submit(train, folder, "mle", ["--set", "adversarial=false"], args.max_steps)]
-        gan = {"model": "seqgan default (GAN)", **runs[0].result()}
-        mle = {"model": "seqgan MLE only", **runs[1].result()}
+    if args.reuse:
+        folder = Path(args.reuse)
+        gan = {"model": "seqgan default (GAN)", **trained(folder, "gan")}
+        mle = {"model": "seqgan MLE only", **trained(folder, "mle")}
+    else:
+        with ThreadPoolExecutor(2) as pool:
+            runs = [pool.submit(train, folder, "gan", [], args.max_steps),
+                    pool.submit(train, folder, "mle", ["--set", "adversarial=false"], args.max_steps)]
+            gan = {"model": "seqgan default (GAN)", **runs[0].result()}
+            mle = {"model": "seqgan MLE only", **runs[1].result()}
     for row, name in ((gan, "gan"), (mle, "mle")):
         row.update(evaluate(folder, name, args.samples))
+        row["copied_test"] = row["copied"]  # evaluate's "copied" is against FILE (the test captions)
+        row["copied"] = copied_from_train(folder, name, args.samples)
     rows = [*PUBLISHED, real, gan, mle]
     say(table(rows, COLUMNS))
     say()
@@ -165,7 +203,8 @@ def run(args) -> list[dict]:
     say()
     say(table([r for rows in curves.values() for r in rows],
               [("model", "model", ""), ("T", "temperature", "g"), ("BLEU-2", "bleu2", ".3f"), ("BLEU-4", "bleu4", ".3f"),
-               ("Self-BLEU-4", "self_bleu4", ".3f"), ("copied", "copied", ".1%"), ("NLL_gen", "nll_gen", ".3f")]))
+               ("Self-BLEU-4", "self_bleu4", ".3f"), ("copied (from train)", "copied", ".1%"),
+               (f"NLL_gen ({NLL_LINES} lines)", "nll_gen", ".3f")]))
     say()
     say(f"- GAN at T=1 against the MLE curve: {dominance(gan, curves['MLE only'])}")
     png = plot(real, curves, Path(getattr(args, "png_dir", ".")) / "coco_bleu_selfbleu.png")

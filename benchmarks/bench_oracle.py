@@ -34,6 +34,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--samples", type=int, default=10_000, help="samples behind NLL_oracle (default 10000)")
     parser.add_argument("--temps", default="0.7,0.8,0.9,1.0,1.1,1.2", help="temperatures of the sweep")
     parser.add_argument("--png-dir", default=".", help="folder for the PNG (default: here)")
+    parser.add_argument("--reuse", default=None, metavar="FOLDER",
+                        help="score the runs FOLDER/gan and FOLDER/mle a previous invocation trained (no training)")
 
 
 def train(folder: Path, name: str, extra: list, max_steps: int | None) -> dict:
@@ -46,6 +48,17 @@ def train(folder: Path, name: str, extra: list, max_steps: int | None) -> dict:
     config = json.loads((folder / name / "config.json").read_text())
     return {"wall_s": done.wall_s, "peak_mb": done.peak_mb, "steps": config["steps"], "stop": config["stop_reason"],
             "command": "seqgan " + " ".join(str(a) for a in args[:-2])}
+
+
+def trained(folder: Path, name: str) -> dict:
+    """A run a previous invocation trained (``--reuse``): its own record of steps and seconds;
+    the wall time of its process was not kept, so it is the training loop's own seconds."""
+    config = json.loads((folder / name / "config.json").read_text())
+    t = config["target"]
+    command = (f"seqgan train {'--data ' + t['path'] if t.get('kind') == 'data' else '--rule ' + t['rule']} "
+               f"--seed {config['seed']} (config in {folder / name / 'config.json'})")
+    return {"wall_s": config["seconds"], "peak_mb": float("nan"), "steps": config["steps"],
+            "stop": config["stop_reason"], "command": command}
 
 
 def evaluate(folder: Path, name: str, samples: int) -> dict:
@@ -67,17 +80,20 @@ def uniform_level() -> float:
 
 
 def sweep(folder: Path, name: str, temps: list[float], samples: int) -> list[dict]:
-    from seqgan_core.api import load_target
+    import torch
+
     from seqgan_core.export import load_model
-    from seqgan_core.reference_file import heldout_nll
+    from seqgan_core.metrics import per_token_nll
     from seqgan_plugins import oracle
 
-    model, target = load_model(folder / name / "generator.pt"), load_target("oracle")
+    model = load_model(folder / name / "generator.pt")
+    # one held-out draw for every point (evaluate's own seed): fresh oracle draws cost more than scoring
+    fresh = oracle.heldout(samples, torch.Generator().manual_seed(20_240_919))
     rows = []
     for t in temps:
         seqs = model.sample(samples, seed=SEED, temperature=t)
         rows.append({"model": name, "temperature": t, "nll_oracle": oracle.nll_oracle(seqs),
-                     "nll_test": heldout_nll(model, target, temperature=t)["heldout_nll"]})
+                     "nll_test": per_token_nll(model.token_log_probs(fresh, t).double(), fresh, None)[0]})
         note(f"oracle: {name} T={t}: NLL_oracle {rows[-1]['nll_oracle']:.3f}, NLL_test {rows[-1]['nll_test']:.3f}")
     return rows
 
@@ -120,11 +136,16 @@ def run(args) -> list[dict]:
     # run's wall time then includes the other's load
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(2) as pool:
-        runs = [pool.submit(train, folder, "gan", [], args.max_steps),
-                pool.submit(train, folder, "mle", ["--set", "adversarial=false"], args.max_steps)]
-        gan = {"model": "seqgan default (GAN)", **runs[0].result()}
-        mle = {"model": "seqgan MLE only", **runs[1].result()}
+    if args.reuse:
+        folder = Path(args.reuse)
+        gan = {"model": "seqgan default (GAN)", **trained(folder, "gan")}
+        mle = {"model": "seqgan MLE only", **trained(folder, "mle")}
+    else:
+        with ThreadPoolExecutor(2) as pool:
+            runs = [pool.submit(train, folder, "gan", [], args.max_steps),
+                    pool.submit(train, folder, "mle", ["--set", "adversarial=false"], args.max_steps)]
+            gan = {"model": "seqgan default (GAN)", **runs[0].result()}
+            mle = {"model": "seqgan MLE only", **runs[1].result()}
     for row, name in ((gan, "gan"), (mle, "mle")):
         row.update(evaluate(folder, name, args.samples))
     floor = gan["floor"]
