@@ -42,11 +42,18 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="also write every row to this file")
     parser.add_argument("--max-steps", type=int, default=None,
                         help="cap every training run at this many steps, where a section allows (a shortened run)")
-    args = parser.parse_args()
+    args, rest = parser.parse_known_args()
+    module = importlib.import_module(f"bench_{args.section}")
+    if hasattr(module, "add_arguments"):  # a section's own options, e.g. coco --max-steps
+        own = argparse.ArgumentParser(prog=f"benchmark.py {args.section}")
+        module.add_arguments(own)
+        own.parse_args(rest, namespace=args)
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     from common import machine_line, say
 
     say(machine_line() + "\n")
-    rows = importlib.import_module(f"bench_{args.section}").run(args)
+    rows = module.run(args)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
 

@@ -74,19 +74,33 @@ def _for_data(target: Target, config: TrainConfig, given: dict) -> TrainConfig:
     return config.validate()
 
 
-def evaluate_model(model, target: Target, n: int, seed: int | None = 0):
+def evaluate_model(model, target: Target, n: int, seed: int | None = 0, temperature: float | None = None,
+                   reference_file: str | Path | None = None, chars: bool = False):
     """Metrics of ``n`` sequences from a saved ``model`` (``export.load_model``) against its
-    target, and the verdict on them (with the run's own step count and stop reason)."""
+    target, and the verdict on them (with the run's own step count and stop reason).
+
+    An autoregressive model also gets ``heldout_nll``, its NLL of held-out real data (NLL_test on
+    the oracle); ``reference_file`` adds BLEU, Self-BLEU and NLL_gen against that file
+    (``reference_file.score_against``) under ``metrics["reference"]``."""
     from .metrics import evaluate, reference
     from .models import GENERATORS
+    from .reference_file import heldout_nll, score_against
     from .verdict import judge
 
-    seqs = target.rule.canonical(model.sample(n, seed=seed))
+    raw = model.sample(n, seed=seed, temperature=temperature)
+    seqs = target.rule.canonical(raw)
     metrics = evaluate(seqs, reference(target.rule))
+    if temperature is not None:
+        metrics["temperature"] = temperature
+    metrics.update(heldout_nll(model, target, temperature=temperature))
     extra = target.extra_metrics(seqs)
     if extra:
         metrics["rule_metrics"] = extra
     metrics.update(model.meta.get("measured") or {})  # held-out NLL, measured when the run saved the model
+    if reference_file is not None:
+        samples = [model.strip(row) for row in model.vocabulary.decode(raw)]
+        metrics["reference"] = score_against(model, samples, reference_file, chars=chars,
+                                             temperature=temperature)
     config = model.meta.get("config") or {}
     options = config.get("options") or {}
     family = GENERATORS.get(options.get("generator", ""))

@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=None, help="random seed for reproducible samples")
     s.add_argument("--json", action="store_true",
                    help="print one JSON array of arrays (of objects keyed by column for a CSV read with --header)")
+    s.add_argument("--temperature", type=float, default=None,
+                   help="sampling temperature: 1 = as trained (default), below 1 safer, above 1 more varied")
 
     e = command("evaluate", "measure a saved generator against its rule or data",
                 ["seqgan evaluate runs/multiples5", "seqgan evaluate runs/multiples5/generator.pt -n 10000 --json"])
@@ -121,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     e.add_argument("--json", action="store_true", help="print the metrics as JSON")
     e.add_argument("--data", metavar="FILE", help="the data file, if it moved since training")
+    e.add_argument("--reference", metavar="FILE",
+                   help="also score against FILE (one sequence per line): BLEU-2..5, Self-BLEU-4/5, NLL_gen")
+    e.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: 1, as trained)")
 
     pl = command("plot", "write PNGs of a run's curves and token histogram (needs matplotlib)",
                  ["seqgan plot runs/multiples5", "seqgan plot runs/multiples5 --out pictures/"])
@@ -159,6 +164,14 @@ def _seed(value: int | None) -> int | None:
     from .config import check_seed
 
     return value if value is None else check_seed(value)
+
+
+def _temperature(value: float | None) -> float | None:
+    import math
+
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise SeqganError(f"--temperature must be a positive number, got {value}")
+    return value
 
 
 def cmd_rules(args) -> int:
@@ -416,7 +429,7 @@ def cmd_sample(args) -> int:
     # streamed chunk by chunk: memory stays bounded whatever -n and the sequence length are
     columns = (model.meta.get("target") or {}).get("columns")  # a CSV read with --header
     first = True
-    for chunk in model.chunks(args.n, seed=_seed(args.seed)):
+    for chunk in model.chunks(args.n, seed=_seed(args.seed), temperature=_temperature(args.temperature)):
         rows = [model.strip(row) for row in model.vocabulary.decode(chunk)]
         if args.json:
             body = ", ".join(json.dumps(dict(zip(columns, row)) if columns else row) for row in rows)
@@ -437,8 +450,14 @@ METRIC_ROWS = [  # (key, label, format, note) of what `evaluate` prints
     ("tv_position_mean", "TV per position", ".4f", "mean over positions"),
     ("unique_ratio", "distinct", ".4f", "share of distinct sequences (real data: {real_unique_ratio:.4f})"),
     ("rule_distance", "rule distance", ".4f", "the rule's own distance, 0 = perfect"),
-    ("heldout_nll", "held-out NLL", ".4f", "per token, nats: the model's NLL of held-out real data"),
+    ("heldout_nll", "held-out NLL", ".4f", "per token, nats: the model's NLL of held-out real data (NLL_test)"),
     ("bigram_heldout_nll", "bigram NLL", ".4f", "the same for the best bigram model of the training part"),
+]
+REFERENCE_ROWS = [  # (key, label, note) of `evaluate --reference FILE`
+    ("bleu2", "BLEU-2", "vs FILE"), ("bleu3", "BLEU-3", "vs FILE"), ("bleu4", "BLEU-4", "vs FILE"),
+    ("bleu5", "BLEU-5", "vs FILE"), ("self_bleu4", "Self-BLEU-4", "of the samples; lower = more diverse"),
+    ("self_bleu5", "Self-BLEU-5", "of the samples"), ("copied", "copied", "share of samples found in FILE"),
+    ("nll_gen", "NLL_gen", "per token, nats: the model's NLL of FILE"),
 ]
 
 
@@ -448,7 +467,11 @@ def cmd_evaluate(args) -> int:
     _positive(args.n, "-n", MAX_EVAL_SAMPLES)
     model, target = _model_and_target(args, args.model)
     _fits(args.n, model.length)
-    metrics, verdict = evaluate_model(model, target, args.n, seed=_seed(args.seed))
+    if args.reference and not Path(args.reference).is_file():
+        raise SeqganError(f"--reference {args.reference!r} is not a file; give one sequence per line")
+    metrics, verdict = evaluate_model(model, target, args.n, seed=_seed(args.seed),
+                                      temperature=_temperature(args.temperature), reference_file=args.reference,
+                                      chars=bool(target.record.get("chars")))
     if args.json:
         print(json.dumps({**metrics, "verdict": verdict.to_dict()}, indent=2))
         return 0
@@ -464,6 +487,14 @@ def cmd_evaluate(args) -> int:
     own = "data" if target.dataset is not None else "the rule's own figure"
     for key, value in metrics.get("rule_metrics", {}).items():
         print(f"  {key:<16} {value:>10.4f}   ({own})")
+    ref = metrics.get("reference")
+    if ref:
+        print(f"against {ref['reference']} ({ref['reference_size']} sequences; BLEU of {ref['bleu_samples']} samples):")
+        for key, label, note in REFERENCE_ROWS:
+            if key in ref:
+                print(f"  {label:<16} {ref[key]:>10.4f}   {note}")
+        if ref.get("nll_gen_skipped"):
+            print(f"  ({ref['nll_gen_skipped']} sequences of FILE not scored by NLL_gen: unknown tokens or too long)")
     print(f"verdict: {verdict.line}")
     return 0
 

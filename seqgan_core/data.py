@@ -42,7 +42,8 @@ HOLDOUT_SHARE = 0.1  # of the sequences, at least one, kept out of training
 BIGRAM_WEIGHTS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)  # bigram vs unigram mixes the baseline picks its best from
 MAX_BYTES = 200 * 1024 * 1024  # refuse files that could not sensibly be held in memory
 MAX_LENGTH = 256  # tokens per sequence: the generators unroll over every position
-MAX_VOCAB = 5000  # distinct tokens: the autoregressive generator keeps a (V + 1) x V table
+MAX_VOCAB = 50_000  # distinct tokens: models cost O(V x H) (no V x V tables); measured in the README
+# (benchmarks/bench_scaling.py), the per-position reference counts cost L x V doubles
 
 
 class DataFileError(SeqganError):

@@ -44,7 +44,7 @@ from torch import nn
 
 from .atomic import write_bytes
 from .errors import ModelFileError
-from .models import Sampler
+from .models import LikelihoodSampler, Sampler
 from .vocabulary import Vocabulary
 
 FORMAT_VERSION = 1
@@ -92,7 +92,9 @@ def metadata(rule, config: dict | None = None, target: dict | None = None, **ext
 
 def save_sampler(generator: nn.Module, meta: dict, path: str | os.PathLike, fmt: str = "torchscript") -> Path:
     """Wrap ``generator`` in a ``Sampler`` on the CPU and write it atomically to ``path``."""
-    sampler = Sampler(copy.deepcopy(generator).cpu().eval())
+    # autoregressive generators also carry token_log_probs, so that evaluate can compute NLLs
+    kind = LikelihoodSampler if getattr(generator, "autoregressive", False) else Sampler
+    sampler = kind(copy.deepcopy(generator).cpu().eval())
     extra = {META_FILE: json.dumps(meta)}
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -198,6 +200,22 @@ class LoadedModel:
     def sample_tokens(self, n: int, seed: int | None = None, temperature: float | None = None) -> list[list]:
         """``n`` sequences as lists of tokens, each cut at its end token."""
         return [self.strip(row) for row in self.vocabulary.decode(self.sample(n, seed, temperature))]
+
+    @property
+    def scores_likelihood(self) -> bool:
+        """Whether the file can score sequences (an autoregressive generator saved as TorchScript)."""
+        return self.format == "torchscript" and hasattr(self.sampler, "token_log_probs")
+
+    def token_log_probs(self, seqs: torch.Tensor, temperature: float | None = None, chunk: int = 1024) -> torch.Tensor:
+        """log p(token_t | tokens before) of index ``seqs`` ``(n, L)`` -> ``(n, L)``, in chunks, under
+        the distribution ``sample(..., temperature)`` draws from (None = 1.0)."""
+        if not self.scores_likelihood:
+            why = ("a torch.export file holds only the sampler" if self.format == "export"
+                   else "its generator is not autoregressive")
+            raise ModelFileError(f"{str(self.path)!r} cannot score sequences: {why}")
+        seqs = torch.as_tensor(seqs, dtype=torch.long)
+        t = 1.0 if temperature is None else float(temperature)
+        return torch.cat([self.sampler.token_log_probs(part, t) for part in seqs.split(chunk)]).cpu()
 
     def strip(self, tokens: list) -> list:
         eos = self.eos

@@ -12,7 +12,7 @@ from .article import ArticleDiscriminator, ArticleGenerator
 from .cnn import CNNDiscriminator
 from .gru import GRUGenerator
 from .mlp import MLPDiscriminator, MLPGenerator
-from .sampler import Sampler
+from .sampler import LikelihoodSampler, Sampler
 from .sampling import categorical, gumbel_noise, straight_through
 from .transformer import TransformerGenerator
 
@@ -21,6 +21,6 @@ DISCRIMINATORS = {"mlp": MLPDiscriminator, "cnn": CNNDiscriminator}
 
 __all__ = [
     "DISCRIMINATORS", "GENERATORS", "ArticleDiscriminator", "ArticleGenerator", "CNNDiscriminator",
-    "GRUGenerator", "MLPDiscriminator", "MLPGenerator", "Sampler", "TransformerGenerator",
+    "GRUGenerator", "LikelihoodSampler", "MLPDiscriminator", "MLPGenerator", "Sampler", "TransformerGenerator",
     "categorical", "gumbel_noise", "straight_through",
 ]

@@ -32,3 +32,17 @@ class Sampler(nn.Module):
         if torch.jit.is_scripting():
             return float(self.temperature)
         return self.temperature  # torch.export traces the buffer as a tensor: stays live after export
+
+
+class LikelihoodSampler(Sampler):
+    """A ``Sampler`` for autoregressive generators that also scores sequences:
+    ``sampler.token_log_probs(seqs, temperature)`` -> log p_T(token_t | tokens before) ``(n, L)``
+    for int64 ``seqs`` ``(n, L)``, under the same temperature-scaled distribution that
+    ``sampler(n, temperature)`` draws from. ``seqgan evaluate`` needs it for NLL_test / NLL_gen;
+    TorchScript files keep it as a method, a torch.export program has only ``forward``."""
+
+    @torch.jit.export
+    def token_log_probs(self, seqs: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+        with torch.no_grad():
+            logp = (self.generator.teacher_forced_logits(seqs) / temperature).log_softmax(dim=-1)  # (n, L, V)
+            return logp.gather(-1, seqs.unsqueeze(-1)).squeeze(-1)

@@ -1,0 +1,201 @@
+"""The SeqGAN synthetic oracle (the built-in ``oracle`` rule, L = 20, V = 5 000): NLL_oracle
+(quality), NLL_test (diversity) and the floor, for the default (GAN) and for the same model
+trained by maximum likelihood alone, beside the published table; the share of the MLE-to-floor
+gap the GAN closes; then a temperature sweep of both, plotted as NLL_oracle against NLL_test.
+
+    python benchmarks/benchmark.py oracle [--max-steps N] [--samples N] [--temps 0.8,0.9,...]
+
+Our oracle is not the papers' (seed 88 of our own draw, see plugins/oracle.py): its floor and
+random level differ from theirs, so the published rows are set beside ours, not compared number
+for number; the floor, the MLE-only run and the gap share are what compare. ``--max-steps``
+shortens both runs (the target is 30 min on the 2-core machine); the output says so.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from common import note, say, seqgan, table
+
+SEED = 0
+EXTRA: list[str] = []  # --train-args, for both runs
+# Yu et al. 2017 / Guo et al. 2018 (LeakGAN) / Nie et al. 2019 (RelGAN: another seeded oracle), L = 20
+PUBLISHED = [("random", 10.310), ("MLE", 9.038), ("scheduled sampling", 8.985), ("PG-BLEU", 8.946),
+             ("SeqGAN", 8.736), ("RankGAN", 8.247), ("LeakGAN", 7.038), ("RelGAN (other oracle)", 6.680),
+             ("the paper oracle's own samples (floor)", 5.75)]
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--max-steps", type=int, default=None, help="shorten both runs to this many steps")
+    parser.add_argument("--train-args", default="", help="more `seqgan train` flags for both runs, e.g. "
+                        "'--pretrain-steps 200 --set d_warmup=20' so that a shortened GAN run reaches its adversarial phase")
+    parser.add_argument("--samples", type=int, default=10_000, help="samples behind NLL_oracle (default 10000)")
+    parser.add_argument("--temps", default="0.7,0.8,0.9,1.0,1.1,1.2", help="temperatures of the sweep")
+    parser.add_argument("--png-dir", default=".", help="folder for the PNG (default: here)")
+    parser.add_argument("--reuse", default=None, metavar="FOLDER",
+                        help="score the runs FOLDER/gan and FOLDER/mle a previous invocation trained (no training)")
+
+
+def train(folder: Path, name: str, extra: list, max_steps: int | None) -> dict:
+    steps = (["--max-steps", max_steps] if max_steps else []) + EXTRA
+    args = ["train", "--rule", "oracle", "--seed", SEED, *steps, *extra, "--out", folder / name]
+    note(f"oracle: seqgan {' '.join(map(str, args))}")
+    done = seqgan(*args, cwd=folder, timeout=4 * 3600)
+    if done.returncode not in (0, 3):
+        raise SystemExit(f"oracle: training {name} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    config = json.loads((folder / name / "config.json").read_text())
+    return {"wall_s": done.wall_s, "peak_mb": done.peak_mb, "steps": config["steps"], "stop": config["stop_reason"],
+            "command": "seqgan " + " ".join(str(a) for a in args[:-2])}
+
+
+def trained(folder: Path, name: str) -> dict:
+    """A run a previous invocation trained (``--reuse``): its own record of steps and seconds;
+    the wall time of its process was not kept, so it is the training loop's own seconds."""
+    config = json.loads((folder / name / "config.json").read_text())
+    t = config["target"]
+    command = (f"seqgan train {'--data ' + t['path'] if t.get('kind') == 'data' else '--rule ' + t['rule']} "
+               f"--seed {config['seed']} (config in {folder / name / 'config.json'})")
+    return {"wall_s": config["seconds"], "peak_mb": float("nan"), "steps": config["steps"],
+            "stop": config["stop_reason"], "command": command}
+
+
+def evaluate(folder: Path, name: str, samples: int) -> dict:
+    done = seqgan("evaluate", folder / name, "-n", samples, "--json", cwd=folder)
+    if done.returncode:
+        raise SystemExit(f"oracle: evaluate {name} failed:\n{done.stderr[-2000:]}")
+    m = json.loads(done.stdout)
+    return {"nll_oracle": m["rule_metrics"]["nll_oracle"], "floor": m["rule_metrics"]["nll_oracle_floor"],
+            "nll_test": m.get("heldout_nll"), "distinct": m["unique_ratio"]}
+
+
+def uniform_level() -> float:
+    import torch
+
+    from seqgan_plugins import oracle
+
+    g = torch.Generator().manual_seed(1)
+    return oracle.nll_oracle(torch.randint(oracle.VOCAB_SIZE, (2000, oracle.LENGTH), generator=g))
+
+
+def sweep(folder: Path, name: str, temps: list[float], samples: int) -> list[dict]:
+    import torch
+
+    from seqgan_core.export import load_model
+    from seqgan_core.metrics import per_token_nll
+    from seqgan_plugins import oracle
+
+    model = load_model(folder / name / "generator.pt")
+    # one held-out draw for every point (evaluate's own seed): fresh oracle draws cost more than scoring
+    fresh = oracle.heldout(samples, torch.Generator().manual_seed(20_240_919))
+    rows = []
+    for t in temps:
+        seqs = model.sample(samples, seed=SEED, temperature=t)
+        rows.append({"model": name, "temperature": t, "nll_oracle": oracle.nll_oracle(seqs),
+                     "nll_test": per_token_nll(model.token_log_probs(fresh, t).double(), fresh, None)[0]})
+        note(f"oracle: {name} T={t}: NLL_oracle {rows[-1]['nll_oracle']:.3f}, NLL_test {rows[-1]['nll_test']:.3f}")
+    return rows
+
+
+def plot(curves: dict[str, list[dict]], floor: float, path: Path) -> Path | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        note("oracle: matplotlib is not installed; no PNG")
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for name, rows in curves.items():
+        ax.plot([r["nll_test"] for r in rows], [r["nll_oracle"] for r in rows], "o-", label=name)
+        for r in rows:
+            ax.annotate(f"{r['temperature']:g}", (r["nll_test"], r["nll_oracle"]), fontsize=7,
+                        textcoords="offset points", xytext=(3, 3))
+    ax.axhline(floor, color="k", linestyle=":", label=f"floor {floor:.3f}")
+    ax.set_xlabel("NLL_test (model's NLL of fresh oracle samples; lower = more diverse/covering)")
+    ax.set_ylabel("NLL_oracle (lower = better quality)")
+    ax.set_title("SeqGAN oracle: quality against diversity over temperatures")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def run(args) -> list[dict]:
+    temps = [float(t) for t in args.temps.split(",")]
+    EXTRA[:] = args.train_args.split()
+    folder = Path(tempfile.mkdtemp(prefix="seqgan-oracle-"))
+    if args.max_steps:
+        say(f"**Shortened**: both runs stop at --max-steps {args.max_steps} {args.train_args} (not the preset's own), "
+            "on a shared, loaded machine, the GAN and MLE-only runs side by side; wall times include that load "
+            "(peak MB: the larger of the two).\n")
+    # both runs side by side (each a whole process), so that neither waits for the other; each
+    # run's wall time then includes the other's load
+    from concurrent.futures import ThreadPoolExecutor
+
+    if args.reuse:
+        folder = Path(args.reuse)
+        gan = {"model": "seqgan default (GAN)", **trained(folder, "gan")}
+        mle = {"model": "seqgan MLE only", **trained(folder, "mle")}
+    else:
+        with ThreadPoolExecutor(2) as pool:
+            runs = [pool.submit(train, folder, "gan", [], args.max_steps),
+                    pool.submit(train, folder, "mle", ["--set", "adversarial=false"], args.max_steps)]
+            gan = {"model": "seqgan default (GAN)", **runs[0].result()}
+            mle = {"model": "seqgan MLE only", **runs[1].result()}
+    for row, name in ((gan, "gan"), (mle, "mle")):
+        row.update(evaluate(folder, name, args.samples))
+    floor = gan["floor"]
+    ours = [{"model": "ours: oracle's own samples (floor)", "nll_oracle": floor},
+            {"model": "ours: uniform random tokens", "nll_oracle": uniform_level()}, gan, mle]
+    published = [{"model": f"published: {name}", "nll_oracle": v} for name, v in PUBLISHED]
+    say(table([*published, *ours], [("model", "model", ""), ("NLL_oracle", "nll_oracle", ".3f"),
+                                    ("NLL_test", "nll_test", ".3f"), ("distinct", "distinct", ".3f"),
+                                    ("steps", "steps", ""), ("wall s", "wall_s", ".0f"), ("peak MB", "peak_mb", ".0f")]))
+    say()
+    gap = mle["nll_oracle"] - floor
+    share = (mle["nll_oracle"] - gan["nll_oracle"]) / gap if gap > 0 else float("nan")
+    say(f"- share of the MLE-to-floor gap closed by the GAN: {share:.1%} "
+        f"(MLE {mle['nll_oracle']:.3f}, GAN {gan['nll_oracle']:.3f}, floor {floor:.3f})")
+    for row in (gan, mle):
+        say(f"- {row['model']}: `{row['command']}` ({row['steps']} steps, {row['stop'].replace('_', ' ')}, "
+            f"{row['wall_s']:.0f} s wall)")
+    say(f"- scored with `seqgan evaluate RUN -n {args.samples} --json` (rule_metrics.nll_oracle, heldout_nll)")
+    misses = []
+    if gan["nll_oracle"] > 7.0:
+        misses.append(f"NLL_oracle {gan['nll_oracle']:.3f} > 7.0")
+    if gan["nll_test"] is not None and mle["nll_test"] is not None and gan["nll_test"] > mle["nll_test"]:
+        misses.append(f"NLL_test {gan['nll_test']:.3f} worse than MLE's {mle['nll_test']:.3f}")
+    if gan["wall_s"] > 1800:
+        misses.append(f"wall {gan['wall_s']:.0f} s > 30 min")
+    say("- target (NLL_oracle <= 7.0, NLL_test no worse than MLE's, <= 30 min): "
+        + ("met" if not misses else "missed: " + "; ".join(misses)))
+    curves = {"seqgan default (GAN)": sweep(folder, "gan", temps, min(args.samples, 2000)),
+              "MLE only": sweep(folder, "mle", temps, min(args.samples, 2000))}
+    say()
+    say(table([r for rows in curves.values() for r in rows],
+              [("model", "model", ""), ("T", "temperature", "g"), ("NLL_oracle", "nll_oracle", ".3f"),
+               ("NLL_test", "nll_test", ".3f")]))
+    say()
+    say(f"- GAN at T=1 against the MLE curve: {below(gan, curves['MLE only'])}")
+    png = plot(curves, floor, Path(args.png_dir) / "oracle_nll.png")
+    if png:
+        say(f"- plot: {png}")
+    return [*ours, *[r for rows in curves.values() for r in rows]]
+
+
+def below(point: dict, curve: list[dict]) -> str:
+    """Whether ``point`` lies below the curve: lower NLL_oracle than MLE's at the same NLL_test."""
+    pts = sorted((r["nll_test"], r["nll_oracle"]) for r in curve)
+    x = point["nll_test"]
+    if x is None or not pts[0][0] <= x <= pts[-1][0]:
+        return f"NLL_test {x} is outside the MLE sweep's range {pts[0][0]:.3f}..{pts[-1][0]:.3f}; not comparable"
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        if x0 <= x <= x1:
+            y = y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+            side = "below (better)" if point["nll_oracle"] < y else "on or above (not better)"
+            return f"NLL_oracle {point['nll_oracle']:.3f} vs MLE's {y:.3f} at the same NLL_test: {side}"
+    return "not comparable"
