@@ -118,7 +118,7 @@ def test_fifty_thousand_token_types_train(run_cli, tmp_path):
     random.Random(0).shuffle(types)
     lines = [" ".join(types[i:i + 4]) for i in range(0, 50_000, 4)]
     (tmp_path / "big.txt").write_text("\n".join(lines) + "\n")
-    out = run_cli("train", "--data", "big.txt", "--max-steps", "6", "--set", "eval_every=3",
+    out = run_cli("train", "--data", "big.txt", "--max-steps", "6", "--set", "eval_every=3", "--set", "eval_samples=64",
                   "--set", "pretrain_steps=3", "--set", "batch_size=16", "--out", "big", timeout=600)
     assert out.returncode in FINISHED, out.stderr
     model = load_model(tmp_path / "big" / "generator.pt")
