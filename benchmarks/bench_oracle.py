@@ -17,7 +17,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from common import note, say, seqgan, table
+from common import note, say, seqgan, table, train_side, trained
 
 SEED = 0
 EXTRA: list[str] = []  # --train-args, for both runs
@@ -40,25 +40,7 @@ def add_arguments(parser) -> None:
 
 def train(folder: Path, name: str, extra: list, max_steps: int | None) -> dict:
     steps = (["--max-steps", max_steps] if max_steps else []) + EXTRA
-    args = ["train", "--rule", "oracle", "--seed", SEED, *steps, *extra, "--out", folder / name]
-    note(f"oracle: seqgan {' '.join(map(str, args))}")
-    done = seqgan(*args, cwd=folder, timeout=4 * 3600)
-    if done.returncode not in (0, 3):
-        raise SystemExit(f"oracle: training {name} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    config = json.loads((folder / name / "config.json").read_text())
-    return {"wall_s": done.wall_s, "peak_mb": done.peak_mb, "steps": config["steps"], "stop": config["stop_reason"],
-            "command": "seqgan " + " ".join(str(a) for a in args[:-2])}
-
-
-def trained(folder: Path, name: str) -> dict:
-    """A run a previous invocation trained (``--reuse``): its own record of steps and seconds;
-    the wall time of its process was not kept, so it is the training loop's own seconds."""
-    config = json.loads((folder / name / "config.json").read_text())
-    t = config["target"]
-    command = (f"seqgan train {'--data ' + t['path'] if t.get('kind') == 'data' else '--rule ' + t['rule']} "
-               f"--seed {config['seed']} (config in {folder / name / 'config.json'})")
-    return {"wall_s": config["seconds"], "peak_mb": float("nan"), "steps": config["steps"],
-            "stop": config["stop_reason"], "command": command}
+    return train_side("oracle", ["--rule", "oracle"], folder, name, [*steps, *extra], SEED)
 
 
 def evaluate(folder: Path, name: str, samples: int) -> dict:

@@ -103,3 +103,27 @@ def table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
 
 def median_row(rows: list[dict], keys: list[str], **fixed) -> dict:
     return {**fixed, **{k: statistics.median(r[k] for r in rows) for k in keys}}
+
+
+def train_side(label: str, target: list, folder: Path, name: str, extra: list, seed: int) -> dict:
+    """``seqgan train TARGET --seed SEED EXTRA --out FOLDER/NAME`` as a whole process, for the
+    sections that train a GAN and an MLE-only run side by side (oracle, coco)."""
+    args = ["train", *target, "--seed", seed, *extra, "--out", folder / name]
+    note(f"{label}: seqgan {' '.join(map(str, args))}")
+    done = seqgan(*args, cwd=folder, timeout=4 * 3600)
+    if done.returncode not in (0, 3):
+        raise SystemExit(f"{label}: training {name} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    config = json.loads((folder / name / "config.json").read_text())
+    return {"wall_s": done.wall_s, "peak_mb": done.peak_mb, "steps": config["steps"], "stop": config["stop_reason"],
+            "command": "seqgan " + " ".join(str(a) for a in args[:-2])}
+
+
+def trained(folder: Path, name: str) -> dict:
+    """A run a previous invocation trained (``--reuse``): its own record of steps and seconds;
+    the wall time of its process was not kept, so it is the training loop's own seconds."""
+    config = json.loads((folder / name / "config.json").read_text())
+    t = config["target"]
+    command = (f"seqgan train {'--data ' + t['path'] if t.get('kind') == 'data' else '--rule ' + t['rule']} "
+               f"--seed {config['seed']} (config in {folder / name / 'config.json'})")
+    return {"wall_s": config["seconds"], "peak_mb": float("nan"), "steps": config["steps"],
+            "stop": config["stop_reason"], "command": command}
