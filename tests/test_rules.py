@@ -19,7 +19,8 @@ def test_every_builtin_has_a_tolerance():
     assert set(BUILTIN) == set(TOLERANCE)
 
 
-@pytest.mark.parametrize("name", sorted(BUILTIN))
+# the oracle's contract (a 5 000-token LSTM: ~90 s here at this size) is checked in test_oracle.py
+@pytest.mark.parametrize("name", sorted(set(BUILTIN) - {"oracle"}))
 @given(seed=seeds())
 def test_builtin_rule_honours_contract(name, seed):
     check_rule(BUILTIN[name], seed, n=2000, distance_tolerance=TOLERANCE[name])
