@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import json
 import random
-import tempfile
 from pathlib import Path
 
-from common import DATA, note, say, seqgan, table, train_side, trained
+from common import DATA, gan_and_mle, note, say, seqgan, table
 
 TRAIN = DATA / "coco" / "coco_train.txt"
 TEST = DATA / "coco" / "coco_test.txt"
 SEED = 0
-EXTRA: list[str] = []  # --train-args, for both runs
 NLL_LINES = 1000  # test captions behind the sweep's NLL_gen
 
 # Texygen (Zhu et al. 2018), Table "COCO" and RelGAN (Nie et al. 2019), as the issue quotes them
@@ -61,11 +59,6 @@ def real_row(n: int) -> dict:
     refs = read_sequences(TEST)
     return {"model": f"real captions ({n} from coco_train)", **bleu_scores(picked, refs),
             **self_bleu_scores(picked, (4, 5))}
-
-
-def train(folder: Path, name: str, extra: list, max_steps: int | None) -> dict:
-    steps = (["--max-steps", max_steps] if max_steps else []) + EXTRA
-    return train_side("coco", ["--data", TRAIN], folder, name, [*steps, *extra], SEED)
 
 
 def evaluate(folder: Path, name: str, samples: int) -> dict:
@@ -135,27 +128,8 @@ def plot(real: dict, curves: dict[str, list[dict]], path: Path) -> Path | None:
 
 def run(args) -> list[dict]:
     temps = [float(t) for t in args.temps.split(",")]
-    EXTRA[:] = args.train_args.split()
-    folder = Path(tempfile.mkdtemp(prefix="seqgan-coco-"))
-    if args.max_steps:
-        say(f"**Shortened**: both runs stop at --max-steps {args.max_steps} {args.train_args} (not the preset's own), "
-            "on a shared, loaded machine, the GAN and MLE-only runs side by side; wall times include that load "
-            "(peak MB: the larger of the two).\n")
+    folder, gan, mle = gan_and_mle("coco", ["--data", TRAIN], args, SEED)
     real = real_row(args.samples)
-    # both runs side by side (each a whole process), so that neither waits for the other; each
-    # run's wall time then includes the other's load
-    from concurrent.futures import ThreadPoolExecutor
-
-    if args.reuse:
-        folder = Path(args.reuse)
-        gan = {"model": "seqgan default (GAN)", **trained(folder, "gan")}
-        mle = {"model": "seqgan MLE only", **trained(folder, "mle")}
-    else:
-        with ThreadPoolExecutor(2) as pool:
-            runs = [pool.submit(train, folder, "gan", [], args.max_steps),
-                    pool.submit(train, folder, "mle", ["--set", "adversarial=false"], args.max_steps)]
-            gan = {"model": "seqgan default (GAN)", **runs[0].result()}
-            mle = {"model": "seqgan MLE only", **runs[1].result()}
     for row, name in ((gan, "gan"), (mle, "mle")):
         row.update(evaluate(folder, name, args.samples))
         row["copied_test"] = row["copied"]  # evaluate's "copied" is against FILE (the test captions)

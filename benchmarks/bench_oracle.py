@@ -14,13 +14,11 @@ shortens both runs (the target is 30 min on the 2-core machine); the output says
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
-from common import note, say, seqgan, table, train_side, trained
+from common import gan_and_mle, note, say, seqgan, table
 
 SEED = 0
-EXTRA: list[str] = []  # --train-args, for both runs
 # Yu et al. 2017 / Guo et al. 2018 (LeakGAN) / Nie et al. 2019 (RelGAN: another seeded oracle), L = 20
 PUBLISHED = [("random", 10.310), ("MLE", 9.038), ("scheduled sampling", 8.985), ("PG-BLEU", 8.946),
              ("SeqGAN", 8.736), ("RankGAN", 8.247), ("LeakGAN", 7.038), ("RelGAN (other oracle)", 6.680),
@@ -36,11 +34,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--png-dir", default=".", help="folder for the PNG (default: here)")
     parser.add_argument("--reuse", default=None, metavar="FOLDER",
                         help="score the runs FOLDER/gan and FOLDER/mle a previous invocation trained (no training)")
-
-
-def train(folder: Path, name: str, extra: list, max_steps: int | None) -> dict:
-    steps = (["--max-steps", max_steps] if max_steps else []) + EXTRA
-    return train_side("oracle", ["--rule", "oracle"], folder, name, [*steps, *extra], SEED)
 
 
 def evaluate(folder: Path, name: str, samples: int) -> dict:
@@ -108,26 +101,7 @@ def plot(curves: dict[str, list[dict]], floor: float, path: Path) -> Path | None
 
 def run(args) -> list[dict]:
     temps = [float(t) for t in args.temps.split(",")]
-    EXTRA[:] = args.train_args.split()
-    folder = Path(tempfile.mkdtemp(prefix="seqgan-oracle-"))
-    if args.max_steps:
-        say(f"**Shortened**: both runs stop at --max-steps {args.max_steps} {args.train_args} (not the preset's own), "
-            "on a shared, loaded machine, the GAN and MLE-only runs side by side; wall times include that load "
-            "(peak MB: the larger of the two).\n")
-    # both runs side by side (each a whole process), so that neither waits for the other; each
-    # run's wall time then includes the other's load
-    from concurrent.futures import ThreadPoolExecutor
-
-    if args.reuse:
-        folder = Path(args.reuse)
-        gan = {"model": "seqgan default (GAN)", **trained(folder, "gan")}
-        mle = {"model": "seqgan MLE only", **trained(folder, "mle")}
-    else:
-        with ThreadPoolExecutor(2) as pool:
-            runs = [pool.submit(train, folder, "gan", [], args.max_steps),
-                    pool.submit(train, folder, "mle", ["--set", "adversarial=false"], args.max_steps)]
-            gan = {"model": "seqgan default (GAN)", **runs[0].result()}
-            mle = {"model": "seqgan MLE only", **runs[1].result()}
+    folder, gan, mle = gan_and_mle("oracle", ["--rule", "oracle"], args, SEED)
     for row, name in ((gan, "gan"), (mle, "mle")):
         row.update(evaluate(folder, name, args.samples))
     floor = gan["floor"]

@@ -127,3 +127,27 @@ def trained(folder: Path, name: str) -> dict:
                f"--seed {config['seed']} (config in {folder / name / 'config.json'})")
     return {"wall_s": config["seconds"], "peak_mb": float("nan"), "steps": config["steps"],
             "stop": config["stop_reason"], "command": command}
+
+
+def gan_and_mle(label: str, target: list, args, seed: int) -> tuple[Path, dict, dict]:
+    """The default (a GAN) and the same model by maximum likelihood alone, trained side by side
+    (each a whole process, so neither waits for the other; each wall time includes the other's
+    load) into a fresh folder — or, with ``--reuse FOLDER``, the runs a previous invocation left
+    there. ``args``: the section's ``--max-steps``, ``--train-args`` and ``--reuse``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if args.max_steps:
+        say(f"**Shortened**: both runs stop at --max-steps {args.max_steps} {args.train_args} (not the preset's own), "
+            "on a shared, loaded machine, the GAN and MLE-only runs side by side; wall times include that load "
+            "(peak MB: the larger of the two).\n")
+    if args.reuse:
+        folder = Path(args.reuse)
+        return (folder, {"model": "seqgan default (GAN)", **trained(folder, "gan")},
+                {"model": "seqgan MLE only", **trained(folder, "mle")})
+    folder = Path(tempfile.mkdtemp(prefix=f"seqgan-{label}-"))
+    extra = (["--max-steps", args.max_steps] if args.max_steps else []) + args.train_args.split()
+    with ThreadPoolExecutor(2) as pool:
+        runs = [pool.submit(train_side, label, target, folder, "gan", extra, seed),
+                pool.submit(train_side, label, target, folder, "mle", [*extra, "--set", "adversarial=false"], seed)]
+        return folder, {"model": "seqgan default (GAN)", **runs[0].result()}, {"model": "seqgan MLE only",
+                                                                             **runs[1].result()}
