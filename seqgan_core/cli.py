@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
-from .errors import SeqganError
+from .errors import EXIT_LOST, LostPeers, SeqganError
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # training diverged
@@ -540,6 +540,10 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _show_warning
     try:
         return COMMANDS[args.command](args)
+    except LostPeers as e:  # another rank died: the launcher says which, once (distributed.launch)
+        if not e.quiet:
+            print(f"seqgan: error: {e}", file=sys.stderr)
+        return EXIT_LOST
     except SeqganError as e:
         print(f"seqgan: error: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -40,7 +40,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .errors import SeqganError
+from .errors import EXIT_LOST, LAUNCHED_ENV, LostPeers, SeqganError
+
+EXIT_FAILED = 1  # the run could not go on (cli.EXIT_FAILED)
 
 TIMEOUT_ENV = "SEQGAN_DDP_TIMEOUT"
 DEFAULT_TIMEOUT = 25.0  # seconds: a hung rank ends the others in this + torchrun's 30 s grace (a dead one at once)
@@ -158,7 +160,7 @@ def _collective(what: str, fn, *args, **kwargs):
     except RuntimeError as e:  # DistBackendError and gloo's errors are RuntimeErrors
         ctx = _context
         who = f"process {ctx.rank} of {ctx.world_size}" if ctx else "this process"
-        raise SeqganError(
+        raise LostPeers(
             f"{who} lost the others during {what} ({_reason(e)}): a process died or hung "
             f"(the timeout is {timeout():g} s, {TIMEOUT_ENV}); the last checkpoint can be resumed with the "
             "same number of processes"
@@ -254,7 +256,8 @@ def refuse_other_world(saved: int, where: str) -> None:
 def launch(nproc: int, argv: list[str]) -> int:
     """Run ``seqgan ARGV`` in ``nproc`` processes on this machine, as torchrun --standalone would.
 
-    Returns rank 0's exit status (3: finished, not learned; 130: interrupted and saved).
+    Returns rank 0's exit status (3: finished, not learned; 130: interrupted and saved; 1: a
+    process died or hung, said here in one line while the survivors stay quiet).
     """
     import logging
     import signal
@@ -270,6 +273,7 @@ def launch(nproc: int, argv: list[str]) -> int:
         if name.startswith("torch.distributed"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # seqgan sets each rank's threads itself (threads.py)
+    os.environ[LAUNCHED_ENV] = "1"
     config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=str(uuid.uuid4()),
                           rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0,
                           monitor_interval=0.1)
@@ -277,15 +281,25 @@ def launch(nproc: int, argv: list[str]) -> int:
         elastic_launch(config, sys.executable)("-m", "seqgan_core", *argv)
     except ChildFailedError as e:
         codes = {rank: failure.exitcode for rank, failure in e.failures.items()}
+        resume = f"the last checkpoint resumes with --nproc {nproc}"
         # the first to die by a signal other than the SIGTERM the agent sends the survivors
-        killed = sorted((code == -signal.SIGTERM, failure.timestamp, rank)
-                        for rank, failure in e.failures.items() if (code := failure.exitcode) < 0)
-        if killed:  # the survivors said they lost it; say which one died
-            rank = killed[0][2]
+        killed = sorted((failure.timestamp, rank) for rank, failure in e.failures.items()
+                        if failure.exitcode < 0 and failure.exitcode != -signal.SIGTERM)
+        if killed:  # the survivors lost it and said nothing (LostPeers.quiet): say which one died, once
+            rank = killed[0][1]
             print(f"seqgan: error: process {rank} of {nproc} was killed by signal {-codes[rank]}; "
-                  "the others stopped", file=sys.stderr)
-            return 1
-        return codes.get(0) or max(codes.values())  # rank 0 (or the failed rank) said why, in its own line
+                  f"the others stopped; {resume}", file=sys.stderr)
+            return EXIT_FAILED
+        if all(code in (EXIT_LOST, -signal.SIGTERM) for code in codes.values()):
+            hung = sorted(rank for rank, code in codes.items() if code == -signal.SIGTERM)
+            which = f"process {hung[0]} of {nproc}" if hung else "a process"
+            print(f"seqgan: error: {which} stopped answering for {timeout():g} s ({TIMEOUT_ENV}); "
+                  f"the others stopped; {resume}", file=sys.stderr)
+            return EXIT_FAILED
+        # a rank that failed for a reason of its own said why, in its own line
+        if codes.get(0) not in (None, EXIT_LOST):
+            return codes[0]
+        return next((code for code in codes.values() if code > 0 and code != EXIT_LOST), EXIT_FAILED)
     except SignalException:
         return 130  # rank 0 said where it saved
     return 0

@@ -4,9 +4,22 @@ The CLI prints ``str(error)`` as a single line and exits with status 2, so every
 name the culprit (a file, a token, a rule, a plugin) and say what to do about it.
 """
 
+import os
+
+LAUNCHED_ENV = "SEQGAN_LAUNCHED"  # set by distributed.launch: the launcher, not each survivor, reports a lost rank
+EXIT_LOST = 4  # the exit status of a rank that lost the others
+
 
 class SeqganError(Exception):
     """A problem with the user's input, files or plugins; the message is shown as is."""
+
+
+class LostPeers(SeqganError):
+    """Another data-parallel rank died or hung; under ``seqgan --nproc`` the launcher says which, once."""
+
+    @property
+    def quiet(self) -> bool:
+        return os.environ.get(LAUNCHED_ENV) == "1"
 
 
 class VocabularyError(SeqganError, ValueError):

@@ -1,12 +1,15 @@
 """The bad-input catalogue: every mistake a user can make gets one line on stderr and exit 2.
 
-Each case runs the real CLI in a subprocess. Property tests throw random bytes and text at the
-data-file reader (see test_data.py) and at the model loader (here): only seqgan's own error type
-may come out.
+Each case runs the CLI's ``main(argv)`` in this process, from the catalogue's folder (a traceback
+would surface here as an exception, failing the case); a few cases, one per command, run it again
+as a whole ``python -m seqgan_core`` process, which costs a torch import (~2 s) each. Property
+tests throw random bytes and text at the data-file reader (see test_data.py) and at the model
+loader (here): only seqgan's own error type may come out.
 """
 
 import os
 import shutil
+import warnings
 import subprocess
 import sys
 
@@ -16,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import rewrite_metadata
+from seqgan_core.cli import main
 from seqgan_core.errors import SeqganError
 from seqgan_core.export import load_model
 from conftest import FINISHED
@@ -154,19 +158,39 @@ PLUGINS = [
 ]
 
 
-def _run(files, args):
+def _in_process(files, args, monkeypatch, capsys):
+    """``seqgan ARGS`` as ``main(ARGS)``, run from the catalogue's folder: (exit status, stderr)."""
+    monkeypatch.chdir(files)
+    monkeypatch.syspath_prepend(str(files))  # as PYTHONPATH does for the whole process
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # main() installs its own
+    capsys.readouterr()
+    try:
+        code = main(args)
+    except SystemExit as e:  # argparse's usage errors
+        code = e.code
+    return code, capsys.readouterr().err
+
+
+def _whole_process(files, args):
+    out = subprocess.run([sys.executable, "-m", "seqgan_core", *args], capture_output=True, text=True,
+                         timeout=300, cwd=files, env={**os.environ, "PYTHONPATH": str(files)})
+    return out.returncode, out.stderr
+
+
+def _check(files, args, message, run):
     args = [a.replace("{root}", str(files)) for a in args]
-    return subprocess.run([sys.executable, "-m", "seqgan_core", *args], capture_output=True, text=True,
-                          timeout=300, cwd=files, env={**os.environ, "PYTHONPATH": str(files)})
-
-
-def _check(files, args, message):
-    out = _run(files, args)
-    lines = out.stderr.strip().splitlines()
-    assert out.returncode == 2, (out.returncode, out.stderr)
-    assert len(lines) == 1, out.stderr
-    assert "Traceback" not in out.stderr
+    code, err = run(files, args)
+    lines = err.strip().splitlines()
+    assert code == 2, (code, err)
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
     assert message.replace("{root}", str(files)) in lines[0], lines[0]
+
+
+@pytest.fixture
+def check(files, monkeypatch, capsys):
+    return lambda args, message: _check(files, args, message,
+                                        lambda f, a: _in_process(f, a, monkeypatch, capsys))
 
 
 def test_the_catalogue_is_big_enough():
@@ -174,28 +198,36 @@ def test_the_catalogue_is_big_enough():
 
 
 @pytest.mark.parametrize("args, message", TRAIN, ids=[" ".join(a[1:3]) for a, _ in TRAIN])
-def test_train(files, args, message):
-    _check(files, args, message)
+def test_train(check, args, message):
+    check(args, message)
 
 
 @pytest.mark.parametrize("args, message", SAMPLE, ids=[" ".join(a[1:]) for a, _ in SAMPLE])
-def test_sample(files, args, message):
-    _check(files, args, message)
+def test_sample(check, args, message):
+    check(args, message)
 
 
 @pytest.mark.parametrize("args, message", EVALUATE, ids=[" ".join(a[1:]) for a, _ in EVALUATE])
-def test_evaluate(files, args, message):
-    _check(files, args, message)
+def test_evaluate(check, args, message):
+    check(args, message)
 
 
 @pytest.mark.parametrize("args, message", PLOT, ids=[" ".join(a[1:]) for a, _ in PLOT])
-def test_plot(files, args, message):
-    _check(files, args, message)
+def test_plot(check, args, message):
+    check(args, message)
 
 
 @pytest.mark.parametrize("args, message", PLUGINS, ids=[" ".join(a) for a, _ in PLUGINS])
-def test_rules_and_plugins(files, args, message):
-    _check(files, args, message)
+def test_rules_and_plugins(check, args, message):
+    check(args, message)
+
+
+WHOLE = [TRAIN[0], TRAIN[14], SAMPLE[0], EVALUATE[0], PLOT[0], PLUGINS[0]]
+
+
+@pytest.mark.parametrize("args, message", WHOLE, ids=[" ".join(a[:3]) for a, _ in WHOLE])
+def test_a_whole_process_gives_the_same_line(files, args, message):
+    _check(files, args, message, _whole_process)
 
 
 def test_nothing_was_written_by_failed_commands(files):
