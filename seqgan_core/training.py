@@ -47,6 +47,7 @@ NOISE_SEED_OFFSET = 3_000_017  # real batches that measure the check's own noise
 HELDOUT_SEED_OFFSET = 4_000_037  # the fixed held-out set of NLL checks
 NOISE_REPEATS = 4  # real batches behind the noise estimate
 HELDOUT_SIZE = 1000  # held-out sequences behind the NLL check
+CHUNK_CELLS = 1 << 24  # logits cells held at once when checks sample or score: 64 MB of float32, at any V
 FAR_BELOW = 0.9  # validity under this share of real data's is "far below"
 
 
@@ -205,8 +206,9 @@ class Trainer:
             torch.manual_seed(self.config.seed + EVAL_SEED_OFFSET)
             was_training = checked.training
             checked.eval()
-            with torch.no_grad():
-                out = checked.sample(n).cpu()
+            with torch.no_grad():  # in chunks: 5 000 rows x V = 50 000 would be 1 GB of logits at once
+                rows = max(1, CHUNK_CELLS // len(self.rule.vocab))
+                out = torch.cat([checked.sample(min(rows, n - i)).cpu() for i in range(0, n, rows)])
             checked.train(was_training)
         return out
 
@@ -218,8 +220,10 @@ class Trainer:
         seqs = self.heldout if own else self.rule.canonical(seqs)
         was_training = generator.training
         generator.eval()
+        rows = max(1, CHUNK_CELLS // (len(self.rule.vocab) * seqs.shape[1]))  # logits (rows, L, V) at once
         with torch.no_grad():
-            log_probs = generator.token_log_probs(seqs.to(self.device)).cpu()
+            log_probs = torch.cat([generator.token_log_probs(seqs[i:i + rows].to(self.device)).cpu()
+                                   for i in range(0, len(seqs), rows)])
         generator.train(was_training)
         if own:
             mask = token_mask(seqs, self.rule.eos_index).to(log_probs.dtype)  # (n, L)

@@ -1,7 +1,7 @@
 """The bad-input catalogue: every mistake a user can make gets one line on stderr and exit 2.
 
-Each case runs the CLI's ``main(argv)`` in this process, from the catalogue's folder (a traceback
-would surface here as an exception, failing the case); a few cases, one per command, run it again
+Each case runs the CLI's ``main(argv)`` in this process (conftest.main_in_process), from the
+catalogue's folder; a few cases, one per command, run it again
 as a whole ``python -m seqgan_core`` process, which costs a torch import (~2 s) each. Property
 tests throw random bytes and text at the data-file reader (see test_data.py) and at the model
 loader (here): only seqgan's own error type may come out.
@@ -9,7 +9,6 @@ loader (here): only seqgan's own error type may come out.
 
 import os
 import shutil
-import warnings
 import subprocess
 import sys
 
@@ -19,7 +18,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import rewrite_metadata
-from seqgan_core.cli import main
 from seqgan_core.errors import SeqganError
 from seqgan_core.export import load_model
 from conftest import FINISHED
@@ -158,19 +156,6 @@ PLUGINS = [
 ]
 
 
-def _in_process(files, args, monkeypatch, capsys):
-    """``seqgan ARGS`` as ``main(ARGS)``, run from the catalogue's folder: (exit status, stderr)."""
-    monkeypatch.chdir(files)
-    monkeypatch.syspath_prepend(str(files))  # as PYTHONPATH does for the whole process
-    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # main() installs its own
-    capsys.readouterr()
-    try:
-        code = main(args)
-    except SystemExit as e:  # argparse's usage errors
-        code = e.code
-    return code, capsys.readouterr().err
-
-
 def _whole_process(files, args):
     out = subprocess.run([sys.executable, "-m", "seqgan_core", *args], capture_output=True, text=True,
                          timeout=300, cwd=files, env={**os.environ, "PYTHONPATH": str(files)})
@@ -188,9 +173,12 @@ def _check(files, args, message, run):
 
 
 @pytest.fixture
-def check(files, monkeypatch, capsys):
-    return lambda args, message: _check(files, args, message,
-                                        lambda f, a: _in_process(f, a, monkeypatch, capsys))
+def check(files, main_in_process):
+    def in_process(files, args):
+        code, _, err = main_in_process(*args, cwd=files, path=files)
+        return code, err
+
+    return lambda args, message: _check(files, args, message, in_process)
 
 
 def test_the_catalogue_is_big_enough():

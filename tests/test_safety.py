@@ -3,6 +3,7 @@ other data, hostile files. Catalogue style: the real CLI in a subprocess, one li
 and the files left behind."""
 
 import errno
+import importlib.util
 import json
 import os
 import signal
@@ -274,29 +275,30 @@ CRAFTED = {  # what a crafted sampler returns for sample(n) -> the line seqgan a
 
 def _craft(path, body, meta):
     code = (
-        "import sys, torch\n"
+        "import torch\n"
         "class M(torch.nn.Module):\n"
         "    def forward(self, n: int, temperature: float = 1.0) -> torch.Tensor:\n"
         f"        return {body}\n"
-        "torch.jit.save(torch.jit.script(M()), sys.argv[1], _extra_files={'seqgan.json': sys.argv[2]})\n"
     )
-    script = path.with_suffix(".py")  # TorchScript compiles from source files, not from -c
-    script.write_text(code)
-    subprocess.run([sys.executable, str(script), str(path), json.dumps(meta)], check=True, timeout=SLOW)
+    module = path.with_suffix(".py")  # TorchScript compiles from source files, not from exec'd strings
+    module.write_text(code)
+    spec = importlib.util.spec_from_file_location(f"crafted_{path.stem.replace('-', '_')}", module)
+    crafted = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(crafted)
+    torch.jit.save(torch.jit.script(crafted.M()), str(path), _extra_files={"seqgan.json": json.dumps(meta)})
 
 
 @pytest.mark.parametrize("command", ["sample", "evaluate"])
 @pytest.mark.parametrize("kind", CRAFTED)
-def test_a_model_output_is_checked_before_use(real_run, tmp_path, kind, command):
+def test_a_model_output_is_checked_before_use(real_run, tmp_path, main_in_process, kind, command):
     body, message = CRAFTED[kind]
     path = tmp_path / f"{kind}.pt"
     _craft(path, body, _model_meta(real_run / "run" / "generator.pt"))
-    out = subprocess.run([sys.executable, "-m", "seqgan_core", command, path, "-n", "7"], capture_output=True,
-                         text=True, timeout=SLOW)
-    assert out.returncode == 2, (out.stdout, out.stderr)
-    [line] = _errors(out.stderr)
+    code, out, err = main_in_process(command, path, "-n", "7")
+    assert code == 2, (out, err)
+    [line] = _errors(err)
     assert f"the model '{path}' {message}" in line, line
-    assert "sequences" not in out.stdout  # evaluate never reports on what the model claims
+    assert "sequences" not in out  # evaluate never reports on what the model claims
 
 
 def test_metadata_is_checked_before_torch_loads_the_program(real_run, tmp_path, monkeypatch):
@@ -378,12 +380,13 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("changes, message", HOSTILE, ids=[next(iter(c.values())) for c, _ in HOSTILE])
-def test_a_hostile_rule_is_one_line_naming_it(tmp_path, run_cli, changes, message):
+def test_a_hostile_rule_is_one_line_naming_it(tmp_path, main_in_process, monkeypatch, changes, message):
     (tmp_path / "hostile.py").write_text(PLUGIN.format(**{**GOOD, **changes}))
-    out = run_cli("train", "--rule", "hostile", "-p", "hostile", "--max-steps", "5", "--out", "r",
-                  env={"PYTHONPATH": str(tmp_path)})
-    assert out.returncode == 2, out.stderr
-    [line] = _errors(out.stderr)
+    monkeypatch.delitem(sys.modules, "hostile", raising=False)  # each case imports its own hostile.py
+    code, _, err = main_in_process("train", "--rule", "hostile", "-p", "hostile", "--max-steps", "5", "--out", "r",
+                                   path=tmp_path)
+    assert code == 2, err
+    [line] = _errors(err)
     assert message in line, line
     assert not (tmp_path / "r" / "generator.pt").exists()
 

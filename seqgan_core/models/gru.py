@@ -53,7 +53,7 @@ class GRUGenerator(nn.Module):
     def _logits(self, state: torch.Tensor, inp: torch.Tensor) -> torch.Tensor:
         logits = self.out(state)  # (..., V)
         if self.follow is not None:
-            logits = logits + self.follow(inp)
+            logits = logits.add_(self.follow(inp))  # in place: one (..., V) tensor fewer
         return logits
 
     def _step(self, inp: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
