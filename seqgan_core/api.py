@@ -90,8 +90,7 @@ def evaluate_model(model, target: Target, n: int, seed: int | None = 0, temperat
     raw = model.sample(n, seed=seed, temperature=temperature)
     seqs = target.rule.canonical(raw)
     metrics = evaluate(seqs, reference(target.rule))
-    if temperature is not None:
-        metrics["temperature"] = temperature
+    metrics["temperature"] = model.temperature if temperature is None else temperature
     metrics.update(heldout_nll(model, target, temperature=temperature))
     extra = target.extra_metrics(seqs)
     if extra:

@@ -40,6 +40,7 @@ class TrainConfig:
     keep: str = "best"  # which generator is saved: the best checked one, or the final one
     stop_on: str = "distance"  # after maximum likelihood, what ends a phase and picks the best: distance | heldout_nll
     until_valid: bool = True  # never stop early while validity is far below real data's
+    choose_temperature: bool = True  # a rule run not learned at T = 1 may save a colder sampler (temperature.py)
     metrics_every: int = 250  # full metrics to metrics.jsonl every this many steps
     checkpoint_every: int = 500  # checkpoint.pt every this many steps
     log_every: int = 200  # a progress line with a decoded sample every this many steps

@@ -90,11 +90,13 @@ def metadata(rule, config: dict | None = None, target: dict | None = None, **ext
     }
 
 
-def save_sampler(generator: nn.Module, meta: dict, path: str | os.PathLike, fmt: str = "torchscript") -> Path:
-    """Wrap ``generator`` in a ``Sampler`` on the CPU and write it atomically to ``path``."""
+def save_sampler(generator: nn.Module, meta: dict, path: str | os.PathLike, fmt: str = "torchscript",
+                 temperature: float = 1.0) -> Path:
+    """Wrap ``generator`` in a ``Sampler`` on the CPU, drawing at ``temperature`` unless a call
+    says otherwise, and write it atomically to ``path``."""
     # autoregressive generators also carry token_log_probs, so that evaluate can compute NLLs
     kind = LikelihoodSampler if getattr(generator, "autoregressive", False) else Sampler
-    sampler = kind(copy.deepcopy(generator).cpu().eval())
+    sampler = kind(copy.deepcopy(generator).cpu().eval(), temperature)
     extra = {META_FILE: json.dumps(meta)}
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -139,6 +141,11 @@ class LoadedModel:
     @property
     def length(self) -> int:
         return int(self.meta["length"])
+
+    @property
+    def temperature(self) -> float:
+        """The temperature the file samples at when a call gives none (chosen by its run; 1.0 = as trained)."""
+        return float(self.meta.get("temperature", 1.0))
 
     @property
     def eos(self):
@@ -208,13 +215,13 @@ class LoadedModel:
 
     def token_log_probs(self, seqs: torch.Tensor, temperature: float | None = None, chunk: int = 1024) -> torch.Tensor:
         """log p(token_t | tokens before) of index ``seqs`` ``(n, L)`` -> ``(n, L)``, in chunks, under
-        the distribution ``sample(..., temperature)`` draws from (None = 1.0)."""
+        the distribution ``sample(..., temperature)`` draws from (None = the file's own)."""
         if not self.scores_likelihood:
             why = ("a torch.export file holds only the sampler" if self.format == "export"
                    else "its generator is not autoregressive")
             raise ModelFileError(f"{str(self.path)!r} cannot score sequences: {why}")
         seqs = torch.as_tensor(seqs, dtype=torch.long)
-        t = 1.0 if temperature is None else float(temperature)
+        t = self.temperature if temperature is None else float(temperature)
         return torch.cat([self.sampler.token_log_probs(part, t) for part in seqs.split(chunk)]).cpu()
 
     def strip(self, tokens: list) -> list:

@@ -27,7 +27,7 @@ import platform
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -41,6 +41,7 @@ from .export import FORMATS, metadata, save_sampler, stored_tokens
 from .metrics import evaluate, reference
 from .rule import Rule
 from .target import Target, rule_target
+from .temperature import CHOICE_SEED_OFFSET, choose
 from .training import CHECKPOINT_VERSION, Progress, StopRequest, Trainer, TrainResult
 from .verdict import Verdict, judge
 
@@ -103,6 +104,8 @@ class RunOutcome:
     metrics: dict  # the final metrics of the saved generator
     verdict: Verdict
     resumed_at: int = 0  # the step a resumed run continued from (0 for a fresh run)
+    temperature: float = 1.0  # the saved sampler's temperature (seqgan_core.temperature)
+    temperatures_tried: list = field(default_factory=list)  # what each colder one measured, when T = 1 failed
 
 
 class MetricsLog:
@@ -224,7 +227,10 @@ def load_checkpoint(run_dir: str | Path) -> dict:
     return state
 
 
-def summary(result: TrainResult, target: Target, verdict: Verdict | None = None, choice: str = "") -> dict:
+def summary(result: TrainResult, target: Target, verdict: Verdict | None = None, choice: str = "",
+            temperature: dict | None = None) -> dict:
+    """config.json; ``temperature``: the sampler's temperature and the colder ones tried (temperature.py)."""
+    temperature = temperature or {"temperature": 1.0, "tried": []}
     return {
         "rule": target.rule.name,
         "plugin": target.rule.plugin,
@@ -244,6 +250,8 @@ def summary(result: TrainResult, target: Target, verdict: Verdict | None = None,
         "seconds": round(result.seconds, 3),
         "threads_used": torch.get_num_threads(),  # reproducible for this count (seqgan_core.threads)
         "verdict": verdict.to_dict() if verdict else None,
+        "temperature": temperature["temperature"],  # the saved sampler draws at this unless told otherwise
+        "temperatures_tried": temperature["tried"],
         "versions": {
             "seqgan": __version__,
             "torch": torch.__version__,
@@ -253,17 +261,18 @@ def summary(result: TrainResult, target: Target, verdict: Verdict | None = None,
 
 
 def save_run(out_dir: str | Path, result: TrainResult, target: Target | Rule, fmt: str = "torchscript",
-             verdict: Verdict | None = None, choice: str = "", measured: dict | None = None) -> Path:
+             verdict: Verdict | None = None, choice: str = "", measured: dict | None = None,
+             temperature: dict | None = None) -> Path:
     """Write the model first, then config.json and history.jsonl; each atomically."""
     if isinstance(target, Rule):
         target = rule_target(target)
     out = Path(out_dir)
-    info = summary(result, target, verdict, choice)
+    info = summary(result, target, verdict, choice, temperature)
     info["format"] = fmt
     meta = metadata(target.rule, config=info["config"], target=target.record, steps=result.steps,
                     best_distance=finite(result.best_distance), stop_reason=result.stop_reason,
-                    verdict=info["verdict"], measured=measured or {})
-    model = save_sampler(result.generator, meta, out / FORMATS[fmt], fmt)
+                    verdict=info["verdict"], measured=measured or {}, temperature=info["temperature"])
+    model = save_sampler(result.generator, meta, out / FORMATS[fmt], fmt, temperature=info["temperature"])
     write_text(out / CONFIG_FILE, json.dumps(info, indent=2) + "\n")
     write_text(out / HISTORY_FILE, _jsonl(result.history))
     return model
@@ -333,19 +342,47 @@ def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> R
     # the final metrics measure the generator that is saved, on the checks' own noise
     final = trainer.sample(FINAL_SAMPLES, result.generator)
     measured = heldout_figures(trainer, result, target)
-    metrics = metrics_log.add({"step": "final", "steps": result.steps, **measured}, final)
+    temperature = choose_temperature(trainer, result, target, final)
+    if temperature["temperature"] != 1.0:
+        final = trainer.sample(FINAL_SAMPLES, result.generator, temperature["temperature"])
+    metrics = metrics_log.add({"step": "final", "steps": result.steps, **measured,
+                               "temperature": temperature["temperature"]}, final)
     verdict = final_verdict(trainer, result, metrics, data=target.dataset is not None)
-    model = finish(out, trainer, checkpointer, result, target, fmt, verdict, choice, measured, final_state)
-    return RunOutcome(out, model, result, metrics, verdict, resume_at)
+    model = finish(out, trainer, checkpointer, result, target, fmt, verdict, choice, measured, final_state,
+                   temperature)
+    return RunOutcome(out, model, result, metrics, verdict, resume_at, temperature["temperature"],
+                      temperature["tried"])
+
+
+def choose_temperature(trainer: Trainer, result: TrainResult, target: Target, final: torch.Tensor) -> dict:
+    """The saved sampler's temperature: 1.0 when the generator is learned there (``final`` is its
+    sample at 1.0), else the warmest of ``temperature.TEMPERATURES`` that is, each judged on a
+    sample of its own; ``{"temperature": T, "tried": [...]}``."""
+    keep = {"temperature": 1.0, "tried": []}
+    if target.dataset is not None or not trainer.config.choose_temperature:
+        return keep
+    ref = reference(target.rule)
+
+    def judged(seqs: torch.Tensor) -> tuple[bool, dict]:
+        m = evaluate(seqs, ref)
+        verdict = final_verdict(trainer, result, m)
+        return verdict.learned, {**{k: m[k] for k in ("validity", "unique_ratio", "tv")}, "problem": verdict.problem}
+
+    learned, figures = judged(final)
+    if learned:
+        return keep
+    t, tried = choose(lambda t: judged(trainer.sample(FINAL_SAMPLES, result.generator, t,
+                                                      seed_offset=CHOICE_SEED_OFFSET)))
+    return {"temperature": t, "tried": [{"temperature": 1.0, "learned": False, **figures}, *tried]}
 
 
 def finish(out: Path, trainer: Trainer, checkpointer: Checkpointer, result: TrainResult, target: Target,
            fmt: str, verdict: Verdict, choice: str, measured: dict | None = None,
-           state: dict | None = None) -> Path:
+           state: dict | None = None, temperature: dict | None = None) -> Path:
     """The end-of-run writes, in the order that loses nothing: the model and config.json, and only
     then a checkpoint that says "finished". What fails is named; what fits is kept."""
     try:
-        model = save_run(out, result, target, fmt, verdict, choice, measured)
+        model = save_run(out, result, target, fmt, verdict, choice, measured, temperature)
         model_error = None
     except WriteError as e:
         model, model_error = out / FORMATS[fmt], e

@@ -198,17 +198,19 @@ class Trainer:
             self._heldout = self.rule.canonical(self.rule.heldout_checked(HELDOUT_SIZE, g))
         return self._heldout
 
-    def sample(self, n: int, generator: nn.Module | None = None) -> torch.Tensor:
-        """``n`` sequences from the checked generator (or ``generator``), on a fixed seed of their own."""
+    def sample(self, n: int, generator: nn.Module | None = None, temperature: float = 1.0,
+               seed_offset: int = EVAL_SEED_OFFSET) -> torch.Tensor:
+        """``n`` sequences from the checked generator (or ``generator``) at ``temperature``, on a
+        fixed seed of their own."""
         checked = generator if generator is not None else self.recipe.eval_generator
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(self.config.seed + EVAL_SEED_OFFSET)
+            torch.manual_seed(self.config.seed + seed_offset)
             was_training = checked.training
             checked.eval()
             with torch.no_grad():  # in chunks: 5 000 rows x V = 50 000 would be 1 GB of logits at once
                 rows = max(1, CHUNK_CELLS // len(self.rule.vocab))
-                out = torch.cat([checked.sample(min(rows, n - i)).cpu() for i in range(0, n, rows)])
+                out = torch.cat([checked.sample(min(rows, n - i), temperature).cpu() for i in range(0, n, rows)])
             checked.train(was_training)
         return out
 

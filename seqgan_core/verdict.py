@@ -55,6 +55,8 @@ def judge(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, autore
     tv, real_tv = metrics["tv"], metrics["real_tv"]
     summary = (f"validity {validity:.1%} (real data {real_validity:.1%}), "
                f"distinct sequences {unique / max(real_unique, 1e-12):.2f} x real data's, token TV {tv:.3f}")
+    if metrics.get("temperature", 1.0) != 1.0:
+        summary += f", sampled at temperature {metrics['temperature']:g}"
     need_validity = min(VALIDITY_FLOOR, real_validity - VALIDITY_SLACK)
     tv_ceiling = max(TV_CEILING, 2 * real_tv)
     more_steps = f"--max-steps {max(2 * max_steps, steps * 2)}"
