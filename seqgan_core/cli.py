@@ -403,16 +403,16 @@ def _train(target, config, out, state, fmt, choice, ddp) -> int:
         return EXIT_FAILED
     print(f"stopped after {result.steps} steps ({result.stop_reason.replace('_', ' ')}, {result.seconds:.1f} s), "
           f"{where}; saved {outcome.model}", file=sys.stderr)
-    if outcome.temperatures_tried:  # not learned at T = 1: colder samplers were tried (temperature.py)
+    if outcome.temperatures_tried:  # not clearly learned at T = 1: colder samplers were tried (temperature.py)
         at_one = outcome.temperatures_tried[0]["problem"]
         if outcome.temperature != 1.0:
-            print(f"temperature: not learned at 1.0 ({at_one}); the model samples at {outcome.temperature:g}, "
-                  "the warmest that is (`seqgan sample --temperature 1` draws the trained distribution)",
+            print(f"temperature: at 1.0 {at_one}; the model samples at {outcome.temperature:g}, the warmest "
+                  "clearly learned (`seqgan sample --temperature 1` draws the trained distribution)",
                   file=sys.stderr)
         else:
             colder = ", ".join(f"{row['temperature']:g}" for row in outcome.temperatures_tried[1:])
-            print(f"temperature: not learned at 1.0 ({at_one}), nor at {colder}; the model samples at 1.0",
-                  file=sys.stderr)
+            print(f"temperature: at 1.0 {at_one}, and none of {colder} was clearly learned; the model "
+                  "samples at 1.0", file=sys.stderr)
     print(f"verdict: {outcome.verdict.line}", file=sys.stderr)
     return 0 if outcome.verdict.learned else EXIT_NOT_LEARNED
 

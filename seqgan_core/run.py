@@ -41,9 +41,9 @@ from .export import FORMATS, metadata, save_sampler, stored_tokens
 from .metrics import evaluate, reference
 from .rule import Rule
 from .target import Target, rule_target
-from .temperature import CHOICE_SEED_OFFSET, choose
+from .temperature import CHOICE_SEED_OFFSET, choose, clearly
 from .training import CHECKPOINT_VERSION, Progress, StopRequest, Trainer, TrainResult
-from .verdict import Verdict, judge
+from .verdict import Verdict, judge, validity_needed
 
 CHECKPOINT_FILE = "checkpoint.pt"
 CONFIG_FILE = "config.json"
@@ -355,9 +355,9 @@ def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> R
 
 
 def choose_temperature(trainer: Trainer, result: TrainResult, target: Target, final: torch.Tensor) -> dict:
-    """The saved sampler's temperature: 1.0 when the generator is learned there (``final`` is its
-    sample at 1.0), else the warmest of ``temperature.TEMPERATURES`` that is, each judged on a
-    sample of its own; ``{"temperature": T, "tried": [...]}``."""
+    """The saved sampler's temperature: 1.0 when the generator is clearly learned there (``final``
+    is its sample at 1.0), else the warmest of ``temperature.TEMPERATURES`` that is, each judged
+    on a sample of its own, else 1.0; ``{"temperature": T, "tried": [...]}``."""
     keep = {"temperature": 1.0, "tried": []}
     if target.dataset is not None or not trainer.config.choose_temperature:
         return keep
@@ -366,7 +366,10 @@ def choose_temperature(trainer: Trainer, result: TrainResult, target: Target, fi
     def judged(seqs: torch.Tensor) -> tuple[bool, dict]:
         m = evaluate(seqs, ref)
         verdict = final_verdict(trainer, result, m)
-        return verdict.learned, {**{k: m[k] for k in ("validity", "unique_ratio", "tv")}, "problem": verdict.problem}
+        needed = validity_needed(m["real_validity"])
+        sure = clearly(verdict.learned, m["validity"], needed, len(seqs))
+        problem = verdict.problem or f"validity {m['validity']:.2%} is within sampling noise of {needed:.2%}"
+        return sure, {**{k: m[k] for k in ("validity", "unique_ratio", "tv")}, "problem": "" if sure else problem}
 
     learned, figures = judged(final)
     if learned:

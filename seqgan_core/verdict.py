@@ -44,6 +44,11 @@ class Verdict:
         return {**asdict(self), "line": self.line}
 
 
+def validity_needed(real_validity: float) -> float:
+    """The validity a rule run must reach to be learned."""
+    return min(VALIDITY_FLOOR, real_validity - VALIDITY_SLACK)
+
+
 def judge(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, autoregressive: bool,
           patience: int, data: bool = False) -> Verdict:
     """The verdict on ``metrics`` (``seqgan_core.metrics.evaluate`` of the saved generator);
@@ -57,7 +62,7 @@ def judge(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, autore
                f"distinct sequences {unique / max(real_unique, 1e-12):.2f} x real data's, token TV {tv:.3f}")
     if metrics.get("temperature", 1.0) != 1.0:
         summary += f", sampled at temperature {metrics['temperature']:g}"
-    need_validity = min(VALIDITY_FLOOR, real_validity - VALIDITY_SLACK)
+    need_validity = validity_needed(real_validity)
     tv_ceiling = max(TV_CEILING, 2 * real_tv)
     more_steps = f"--max-steps {max(2 * max_steps, steps * 2)}"
     if validity < need_validity:

@@ -11,7 +11,7 @@ from seqgan_core.plugins import get_plugin_manager, load_rules
 from seqgan_core.presets import preset_config
 from seqgan_core.run import FINAL_SAMPLES, choose_temperature, save_run
 from seqgan_core.target import rule_target
-from seqgan_core.temperature import TEMPERATURES, choose
+from seqgan_core.temperature import TEMPERATURES, choose, clearly
 from seqgan_core.training import train
 from seqgan_core.verdict import judge
 
@@ -28,6 +28,13 @@ def test_choose_keeps_the_warmest_learned_and_stops_there():
     t, tried = choose(learned_at)
     assert t == 0.8 and asked == [0.9, 0.8]  # 0.7 is never sampled
     assert [row["temperature"] for row in tried] == [0.9, 0.8] and tried[-1]["learned"]
+
+
+def test_clearly_learned_needs_two_standard_errors_above_the_bar():
+    # at 99 % and 5 000 sequences one standard error is 0.14 points
+    assert not clearly(True, 0.9902, 0.99, 5000)
+    assert clearly(True, 0.9930, 0.99, 5000)
+    assert not clearly(False, 1.0, 0.99, 5000)
 
 
 def test_choose_falls_back_to_one_when_nothing_is_learned():
@@ -98,7 +105,8 @@ def test_a_run_that_no_temperature_saves_says_so_and_keeps_one(main_in_process, 
     code, _, err = main_in_process("train", "--rule", "palindrome", "--max-steps", "20", "--set", "pretrain_steps=10",
                                    "--set", "eval_every=10", "--out", "r")
     assert code == 3, err
-    assert "temperature: not learned at 1.0 (validity" in err and "nor at 0.9, 0.8, 0.7; the model samples at 1.0" in err
+    assert "temperature: at 1.0 validity" in err
+    assert "and none of 0.9, 0.8, 0.7 was clearly learned; the model samples at 1.0" in err
     info = json.loads((tmp_path / "r" / "config.json").read_text())
     assert info["temperature"] == 1.0
     assert [row["temperature"] for row in info["temperatures_tried"]] == [1.0, *TEMPERATURES]
