@@ -6,7 +6,7 @@
    and of 2 processes x 1 thread (the global batch doubles: weak scaling), and what one step
    sends: the all-reduce of G's gradients, of D's, and the end-of-step agreement, each timed
    alone on the same process group. From the compute/communication ratio, what N GPUs would give.
-2. **Wall to the same quality** (``--only runs``): ``seqgan train --rule palindrome`` and a
+2. **Wall to the same quality** (``--only runs``, or ``rule`` / ``data`` for one half): ``seqgan train --rule palindrome`` and a
    ``--data`` file (a word list made here, ``--chars``) with 1 process and with ``--nproc 2`` (the
    preset's batch per process), over ``--seeds`` seeds: wall, steps, validity, verdict; then
    ``seqgan sample`` on the 2-process run folder.
@@ -135,9 +135,10 @@ def _words(path: Path, seed: int = 0) -> Path:
     return path
 
 
-def _runs(seeds: int) -> list[dict]:
+def _runs(seeds: int, which: tuple[str, ...] = ("rule", "data")) -> list[dict]:
     data = _words(Path(tempfile.mkdtemp(prefix="ddp-words-")) / "words.txt")
     targets = [("rule palindrome", ["--rule", "palindrome"]), ("data words.txt", ["--data", str(data), "--chars"])]
+    targets = [t for t in targets if t[0].split()[0] in which]
     rows = []
     for label, target in targets:
         for seed in range(seeds):
@@ -178,6 +179,8 @@ def run(args) -> list[dict]:
         rows += _throughput()
     if "runs" in parts:
         rows += _runs(args.seeds)
+    elif "rule" in parts or "data" in parts:  # one half of the runs
+        rows += _runs(args.seeds, tuple(p for p in parts if p in ("rule", "data")))
     return rows
 
 
