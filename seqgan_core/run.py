@@ -126,11 +126,18 @@ class MetricsLog:
         if p.step % self.every == 0:
             self.add({"step": p.step, "phase": p.phase, **p.losses}, p.sample(self.n))
 
-    def add(self, fields: dict, seqs: torch.Tensor) -> dict:
-        row = {**fields, **evaluate(seqs, reference(self.target.rule))}
+    def measure(self, seqs: torch.Tensor) -> dict:
+        """Every metric of ``seqs`` ``(n, L)``: against the rule's reference, and the target's own."""
+        row = evaluate(seqs, reference(self.target.rule))
         extra = self.target.extra_metrics(seqs)
         if extra:
             row["rule_metrics"] = extra
+        return row
+
+    def add(self, fields: dict, seqs: torch.Tensor) -> dict:
+        return self.append({**fields, **self.measure(seqs)})
+
+    def append(self, row: dict) -> dict:
         self.rows.append(row)
         _write_soon(self.path, lambda: write_text(self.path, _jsonl(self.rows)))
         return row
@@ -340,13 +347,13 @@ def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> R
     # the last collective before rank 0's long final measurement, so no rank waits on it for a timeout
     final_state = trainer.state_dict() if trainer.ddp is not None else None
     # the final metrics measure the generator that is saved, on the checks' own noise
-    final = trainer.sample(FINAL_SAMPLES, result.generator)
+    final = metrics_log.measure(trainer.sample(FINAL_SAMPLES, result.generator))
     measured = heldout_figures(trainer, result, target)
     temperature = choose_temperature(trainer, result, target, final)
     if temperature["temperature"] != 1.0:
-        final = trainer.sample(FINAL_SAMPLES, result.generator, temperature["temperature"])
-    metrics = metrics_log.add({"step": "final", "steps": result.steps, **measured,
-                               "temperature": temperature["temperature"]}, final)
+        final = metrics_log.measure(trainer.sample(FINAL_SAMPLES, result.generator, temperature["temperature"]))
+    metrics = metrics_log.append({"step": "final", "steps": result.steps, **measured,
+                                  "temperature": temperature["temperature"], **final})
     verdict = final_verdict(trainer, result, metrics, data=target.dataset is not None)
     model = finish(out, trainer, checkpointer, result, target, fmt, verdict, choice, measured, final_state,
                    temperature)
@@ -354,28 +361,27 @@ def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> R
                       temperature["tried"])
 
 
-def choose_temperature(trainer: Trainer, result: TrainResult, target: Target, final: torch.Tensor) -> dict:
-    """The saved sampler's temperature: 1.0 when the generator is clearly learned there (``final``
-    is its sample at 1.0), else the warmest of ``temperature.TEMPERATURES`` that is, each judged
-    on a sample of its own, else 1.0; ``{"temperature": T, "tried": [...]}``."""
+def choose_temperature(trainer: Trainer, result: TrainResult, target: Target, final: dict) -> dict:
+    """The saved sampler's temperature: 1.0 when the generator is clearly learned there (``final``:
+    the metrics of its sample at 1.0), else the warmest of ``temperature.TEMPERATURES`` that is,
+    each judged on a sample of its own, else 1.0; ``{"temperature": T, "tried": [...]}``."""
     keep = {"temperature": 1.0, "tried": []}
     if target.dataset is not None or not trainer.config.choose_temperature:
         return keep
     ref = reference(target.rule)
 
-    def judged(seqs: torch.Tensor) -> tuple[bool, dict]:
-        m = evaluate(seqs, ref)
+    def judged(m: dict) -> tuple[bool, dict]:
         verdict = final_verdict(trainer, result, m)
         needed = validity_needed(m["real_validity"])
-        sure = clearly(verdict.learned, m["validity"], needed, len(seqs))
+        sure = clearly(verdict.learned, m["validity"], needed, m["n"])
         problem = verdict.problem or f"validity {m['validity']:.2%} is within sampling noise of {needed:.2%}"
         return sure, {**{k: m[k] for k in ("validity", "unique_ratio", "tv")}, "problem": "" if sure else problem}
 
     learned, figures = judged(final)
     if learned:
         return keep
-    t, tried = choose(lambda t: judged(trainer.sample(FINAL_SAMPLES, result.generator, t,
-                                                      seed_offset=CHOICE_SEED_OFFSET)))
+    t, tried = choose(lambda t: judged(evaluate(trainer.sample(FINAL_SAMPLES, result.generator, t,
+                                                               seed_offset=CHOICE_SEED_OFFSET), ref)))
     return {"temperature": t, "tried": [{"temperature": 1.0, "learned": False, **figures}, *tried]}
 
 

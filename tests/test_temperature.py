@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from seqgan_core.export import load_model
+from seqgan_core.metrics import evaluate, reference
 from seqgan_core.plugins import get_plugin_manager, load_rules
 from seqgan_core.presets import preset_config
 from seqgan_core.run import FINAL_SAMPLES, choose_temperature, save_run
@@ -63,7 +64,7 @@ def test_a_run_keeps_the_warmest_temperature_the_verdict_calls_learned(valid_bel
     rule = RULES["multiples5"]
     trainer, asked = _stub_trainer(rule, valid_below)
     result = SimpleNamespace(steps=100, stop_reason="early_stopping", generator=None)
-    final = trainer.sample(FINAL_SAMPLES, None, 1.0)
+    final = evaluate(trainer.sample(FINAL_SAMPLES, None, 1.0), reference(rule))
     chosen = choose_temperature(trainer, result, rule_target(rule), final)
     assert chosen["temperature"] == expected
     if valid_below > 1:  # learned at 1.0: nothing else is sampled
@@ -77,7 +78,7 @@ def test_the_choice_can_be_turned_off_and_data_runs_never_make_it():
     rule = RULES["multiples5"]
     trainer, asked = _stub_trainer(rule, 0.95, choose_temperature=False)
     result = SimpleNamespace(steps=100, stop_reason="early_stopping", generator=None)
-    final = trainer.sample(FINAL_SAMPLES, None, 1.0)
+    final = evaluate(trainer.sample(FINAL_SAMPLES, None, 1.0), reference(rule))
     assert choose_temperature(trainer, result, rule_target(rule), final) == {"temperature": 1.0, "tried": []}
     assert asked == [1.0]
 
