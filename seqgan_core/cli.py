@@ -14,10 +14,9 @@ import warnings
 from pathlib import Path
 
 from . import __version__
-from .errors import EXIT_LOST, LostPeers, SeqganError
+from .errors import EXIT_FAILED, EXIT_LOST, LostPeers, SeqganError
 
 EXIT_USAGE = 2
-EXIT_FAILED = 1  # training diverged
 EXIT_INTERRUPTED = 130
 
 EXIT_NOT_LEARNED = 3  # training finished and the model is saved, but the verdict is "not learned"

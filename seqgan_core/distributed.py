@@ -40,9 +40,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .errors import EXIT_LOST, LAUNCHED_ENV, LostPeers, SeqganError
-
-EXIT_FAILED = 1  # the run could not go on (cli.EXIT_FAILED)
+from .errors import EXIT_FAILED, EXIT_LOST, LAUNCHED_ENV, LostPeers, SeqganError
 
 TIMEOUT_ENV = "SEQGAN_DDP_TIMEOUT"
 DEFAULT_TIMEOUT = 25.0  # seconds: a hung rank ends the others in this + torchrun's 30 s grace (a dead one at once)

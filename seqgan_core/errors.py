@@ -7,6 +7,7 @@ name the culprit (a file, a token, a rule, a plugin) and say what to do about it
 import os
 
 LAUNCHED_ENV = "SEQGAN_LAUNCHED"  # set by distributed.launch: the launcher, not each survivor, reports a lost rank
+EXIT_FAILED = 1  # the run could not go on: training diverged, or a data-parallel rank died
 EXIT_LOST = 4  # the exit status of a rank that lost the others
 
 
