@@ -18,7 +18,7 @@ import json
 import random
 from pathlib import Path
 
-from common import DATA, gan_and_mle, note, say, seqgan, table
+from common import DATA, gan_and_mle, note, plot_sweep, say, seqgan, table
 
 TRAIN = DATA / "coco" / "coco_train.txt"
 TEST = DATA / "coco" / "coco_test.txt"
@@ -100,30 +100,11 @@ def sweep(folder: Path, name: str, temps: list[float], samples: int) -> list[dic
 
 
 def plot(real: dict, curves: dict[str, list[dict]], path: Path) -> Path | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        note("coco: matplotlib is not installed; no PNG")
-        return None
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    for name, rows in curves.items():
-        xs, ys = [r["self_bleu4"] for r in rows], [r["bleu4"] for r in rows]
-        ax.plot(xs, ys, "o-", label=name)
-        for r in rows:
-            ax.annotate(f"{r['temperature']:g}", (r["self_bleu4"], r["bleu4"]), fontsize=7,
-                        textcoords="offset points", xytext=(3, 3))
-    ax.plot([real["self_bleu4"]], [real["bleu4"]], "k*", markersize=12, label="real captions")
-    ax.set_xlabel("Self-BLEU-4 (lower = more diverse)")
-    ax.set_ylabel("BLEU-4 vs coco_test (higher = better)")
-    ax.set_title("COCO: quality against diversity over temperatures")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return plot_sweep("coco", curves, "self_bleu4", "bleu4", path, xlabel="Self-BLEU-4 (lower = more diverse)",
+                      ylabel="BLEU-4 vs coco_test (higher = better)",
+                      title="COCO: quality against diversity over temperatures",
+                      mark=lambda ax: ax.plot([real["self_bleu4"]], [real["bleu4"]], "k*", markersize=12,
+                                              label="real captions"))
 
 
 def run(args) -> list[dict]:

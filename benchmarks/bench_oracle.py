@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from common import gan_and_mle, note, say, seqgan, table
+from common import gan_and_mle, note, plot_sweep, say, seqgan, table
 
 SEED = 0
 # Yu et al. 2017 / Guo et al. 2018 (LeakGAN) / Nie et al. 2019 (RelGAN: another seeded oracle), L = 20
@@ -74,29 +74,11 @@ def sweep(folder: Path, name: str, temps: list[float], samples: int) -> list[dic
 
 
 def plot(curves: dict[str, list[dict]], floor: float, path: Path) -> Path | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        note("oracle: matplotlib is not installed; no PNG")
-        return None
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    for name, rows in curves.items():
-        ax.plot([r["nll_test"] for r in rows], [r["nll_oracle"] for r in rows], "o-", label=name)
-        for r in rows:
-            ax.annotate(f"{r['temperature']:g}", (r["nll_test"], r["nll_oracle"]), fontsize=7,
-                        textcoords="offset points", xytext=(3, 3))
-    ax.axhline(floor, color="k", linestyle=":", label=f"floor {floor:.3f}")
-    ax.set_xlabel("NLL_test (model's NLL of fresh oracle samples; lower = more diverse/covering)")
-    ax.set_ylabel("NLL_oracle (lower = better quality)")
-    ax.set_title("SeqGAN oracle: quality against diversity over temperatures")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return plot_sweep("oracle", curves, "nll_test", "nll_oracle", path,
+                      xlabel="NLL_test (model's NLL of fresh oracle samples; lower = more diverse/covering)",
+                      ylabel="NLL_oracle (lower = better quality)",
+                      title="SeqGAN oracle: quality against diversity over temperatures",
+                      mark=lambda ax: ax.axhline(floor, color="k", linestyle=":", label=f"floor {floor:.3f}"))
 
 
 def run(args) -> list[dict]:

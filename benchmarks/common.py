@@ -101,6 +101,36 @@ def table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
     return "\n".join(lines)
 
 
+def plot_sweep(label: str, curves: dict[str, list[dict]], x: str, y: str, path: Path, *, xlabel: str,
+               ylabel: str, title: str, mark=None) -> Path | None:
+    """One PNG of temperature sweeps: for each model of ``curves``, its rows as a line of
+    (row[x], row[y]) points, each labelled with its temperature; ``mark(ax)`` draws the reference
+    (real data, a floor). None, said on stderr, without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        note(f"{label}: matplotlib is not installed; no PNG")
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for name, rows in curves.items():
+        ax.plot([r[x] for r in rows], [r[y] for r in rows], "o-", label=name)
+        for r in rows:
+            ax.annotate(f"{r['temperature']:g}", (r[x], r[y]), fontsize=7, textcoords="offset points", xytext=(3, 3))
+    if mark is not None:
+        mark(ax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def median_row(rows: list[dict], keys: list[str], **fixed) -> dict:
     return {**fixed, **{k: statistics.median(r[k] for r in rows) for k in keys}}
 
