@@ -137,8 +137,9 @@ def _words(path: Path, seed: int = 0) -> Path:
 
 def _runs(seeds: int, which: tuple[str, ...] = ("rule", "data")) -> list[dict]:
     data = _words(Path(tempfile.mkdtemp(prefix="ddp-words-")) / "words.txt")
-    targets = [("rule palindrome", ["--rule", "palindrome"]), ("data words.txt", ["--data", str(data), "--chars"])]
-    targets = [t for t in targets if t[0].split()[0] in which]
+    kinds = {"rule": ("rule palindrome", ["--rule", "palindrome"]),
+             "data": ("data words.txt", ["--data", str(data), "--chars"])}
+    targets = [kinds[kind] for kind in ("rule", "data") if kind in which]
     rows = []
     for label, target in targets:
         for seed in range(seeds):
