@@ -17,7 +17,10 @@ ends the run — but never while validity is far below real data's (``until_vali
 With ``stop_on="heldout_nll"`` (data runs: ``api.plan``) held-out NLL is the signal of every
 phase and picks the generator kept, and it is not reset between phases: a later phase must beat
 the best held-out NLL so far within ``patience`` checks. The run ends when the model stops
-generalising to sequences it never saw, whatever the distance to the training part does.
+generalising to sequences it never saw, whatever the distance to the training part does — and
+at the end of a phase whose last held-out NLL is worse than the best by more than noise
+(``memorising``): the next phase would only start from a model that learns the training part by
+heart.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ class TrainResult:
     stop_reason: str  # early_stopping | max_steps | interrupted | diverged
     seconds: float
     history: list[dict] = field(default_factory=list)  # one row per check
-    message: str = ""  # for diverged: which loss went bad at which step
+    message: str = ""  # diverged: which loss went bad at which step; early_stopping: why, when not a plateau
     real_validity: float = 1.0  # share of the rule's own samples that it accepts
     kept_on: str = "distance"  # what picked the generator kept: distance | heldout_nll
     best_nll: float | None = None  # held-out NLL of the generator kept, when it was picked by it
@@ -269,6 +272,24 @@ class Trainer:
         self.history.append(row)
         return row
 
+    def memorising(self, row: dict | None) -> str:
+        """For a data run at a check: why training on would only memorise, or "".
+
+        When this check's held-out NLL is above the best so far by more than the check's own
+        noise (the paired threshold of ``check``), the model now generalises worse than it did:
+        it is learning the training part by heart. A later phase would start from this model
+        and train on the same sequences, and the generator kept is the best one anyway, so the
+        run ends at the phase's end instead (words and a 10 000-line file: the adversarial
+        phase never came back to the maximum-likelihood phase's best; README, "--data")."""
+        if not self.on_nll or row is None or self.best.best_step >= self.step:
+            return ""
+        gap = row["nll"] - self.best.best
+        if gap <= self.plateau.min_delta:
+            return ""
+        return (f"held-out NLL {row['nll']:.4f} at the end of the {row['phase']} phase is {gap:.4f} above its best "
+                f"{self.best.best:.4f} (step {self.best.best_step}), more than the check's noise "
+                f"({self.plateau.min_delta:.4f}): the model memorises the training part, so training ends here")
+
     def far_below(self, row: dict | None) -> bool:
         """Validity of the last check far below real data's: the run has not learned the rule."""
         return row is not None and row["validity"] < FAR_BELOW * self.noise.validity
@@ -308,9 +329,11 @@ class Trainer:
             # where the model stops generalising); otherwise the recipe may ask for part of a budget first
             plateau = row is not None and self.plateau.should_stop and (self.on_nll or recipe.plateau_counts(self.step))
             may_end = not (cfg.until_valid and self.far_below(last))
+            why_memorising = self.memorising(row)  # rank 0 alone checks: the others learn it by the agreement
             # one small all-reduce: a signal, a bad loss or check, or rank 0's decision reaches every rank
-            agreed_stop, any_bad, plateau, may_end = distributed.agree(
-                [int(self.stop_requested), int(bool(bad or failed_check)), int(plateau), int(may_end and writer)])
+            agreed_stop, any_bad, plateau, may_end, memorising = distributed.agree(
+                [int(self.stop_requested), int(bool(bad or failed_check)), int(plateau), int(may_end and writer),
+                 int(bool(why_memorising))])
             if any_bad:
                 stop_reason = "diverged"
                 message = (f"loss {bad[0]} became {losses[bad[0]]} at step {self.step}" if bad else failed_check
@@ -322,6 +345,9 @@ class Trainer:
                 callback(progress)
             self.seconds = time.perf_counter() - started
             if budget_spent or plateau:
+                if memorising:  # a data run whose model already generalises worse than its best
+                    stop_reason, message = "early_stopping", why_memorising
+                    break
                 if recipe.next_phase(self.step):
                     if self.on_nll:  # one signal for the whole run: a new phase must beat the best so far
                         self.plateau.since_best = 0

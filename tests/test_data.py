@@ -201,6 +201,48 @@ def test_csv_header_is_kept_and_shown_by_sample_json(run_cli, tmp_path):
     assert wrong.returncode == 2 and "--header only applies to --data" in wrong.stderr
 
 
+def test_a_data_run_that_memorises_ends_at_the_end_of_its_phase():
+    """Random sequences cannot be generalised from: held-out NLL rises above its best by far more
+    than noise while maximum likelihood learns the training part by heart. The run ends when that
+    phase ends, saying why, instead of training a discriminator and an adversarial phase from the
+    memorising model (the code before this rule went on into "warmup" and "adversarial")."""
+    import random
+
+    from seqgan_core.api import load_target, plan
+    from seqgan_core.training import Trainer
+
+    rng = random.Random(0)
+    rows = [tuple(rng.choice("abcdefghij") for _ in range(6)) for _ in range(80)]
+    target = load_target(sequences=rows, seed=0)
+    config, _ = plan(target, None, max_steps=2000, eval_every=20, patience=2, d_warmup=20,
+                     **{"generator.hidden": 64})
+    trainer = Trainer(target.rule, config)
+    result = trainer.run()
+    assert result.stop_reason == "early_stopping" and result.steps < config.max_steps
+    assert {row["phase"] for row in trainer.history} == {"mle"}
+    assert "memorises the training part" in result.message
+    last = trainer.history[-1]
+    assert last["nll"] > result.best_nll + trainer.plateau.min_delta > result.best_nll
+    # the generator kept is still the best one
+    assert trainer.heldout_nll(result.generator)[0] == pytest.approx(result.best_nll)
+
+
+def test_memorising_needs_a_gap_beyond_the_checks_noise():
+    from seqgan_core.api import load_target, plan
+    from seqgan_core.training import Trainer
+
+    target = load_target(sequences=[tuple("abc"), tuple("abd")] * 10, seed=0)
+    config, _ = plan(target, None, max_steps=10)
+    trainer = Trainer(target.rule, config)
+    trainer.step, trainer.best.best, trainer.best.best_step, trainer.plateau.min_delta = 300, 2.0, 100, 0.05
+    assert trainer.memorising({"nll": 2.04, "phase": "mle"}) == ""  # within noise: a plateau, not memorising
+    assert "memorises" in trainer.memorising({"nll": 2.2, "phase": "mle"})
+    trainer.best.best_step = 300
+    assert trainer.memorising({"nll": 2.2, "phase": "mle"}) == ""  # this check is the best
+    rule_trainer = Trainer(load_target("multiples5").rule, plan(load_target("multiples5"), None)[0])
+    assert rule_trainer.memorising({"nll": 9.0, "phase": "mle"}) == ""  # rule runs stop on their distance
+
+
 def test_data_runs_stop_on_heldout_nll_and_keep_its_best(tmp_path):
     """A data run ends when held-out NLL stops improving, not after the whole schedule, and keeps
     the generator with the best held-out NLL over every check (whatever the distance did)."""
