@@ -101,7 +101,12 @@ def test_a_killed_process_ends_the_run(tmp_path):
     assert time.monotonic() - killed < 60
     assert proc.returncode == 1 and "Traceback" not in err
     lines = [line for line in err.splitlines() if line.startswith("seqgan:")]
-    assert lines == [lines[0]] and "process 1 of 2 was killed by signal 9" in lines[0], err  # one line, once
+    killed = [line for line in lines if "process 1 of 2 was killed by signal 9" in line]
+    assert len(killed) == 1, err  # said once, by the launcher; the survivors do not each say they lost it
+    assert not any("lost the others" in line for line in lines), err
+    # on a loaded machine the agent's SIGTERM can reach rank 0 before its collective fails: then rank 0
+    # also says where it saved (seen once in a parallel test run); nothing else may be said
+    assert all(line in killed or line.startswith("seqgan: interrupted at step") for line in lines), err
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
