@@ -20,7 +20,7 @@ import time
 from . import distributed
 from .config import TrainConfig
 from .rule import Rule
-from .training import Progress
+from .training import EVAL_SEED_OFFSET, Progress
 
 PLAIN_EVERY_S = 30.0  # off a terminal, a line at least this often
 
@@ -120,7 +120,11 @@ class ProgressReporter:
         due = p.step % self.config.log_every == 0
         overdue = not self.interactive and self.clock() - self.last_line >= PLAIN_EVERY_S
         if due or overdue:
-            sample = self.format_sequence(p.generated[0])
+            if p.generated is None:  # a maximum-likelihood step: G generated nothing, so draw one to show
+                drawn = p.trainer.sample(1, seed_offset=EVAL_SEED_OFFSET + p.step)[0]
+            else:
+                drawn = p.generated[0]
+            sample = self.format_sequence(drawn)
             self._write(f"step {p.step:>6}  {self.figures(p)}  sample: {sample}")
 
     def close(self) -> None:

@@ -64,7 +64,7 @@ class Progress:
     losses: dict[str, float]
     check: dict | None  # the history row of this step's check, None on steps without one
     best: float  # best distance so far
-    generated: torch.Tensor  # (n, length) indices G produced for this step or check
+    generated: torch.Tensor | None  # (n, length) indices G produced this step; None if it produced none (MLE)
     sample: Callable[[int], torch.Tensor]  # n -> (n, length) from the generator being checked
     trainer: Trainer
 
@@ -238,7 +238,10 @@ class Trainer:
     def check(self, generated: torch.Tensor, losses: dict) -> dict:
         """Measure the checked generator; returns the history row."""
         cfg, recipe = self.config, self.recipe
-        seqs = self.sample(cfg.eval_samples) if cfg.eval_samples else generated.cpu()
+        if cfg.eval_samples or generated is None:  # a maximum-likelihood step generates nothing of its own
+            seqs = self.sample(cfg.eval_samples or self.recipe.batch_size)
+        else:
+            seqs = generated.cpu()
         seqs = self.rule.canonical(seqs)
         distance = self.distance(seqs)
         if not math.isfinite(distance):

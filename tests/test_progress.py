@@ -9,7 +9,7 @@ import torch
 from seqgan_core.plugins import get_plugin_manager, load_rules
 from seqgan_core.presets import preset_config
 from seqgan_core.progress import PLAIN_EVERY_S, ProgressReporter, distance_meaning
-from seqgan_core.training import Progress, Trainer
+from seqgan_core.training import EVAL_SEED_OFFSET, Progress, Trainer
 
 RULE = load_rules(get_plugin_manager(entry_points=False))["multiples5"]
 
@@ -101,3 +101,24 @@ def test_chars_progress_lines_show_text_not_tokens(tmp_path):
     generated = target.rule.sample(1, torch.Generator().manual_seed(0))
     reporter(Progress(1, 10, "mle", {}, None, float("inf"), generated, lambda n: generated, None))
     assert stream.getvalue().rstrip("\n").rsplit("sample: ", 1)[1] in names
+
+
+def test_a_maximum_likelihood_step_shows_the_generators_sample_not_a_training_sequence():
+    """The MLE step scores real sequences; its progress lines used to print one of them as the
+    "sample" (a COCO run showed perfect captions at step 26). Now the step generates nothing and the
+    line draws from the generator, on a seed of its own that leaves training's stream alone."""
+    from seqgan_core.api import load_target, plan
+
+    words = ["zzzzzz"] * 40 + ["zzzzzy"] * 2
+    target = load_target(sequences=[tuple(w) for w in words], seed=0)
+    config, _ = plan(target, None, max_steps=1, log_every=1, eval_every=1000)
+    trainer, stream = Trainer(target.rule, config), io.StringIO()
+    reporter = ProgressReporter(target.rule, config, stream=stream, clock=FakeClock())
+    seen = []
+    trainer.callbacks += [seen.append, reporter]
+    trainer.run()
+    assert seen[0].phase == "mle" and seen[0].generated is None
+    drawn = trainer.sample(1, seed_offset=EVAL_SEED_OFFSET + 1)[0]  # the untrained generator, as the line drew it
+    line = stream.getvalue().splitlines()[-1]
+    assert line.endswith("sample: " + reporter.format_sequence(drawn))
+    assert "sample: zzzzzz" not in line  # it is not the training row the step scored

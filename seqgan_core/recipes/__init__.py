@@ -11,7 +11,7 @@ A recipe is a class with
   (the phase has used its own step budget), ``plateau_counts(step)`` (a plateau of the phase's
   signal may end it now: a learning-rate schedule can ask for part of its budget first);
 - ``step(real, step) -> (losses, generated)``: one training step; ``real(n)`` draws real index
-  sequences ``(n, L)``; ``generated`` are the indices ``(n, L)`` the step produced;
+  sequences ``(n, L)``; ``generated`` are the indices ``(n, L)`` the step produced (None when it generated none: maximum likelihood);
 - ``build_generator(vocab_size, length, options)`` (static): an untrained generator, which a
   weights-only model file is loaded into;
 - ``parts()``: everything with a ``state_dict`` (models, optimisers, the recipe's own state), for

@@ -219,7 +219,7 @@ class SequenceGAN:
         loss.backward()
         distributed.average_gradients(self.generator)
         self.pretrain_opt.step()
-        return {"mle": loss.item()}, seqs
+        return {"mle": loss.item()}, None  # G scored real sequences and generated none
 
     def _adversarial_step(self, real, train_generator: bool) -> tuple[dict[str, float], torch.Tensor]:
         o, D, G = self.options, self.discriminator, self.generator
