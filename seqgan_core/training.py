@@ -18,9 +18,9 @@ With ``stop_on="heldout_nll"`` (data runs: ``api.plan``) held-out NLL is the sig
 phase and picks the generator kept, and it is not reset between phases: a later phase must beat
 the best held-out NLL so far within ``patience`` checks. The run ends when the model stops
 generalising to sequences it never saw, whatever the distance to the training part does — and
-at the end of a phase whose last held-out NLL is worse than the best by more than noise
-(``memorising``): the next phase would only start from a model that learns the training part by
-heart.
+at the end of a phase whose last held-out NLL is worse than the best by more than noise, or
+at two such checks in a row (``memorising``): the model has begun to learn the training part by
+heart, and the next phase would only start from it.
 """
 
 from __future__ import annotations
@@ -271,27 +271,34 @@ class Trainer:
             self.plateau.min_delta = 2 * self.noise.spread
         if self.plateau.update(signal, self.step) and on_nll:
             self.best_nll_terms = self.heldout_terms[0]
+        if self.on_nll:  # held-out NLL above the best by more than this check's noise: see `memorising`
+            row["above_best"] = self.best.best_step < self.step and row["nll"] - self.best.best > self.plateau.min_delta
         row["losses"] = dict(losses)
         self.history.append(row)
         return row
 
-    def memorising(self, row: dict | None) -> str:
+    def memorising(self, row: dict | None, phase_ends: bool) -> str:
         """For a data run at a check: why training on would only memorise, or "".
 
-        When this check's held-out NLL is above the best so far by more than the check's own
-        noise (the paired threshold of ``check``), the model now generalises worse than it did:
-        it is learning the training part by heart. A later phase would start from this model
-        and train on the same sequences, and the generator kept is the best one anyway, so the
-        run ends at the phase's end instead (words and a 10 000-line file: the adversarial
-        phase never came back to the maximum-likelihood phase's best; README, "--data")."""
-        if not self.on_nll or row is None or self.best.best_step >= self.step:
+        A check whose held-out NLL is above the best so far by more than its own noise (the
+        paired threshold of ``check``: ``row["above_best"]``) says the model now generalises worse
+        than it did: it is learning the training part by heart. That ends the run at the end of a
+        phase (a later phase would start from this model and train on the same sequences, and the
+        generator kept is the best one anyway), or as soon as two checks in a row say it — a rise,
+        not a plateau, so waiting out ``patience`` only costs time. On the word list and a
+        10 000-line file the adversarial phase never came back to maximum likelihood's best
+        (README, "--data")."""
+        if row is None or not row.get("above_best"):
+            return ""
+        checks = [r for r in self.history if "above_best" in r]
+        twice = len(checks) >= 2 and checks[-2].get("above_best") and checks[-1] is row
+        if not (phase_ends or twice):
             return ""
         gap = row["nll"] - self.best.best
-        if gap <= self.plateau.min_delta:
-            return ""
-        return (f"held-out NLL {row['nll']:.4f} at the end of the {row['phase']} phase is {gap:.4f} above its best "
-                f"{self.best.best:.4f} (step {self.best.best_step}), more than the check's noise "
-                f"({self.plateau.min_delta:.4f}): the model memorises the training part, so training ends here")
+        when = f"at the end of the {row['phase']} phase" if phase_ends else "for a second check in a row"
+        return (f"held-out NLL {row['nll']:.4f} is {gap:.4f} above its best {self.best.best:.4f} (step "
+                f"{self.best.best_step}) {when}, more than the check's noise ({self.plateau.min_delta:.4f}): "
+                "the model memorises the training part, so training ends here")
 
     def far_below(self, row: dict | None) -> bool:
         """Validity of the last check far below real data's: the run has not learned the rule."""
@@ -332,7 +339,7 @@ class Trainer:
             # where the model stops generalising); otherwise the recipe may ask for part of a budget first
             plateau = row is not None and self.plateau.should_stop and (self.on_nll or recipe.plateau_counts(self.step))
             may_end = not (cfg.until_valid and self.far_below(last))
-            why_memorising = self.memorising(row)  # rank 0 alone checks: the others learn it by the agreement
+            why_memorising = self.memorising(row, budget_spent or plateau)  # rank 0's check; agreed below
             # one small all-reduce: a signal, a bad loss or check, or rank 0's decision reaches every rank
             agreed_stop, any_bad, plateau, may_end, memorising = distributed.agree(
                 [int(self.stop_requested), int(bool(bad or failed_check)), int(plateau), int(may_end and writer),
@@ -347,10 +354,10 @@ class Trainer:
             for callback in self.callbacks:
                 callback(progress)
             self.seconds = time.perf_counter() - started
+            if memorising:  # a data run whose model generalises worse than its best: it learns by heart
+                stop_reason, message = "early_stopping", why_memorising
+                break
             if budget_spent or plateau:
-                if memorising:  # a data run whose model already generalises worse than its best
-                    stop_reason, message = "early_stopping", why_memorising
-                    break
                 if recipe.next_phase(self.step):
                     if self.on_nll:  # one signal for the whole run: a new phase must beat the best so far
                         self.plateau.since_best = 0

@@ -227,20 +227,28 @@ def test_a_data_run_that_memorises_ends_at_the_end_of_its_phase():
     assert trainer.heldout_nll(result.generator)[0] == pytest.approx(result.best_nll)
 
 
-def test_memorising_needs_a_gap_beyond_the_checks_noise():
+def test_memorising_is_a_rise_beyond_noise_at_a_phase_end_or_twice_in_a_row():
     from seqgan_core.api import load_target, plan
     from seqgan_core.training import Trainer
 
     target = load_target(sequences=[tuple("abc"), tuple("abd")] * 10, seed=0)
-    config, _ = plan(target, None, max_steps=10)
-    trainer = Trainer(target.rule, config)
-    trainer.step, trainer.best.best, trainer.best.best_step, trainer.plateau.min_delta = 300, 2.0, 100, 0.05
-    assert trainer.memorising({"nll": 2.04, "phase": "mle"}) == ""  # within noise: a plateau, not memorising
-    assert "memorises" in trainer.memorising({"nll": 2.2, "phase": "mle"})
-    trainer.best.best_step = 300
-    assert trainer.memorising({"nll": 2.2, "phase": "mle"}) == ""  # this check is the best
-    rule_trainer = Trainer(load_target("multiples5").rule, plan(load_target("multiples5"), None)[0])
-    assert rule_trainer.memorising({"nll": 9.0, "phase": "mle"}) == ""  # rule runs stop on their distance
+    trainer = Trainer(target.rule, plan(target, None, max_steps=10)[0])
+    trainer.best.best, trainer.best.best_step, trainer.plateau.min_delta = 2.0, 100, 0.05
+    flat, up = {"nll": 2.04, "phase": "mle", "above_best": False}, {"nll": 2.2, "phase": "mle", "above_best": True}
+    trainer.history = [flat]
+    assert trainer.memorising(flat, phase_ends=True) == ""  # within noise: a plateau, not memorising
+    trainer.history = [flat, up]
+    assert trainer.memorising(up, phase_ends=False) == ""  # one rise, mid-phase: patience decides
+    assert "at the end of the mle phase" in trainer.memorising(up, phase_ends=True)
+    second = dict(up, nll=2.3)
+    trainer.history = [flat, up, second]
+    assert "for a second check in a row" in trainer.memorising(second, phase_ends=False)
+    assert "memorises the training part" in trainer.memorising(second, phase_ends=False)
+    # rule runs stop on their distance: their checks never carry the flag
+    rule = load_target("multiples5").rule
+    rule_trainer = Trainer(rule, plan(load_target("multiples5"), None)[0])
+    row = rule_trainer.check(rule.sample(64, torch.Generator().manual_seed(0)), {})
+    assert "above_best" not in row and rule_trainer.memorising(row, phase_ends=True) == ""
 
 
 def test_data_runs_stop_on_heldout_nll_and_keep_its_best(tmp_path):
