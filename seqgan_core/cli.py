@@ -402,7 +402,7 @@ def _train(target, config, out, state, fmt, choice, ddp) -> int:
         return EXIT_FAILED
     print(f"stopped after {result.steps} steps ({result.stop_reason.replace('_', ' ')}, {result.seconds:.1f} s), "
           f"{where}; saved {outcome.model}", file=sys.stderr)
-    if result.message:  # an early stop that was not a plateau (a data run that began to memorise)
+    if result.message:  # why a data run stopped when it began to memorise
         print(f"why: {result.message}", file=sys.stderr)
     if outcome.temperatures_tried:  # not clearly learned at T = 1: colder samplers were tried (temperature.py)
         at_one = outcome.temperatures_tried[0]["problem"]

@@ -76,10 +76,10 @@ class TrainResult:
     steps: int
     best_distance: float
     best_step: int
-    stop_reason: str  # early_stopping | max_steps | interrupted | diverged
+    stop_reason: str  # early_stopping | memorising (data runs) | max_steps | interrupted | diverged
     seconds: float
     history: list[dict] = field(default_factory=list)  # one row per check
-    message: str = ""  # diverged: which loss went bad at which step; early_stopping: why, when not a plateau
+    message: str = ""  # diverged: which loss went bad at which step; memorising: the rise that ended it
     real_validity: float = 1.0  # share of the rule's own samples that it accepts
     kept_on: str = "distance"  # what picked the generator kept: distance | heldout_nll
     best_nll: float | None = None  # held-out NLL of the generator kept, when it was picked by it
@@ -355,7 +355,7 @@ class Trainer:
                 callback(progress)
             self.seconds = time.perf_counter() - started
             if memorising:  # a data run whose model generalises worse than its best: it learns by heart
-                stop_reason, message = "early_stopping", why_memorising
+                stop_reason, message = "memorising", why_memorising
                 break
             if budget_spent or plateau:
                 if recipe.next_phase(self.step):

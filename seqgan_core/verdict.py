@@ -104,6 +104,8 @@ def judge_data(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, p
     summary = ", ".join(parts)
     keep_going = f"--max-steps {max(2 * max_steps, steps * 2)}" if stop_reason == "max_steps" else \
         f"--patience {2 * patience}"
+    if stop_reason == "memorising":  # training longer only memorises more (training.Trainer.memorising)
+        keep_going = "more training data, or a smaller generator (--set generator.hidden=64)"
     if nll is not None and bigram is not None and nll > bigram:
         # copying far more than held-out data would is memorising: more steps make it worse
         memorised = novel < 0.5 * held_novel

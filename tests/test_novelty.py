@@ -69,3 +69,19 @@ def test_data_verdict_names_memorising_and_inventing():
     assert "--max-steps" in judge(metrics(3.0, 0.2), **kwargs).advice  # undertrained: more steps
     assert judge(metrics(2.5, 0.01), **kwargs).learned
     assert not judge(metrics(2.5, 0.99), **kwargs).learned  # better than a bigram, yet it only copies
+
+
+def test_a_run_that_stopped_memorising_is_not_told_to_train_longer():
+    """COCO's data run ended when held-out NLL rose (stop "memorising") a little under held-out data's
+    validity, and the verdict said "try --patience 8": more patience only memorises more."""
+    from seqgan_core.verdict import judge
+
+    metrics = {"validity": 0.224, "unique_ratio": 1.0, "real_unique_ratio": 1.0, "heldout_nll": 3.48,
+               "bigram_heldout_nll": 3.87, "rule_metrics": {"copied": 0.0, "novel": 1.0, "heldout_copied": 0.01,
+                                                            "heldout_validity": 0.263}}
+    kwargs = dict(steps=600, max_steps=4000, autoregressive=True, patience=4, data=True)
+    plateau = judge(metrics, stop_reason="early_stopping", **kwargs)
+    assert not plateau.learned and "--patience 8" in plateau.advice
+    stopped = judge(metrics, stop_reason="memorising", **kwargs)
+    assert not stopped.learned and "validity 22.4%" in stopped.problem
+    assert "--patience" not in stopped.advice and "more training data" in stopped.advice
