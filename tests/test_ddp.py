@@ -105,8 +105,10 @@ def test_a_killed_process_ends_the_run(tmp_path):
     assert len(killed) == 1, err  # said once, by the launcher; the survivors do not each say they lost it
     assert not any("lost the others" in line for line in lines), err
     # on a loaded machine the agent's SIGTERM can reach rank 0 before its collective fails: then rank 0
-    # also says where it saved (seen once in a parallel test run); nothing else may be said
-    assert all(line in killed or line.startswith("seqgan: interrupted at step") for line in lines), err
+    # also acknowledges the stop request, and may say where it saved (seen in parallel test runs:
+    # "seqgan: stopping after this step and saving ..."); nothing else may be said
+    asked = ("seqgan: stopping after this step", "seqgan: interrupted at step")
+    assert all(line in killed or line.startswith(asked) for line in lines), err
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
