@@ -323,7 +323,8 @@ class Trainer:
                 stop_reason = "interrupted"
                 break
             self.step += 1
-            recipe.generator.train()
+            if not recipe.generator.training:  # a check leaves it in eval mode
+                recipe.generator.train()
             losses, generated = recipe.step(self.real, self.step)
             bad = [k for k, v in losses.items() if not math.isfinite(v)]
             budget_spent = recipe.phase_done(self.step)

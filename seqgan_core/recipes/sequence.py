@@ -29,6 +29,7 @@ import torch
 from .. import distributed, losses
 from ..errors import SeqganError
 from ..models import DISCRIMINATORS, GENERATORS
+from ..models.sampling import one_hot
 from ..optim import Adam
 from ..options import at_least, build, in_range
 from ..rule import Rule
@@ -225,7 +226,7 @@ class SequenceGAN:
         o, D, G = self.options, self.discriminator, self.generator
         fake, generated = G.generate(o.batch_size, o.tau)  # (B, L, V), (B, L)
         # real() is range-checked already (Rule.sample_checked): no second check on the hot path
-        real_onehot = torch.nn.functional.one_hot(real(o.batch_size), G.vocab_size).float()  # (B, L, V)
+        real_onehot = one_hot(real(o.batch_size), G.vocab_size)  # (B, L, V)
 
         self.d_opt.zero_grad(set_to_none=True)
         d_loss = losses.d_loss(o.loss, D, real_onehot, fake.detach())
@@ -237,9 +238,12 @@ class SequenceGAN:
             return out, generated
 
         self.g_opt.zero_grad(set_to_none=True)
-        D.requires_grad_(False)  # G's step needs no gradient for D's weights
+        d_params = list(D.parameters())
+        for p in d_params:  # G's step needs no gradient for D's weights
+            p.requires_grad_(False)
         g_loss = losses.g_loss(o.loss, D, fake)
-        D.requires_grad_(True)
+        for p in d_params:
+            p.requires_grad_(True)
         out["g"] = g_loss.item()
         if o.mle_weight:
             mle = G.nll(real(o.batch_size))
@@ -253,6 +257,6 @@ class SequenceGAN:
 
     def _follow_ema(self) -> None:
         if self.ema is not None:
-            with torch.no_grad():
-                for avg, p in zip(self.ema.parameters(), self.generator.parameters()):
-                    avg.lerp_(p, 1 - self.options.ema)
+            with torch.no_grad():  # one foreach call: the same lerp per tensor, without a Python loop
+                torch._foreach_lerp_(list(self.ema.parameters()), list(self.generator.parameters()),
+                                     1 - self.options.ema)
