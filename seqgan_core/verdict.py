@@ -49,6 +49,16 @@ def validity_needed(real_validity: float) -> float:
     return min(VALIDITY_FLOOR, real_validity - VALIDITY_SLACK)
 
 
+def more_training(stop_reason: str, steps: int, max_steps: int, patience: int) -> str:
+    """Flags for a longer run, naming both budgets: a run that hit ``--max-steps`` gets twice the
+    steps *and* keeps its patience, one that plateaued gets twice the patience *and* keeps its
+    step budget — so following the advice twice never undoes the first (``--patience 8`` then
+    ``--max-steps 8000`` alone would fall back to the default patience)."""
+    if stop_reason == "max_steps":
+        return f"--max-steps {max(2 * max_steps, steps * 2)} --patience {patience}"
+    return f"--patience {2 * patience} --max-steps {max_steps}"
+
+
 def judge(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, autoregressive: bool,
           patience: int, data: bool = False) -> Verdict:
     """The verdict on ``metrics`` (``seqgan_core.metrics.evaluate`` of the saved generator);
@@ -64,23 +74,20 @@ def judge(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, autore
         summary += f", sampled at temperature {metrics['temperature']:g}"
     need_validity = validity_needed(real_validity)
     tv_ceiling = max(TV_CEILING, 2 * real_tv)
-    more_steps = f"--max-steps {max(2 * max_steps, steps * 2)}"
+    more = more_training(stop_reason, steps, max_steps, patience)
     if validity < need_validity:
         problem = f"validity {validity:.2%} is below {need_validity:.2%}"  # 2 decimals: 98.98% is not 99.0%
         if not autoregressive and validity < 0.5 * real_validity:
             advice = "--preset autoregressive (positions may depend on each other)"
-        elif stop_reason == "max_steps":
-            advice = more_steps
         else:
-            advice = f"--patience {2 * patience}"
+            advice = more
         return Verdict(False, summary, problem, advice)
     if unique < UNIQUE_SHARE * real_unique:
         problem = f"too few distinct sequences ({unique:.3f} against real data's {real_unique:.3f})"
         return Verdict(False, summary, problem, "another --seed, or a lower --lr")
     if tv > tv_ceiling:
         problem = f"token frequencies are off (TV {tv:.4f} > {tv_ceiling:.4f})"
-        advice = more_steps if stop_reason == "max_steps" else f"--patience {2 * patience}"
-        return Verdict(False, summary, problem, advice)
+        return Verdict(False, summary, problem, more)
     return Verdict(True, summary)
 
 
@@ -102,8 +109,7 @@ def judge_data(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, p
         unit = "differing cells" if nearest[0].startswith("nearest_hamming") else "edits"
         parts.append(f"novel samples a median {rm[nearest[0]]:g} {unit} from the nearest training sequence")
     summary = ", ".join(parts)
-    keep_going = f"--max-steps {max(2 * max_steps, steps * 2)}" if stop_reason == "max_steps" else \
-        f"--patience {2 * patience}"
+    keep_going = more_training(stop_reason, steps, max_steps, patience)
     if stop_reason == "memorising":  # training longer only memorises more (training.Trainer.memorising)
         keep_going = "more training data, or a smaller generator (--set generator.hidden=64)"
     if nll is not None and bigram is not None and nll > bigram:

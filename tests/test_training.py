@@ -273,3 +273,14 @@ def test_a_rule_that_accepts_everything_is_asked_through_its_distance():
     choice = choose(Rule(**everything, distance=distance))
     assert choice.preset == "autoregressive" and "the rule's distance" in choice.reason
     assert choose(RULES["oracle"]).preset == "autoregressive"
+
+
+def test_advice_to_train_longer_keeps_the_budget_the_run_was_given():
+    """Following the advice twice must not undo the first piece: a run given --patience 8 that then
+    hit --max-steps is told to double the steps *and keep* --patience 8 (the old advice,
+    "--max-steps 8000" alone, sent the next run back to the default patience, whose advice was
+    "--patience 8" again: a user went round in a circle on an external rule)."""
+    at_max = _judge(_metrics(validity=0.9), stop_reason="max_steps", steps=4000, max_steps=4000, patience=8)
+    assert "try --max-steps 8000 --patience 8" in at_max.line
+    plateaued = _judge(_metrics(validity=0.9), stop_reason="early_stopping", steps=2500, max_steps=8000, patience=4)
+    assert "try --patience 8 --max-steps 8000" in plateaued.line
