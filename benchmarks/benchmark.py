@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 SECTIONS = {  # section -> what it measures
     "multiples5": "the CLI against the tutorial's own script, whole processes, idle and busy machine",
     "threads": "seqgan's thread choice against fixed thread counts, per model size",
+    "step": "ms per multiples5 training step, in-process, 1 thread (--against DIR: another checkout)",
     "suite": "plain `seqgan train --rule NAME` on every suite rule, beside maximum likelihood alone",
     "scaling": "sequences/s and peak memory of every generator family up to V = 50 000, L = 128",
     "data": "--data runs: a word list, a CSV, a large token file; copies, novelty, held-out NLL",
