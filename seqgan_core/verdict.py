@@ -49,6 +49,11 @@ def validity_needed(real_validity: float) -> float:
     return min(VALIDITY_FLOOR, real_validity - VALIDITY_SLACK)
 
 
+MEMORISING_ADVICE = (
+    "more training data, dropout in the GRU generator (--set generator.dropout=0.25), or a smaller generator "
+    "(--set generator.hidden=64)")
+
+
 def more_training(stop_reason: str, steps: int, max_steps: int, patience: int) -> str:
     """Flags for a longer run, naming both budgets: a run that hit ``--max-steps`` gets twice the
     steps *and* keeps its patience, one that plateaued gets twice the patience *and* keeps its
@@ -75,6 +80,8 @@ def judge(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, autore
     need_validity = validity_needed(real_validity)
     tv_ceiling = max(TV_CEILING, 2 * real_tv)
     more = more_training(stop_reason, steps, max_steps, patience)
+    if stop_reason == "memorising":  # training longer only memorises more (training.Trainer.memorising)
+        more = MEMORISING_ADVICE
     if validity < need_validity:
         problem = f"validity {validity:.2%} is below {need_validity:.2%}"  # 2 decimals: 98.98% is not 99.0%
         if not autoregressive and validity < 0.5 * real_validity:
@@ -111,7 +118,7 @@ def judge_data(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, p
     summary = ", ".join(parts)
     keep_going = more_training(stop_reason, steps, max_steps, patience)
     if stop_reason == "memorising":  # training longer only memorises more (training.Trainer.memorising)
-        keep_going = "more training data, or a smaller generator (--set generator.hidden=64)"
+        keep_going = MEMORISING_ADVICE
     if nll is not None and bigram is not None and nll > bigram:
         # copying far more than held-out data would is memorising: more steps make it worse
         memorised = novel < 0.5 * held_novel

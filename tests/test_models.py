@@ -160,3 +160,22 @@ def test_scripted_sampler_takes_a_temperature_argument():
     torch.manual_seed(4)
     assert torch.equal(scripted(5, 0.7), expected)
     assert float(scripted.temperature) == 1.0
+
+
+@pytest.mark.parametrize("fmt", ["torchscript", "export"])
+def test_gru_dropout_trains_noisy_and_samples_and_exports_without_it(tmp_path, fmt):
+    """``generator.dropout`` zeroes features while training only: teacher-forced logits differ
+    between two training passes, never in eval mode, and the exported sampler (eval mode) draws
+    what the eager model draws."""
+    torch.manual_seed(0)
+    g = GRUGenerator(V, L, GRUGenerator.Options(embed=8, hidden=16, dropout=0.5))
+    seqs = torch.randint(0, V, (4, L))
+    g.train()
+    assert not torch.equal(g.teacher_forced_logits(seqs), g.teacher_forced_logits(seqs))
+    g.eval()
+    assert torch.equal(g.teacher_forced_logits(seqs), g.teacher_forced_logits(seqs))
+    assert torch.allclose(g.teacher_forced_logits(seqs), g.incremental_logits(seqs), atol=1e-5)
+    model = load_model(save_sampler(g, metadata(_rule()), tmp_path / f"g.{fmt}", fmt))
+    torch.manual_seed(3)
+    expected = g.sample(5)
+    assert torch.equal(model.sample(5, seed=3), expected)

@@ -29,11 +29,13 @@ class GRUGenerator(nn.Module):
         embed: int = 32  # E: token embedding size
         hidden: int = 128  # H: GRU state size
         follow: bool = True  # add the low-rank previous-token term Linear(E, V)
+        dropout: float = 0.0  # in training, zero this share of the input embeddings and GRU states
 
     def __init__(self, vocab_size: int, length: int, options: GRUGenerator.Options | None = None):
         super().__init__()
         o = options or self.Options()
         self.vocab_size, self.length, self.hidden = vocab_size, length, o.hidden
+        self.dropout = float(o.dropout)
         self.embed = nn.Embedding(vocab_size, o.embed)  # (V, E)
         nn.init.normal_(self.embed.weight, std=0.1)
         self.start = nn.Parameter(torch.randn(o.embed) * 0.1)  # (E,): the input before token 0
@@ -50,7 +52,15 @@ class GRUGenerator(nn.Module):
             head += list(self.follow.parameters())
         return head
 
+    def _drop(self, x: torch.Tensor) -> torch.Tensor:
+        """Dropout while training (Zaremba et al. 2014: on the inputs and outputs of the recurrence,
+        not across time); the identity when evaluating, sampling, or with ``dropout`` 0."""
+        if self.dropout > 0.0 and self.training:
+            return nn.functional.dropout(x, self.dropout, True)
+        return x
+
     def _logits(self, state: torch.Tensor, inp: torch.Tensor) -> torch.Tensor:
+        state, inp = self._drop(state), self._drop(inp)
         logits = self.out(state)  # (..., V)
         if self.follow is not None:
             logits = logits.add_(self.follow(inp))  # in place: one (..., V) tensor fewer
@@ -60,7 +70,7 @@ class GRUGenerator(nn.Module):
         """One position: input embedding ``(n, E)`` and state ``(n, H)`` -> logits ``(n, V)``, state."""
         rnn = self.rnn
         # nn.GRU's own cell, written out: torch.gru_cell would make torch.export refuse n == 1
-        i_r, i_z, i_n = nn.functional.linear(inp, rnn.weight_ih_l0, rnn.bias_ih_l0).chunk(3, dim=1)  # (n, H) each
+        i_r, i_z, i_n = nn.functional.linear(self._drop(inp), rnn.weight_ih_l0, rnn.bias_ih_l0).chunk(3, dim=1)  # (n, H) each
         h_r, h_z, h_n = nn.functional.linear(h, rnn.weight_hh_l0, rnn.bias_hh_l0).chunk(3, dim=1)
         r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
         h = torch.lerp(torch.tanh(i_n + r * h_n), h, z)  # (1 - z) * candidate + z * h
@@ -74,7 +84,7 @@ class GRUGenerator(nn.Module):
         """Real ``seqs`` ``(n, L)`` -> next-token logits ``(n, L, V)``, one pass over the sequence."""
         first, h = self._first(seqs.shape[0])
         inp = torch.cat([first.unsqueeze(1), self.embed(seqs[:, :-1])], dim=1)  # (n, L, E)
-        states, _ = self.rnn(inp, h.unsqueeze(0))  # (n, L, H)
+        states, _ = self.rnn(self._drop(inp), h.unsqueeze(0))  # (n, L, H)
         return self._logits(states, inp)
 
     def incremental_logits(self, seqs: torch.Tensor) -> torch.Tensor:
