@@ -60,13 +60,18 @@ DATA_RUN = {"stop_on": "heldout_nll", "until_valid": False}  # what a data run c
 
 
 def _for_data(target: Target, config: TrainConfig, given: dict) -> TrainConfig:
-    """A data run with a likelihood model stops on held-out NLL and keeps the generator best on
-    it: it ends when it stops generalising, not after a fixed schedule. Validity does not hold it
-    back: held-out data itself is not fully valid (``seqgan_core.data``)."""
+    """A run on finite data with a likelihood model stops on held-out NLL and keeps the generator
+    best on it: it ends when it stops generalising, not after a fixed schedule. Validity does not
+    hold it back: held-out data itself is not fully valid (``seqgan_core.data``).
+
+    Finite data is what a target with held-out sequences of its own has (``Rule.heldout``): a data
+    file, and a rule whose sampler draws from a fixed training set while ``heldout`` draws fresh
+    sequences (the SeqGAN oracle's 9 984). A rule that samples fresh sequences every step has
+    no ``heldout``, cannot be memorised, and stops on its distance."""
     from .models import GENERATORS
 
     family = GENERATORS.get(config.options.get("generator", ""))
-    if target.dataset is None or not getattr(family, "autoregressive", False):
+    if target.rule.heldout is None or not getattr(family, "autoregressive", False):
         return config
     for key, value in DATA_RUN.items():
         if key not in given:

@@ -276,3 +276,35 @@ def test_data_runs_stop_on_heldout_nll_and_keep_its_best(tmp_path):
     # a rule run is untouched: it still stops on the distance
     rule_config, _ = plan(load_target("multiples5"), None)
     assert rule_config.stop_on == "distance"
+
+
+def test_a_rule_with_held_out_sequences_of_its_own_trains_like_a_data_file():
+    """A rule whose sampler draws from a fixed training set and whose ``heldout`` draws fresh
+    sequences (the SeqGAN oracle) is finite data: it stops on held-out NLL and may end as
+    memorising, like a data file. Before, it stopped on its distance and memorised the fixed set
+    (the oracle's NLL_test 12.6 against maximum likelihood's 9.1). A rule without ``heldout``
+    samples fresh sequences every step and keeps stopping on its distance."""
+    from seqgan_core import Rule
+    from seqgan_core.api import plan
+    from seqgan_core.target import rule_target
+
+    fixed = torch.randint(0, 2, (40, 6), generator=torch.Generator().manual_seed(0))
+
+    def sample(n, g):
+        return fixed[torch.randint(len(fixed), (n,), generator=g)]
+
+    def fresh(n, g):
+        return torch.randint(0, 2, (n, 6), generator=g)
+
+    def is_valid(s):
+        return torch.ones(len(s), dtype=torch.bool)
+
+    finite = Rule("finite", "a fixed set of 40", [0, 1], 6, sample, is_valid, heldout=fresh)
+    config, _ = plan(rule_target(finite), "autoregressive")
+    assert config.stop_on == "heldout_nll" and config.until_valid is False
+    endless = Rule("endless", "fresh every draw", [0, 1], 6, fresh, is_valid)
+    config, _ = plan(rule_target(endless), "autoregressive")
+    assert config.stop_on == "distance"
+    # given explicitly, the setting wins
+    config, _ = plan(rule_target(finite), "autoregressive", stop_on="distance")
+    assert config.stop_on == "distance"
