@@ -143,23 +143,31 @@ def run(args) -> list[dict]:
                ("Self-BLEU-4", "self_bleu4", ".3f"), ("copied (from train)", "copied", ".1%"),
                (f"NLL_gen ({NLL_LINES} lines)", "nll_gen", ".3f")]))
     say()
-    say(f"- GAN at T=1 against the MLE curve: {dominance(gan, curves['MLE only'])}")
+    say(f"- GAN at T=1 against the MLE curve: {dominance(gan, curves['MLE only'], curves['seqgan default (GAN)'])}")
     png = plot(real, curves, Path(getattr(args, "png_dir", ".")) / "coco_bleu_selfbleu.png")
     if png:
         say(f"- plot: {png}")
     return [*rows, *[r for rows_ in curves.values() for r in rows_]]
 
 
-def dominance(point: dict, curve: list[dict]) -> str:
-    """Whether ``point`` lies outside the curve: higher BLEU-4 than the curve at its Self-BLEU-4
-    (linear interpolation between sweep points), i.e. better quality for the same diversity."""
-    pts = sorted((r["self_bleu4"], r["bleu4"]) for r in curve)
+MARGIN = 0.005  # BLEU-4: a GAN point closer than this to MLE's curve is "on" it, not outside
+
+
+def dominance(point: dict, curve: list[dict], own_curve: list[dict] | None = None) -> str:
+    """Whether ``point`` lies outside the curve by more than MARGIN: higher BLEU-4 than the curve at
+    its Self-BLEU-4 (linear interpolation between sweep points), i.e. better quality for the same
+    diversity. ``own_curve`` (the GAN's own sweep) equal to ``curve`` means one model."""
+    key = [(r["self_bleu4"], r["bleu4"]) for r in curve]
+    if own_curve is not None and [(r["self_bleu4"], r["bleu4"]) for r in own_curve] == key:
+        return "the same curve: the GAN is the MLE model (its adversarial phase did not run or changed nothing)"
+    pts = sorted(key)
     x = point["self_bleu4"]
     if not pts[0][0] <= x <= pts[-1][0]:
         return f"Self-BLEU-4 {x:.3f} is outside the MLE sweep's range {pts[0][0]:.3f}..{pts[-1][0]:.3f}; not comparable"
     for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
         if x0 <= x <= x1:
             y = y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-            side = "above (outside: better)" if point["bleu4"] > y else "on or below (not better)"
+            side = ("above (outside: better)" if point["bleu4"] > y + MARGIN else
+                    f"on the curve (within {MARGIN})" if point["bleu4"] >= y - MARGIN else "below (worse)")
             return f"BLEU-4 {point['bleu4']:.3f} vs MLE's {y:.3f} at the same Self-BLEU-4: {side}"
     return "not comparable"
