@@ -160,23 +160,25 @@ def trained(folder: Path, name: str) -> dict:
 
 
 def gan_and_mle(label: str, target: list, args, seed: int) -> tuple[Path, dict, dict]:
-    """The default (a GAN) and the same model by maximum likelihood alone, trained side by side
-    (each a whole process, so neither waits for the other; each wall time includes the other's
-    load) into a fresh folder — or, with ``--reuse FOLDER``, the runs a previous invocation left
-    there. ``args``: the section's ``--max-steps``, ``--train-args`` and ``--reuse``."""
+    """The default (a GAN) and the same model by maximum likelihood alone, each a whole process,
+    into a fresh folder — one after the other with ``--jobs 1`` (the default: each wall time is a
+    user's run on this machine), side by side with ``--jobs 2`` (each wall time includes the
+    other's load) — or, with ``--reuse FOLDER``, the runs a previous invocation left there.
+    ``args``: the section's ``--max-steps``, ``--train-args`` and ``--reuse``, and ``--jobs``."""
     from concurrent.futures import ThreadPoolExecutor
 
     if args.max_steps:
-        say(f"**Shortened**: both runs stop at --max-steps {args.max_steps} {args.train_args} (not the preset's own), "
-            "on a shared, loaded machine, the GAN and MLE-only runs side by side; wall times include that load "
-            "(peak MB: the larger of the two).\n")
+        say(f"**Shortened**: both runs stop at --max-steps {args.max_steps} {args.train_args} (not the preset's own).\n")
     if args.reuse:
         folder = Path(args.reuse)
         return (folder, {"model": "seqgan default (GAN)", **trained(folder, "gan")},
                 {"model": "seqgan MLE only", **trained(folder, "mle")})
+    jobs = 2 if getattr(args, "jobs", 1) >= 2 else 1
+    say("The GAN and MLE-only runs " + ("side by side (--jobs 2): each wall time includes the other's load.\n"
+                                        if jobs == 2 else "one after the other (--jobs 1).\n"))
     folder = Path(tempfile.mkdtemp(prefix=f"seqgan-{label}-"))
     extra = (["--max-steps", args.max_steps] if args.max_steps else []) + args.train_args.split()
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(jobs) as pool:
         runs = [pool.submit(train_side, label, target, folder, "gan", extra, seed),
                 pool.submit(train_side, label, target, folder, "mle", [*extra, "--set", "adversarial=false"], seed)]
         return folder, {"model": "seqgan default (GAN)", **runs[0].result()}, {"model": "seqgan MLE only",
