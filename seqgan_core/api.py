@@ -71,7 +71,7 @@ def _for_data(target: Target, config: TrainConfig, given: dict) -> TrainConfig:
     from .models import GENERATORS
 
     family = GENERATORS.get(config.options.get("generator", ""))
-    if target.rule.heldout is None or not getattr(family, "autoregressive", False):
+    if not target.finite or not getattr(family, "autoregressive", False):
         return config
     for key, value in DATA_RUN.items():
         if key not in given:

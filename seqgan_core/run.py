@@ -366,7 +366,7 @@ def choose_temperature(trainer: Trainer, result: TrainResult, target: Target, fi
     the metrics of its sample at 1.0), else the warmest of ``temperature.TEMPERATURES`` that is,
     each judged on a sample of its own, else 1.0; ``{"temperature": T, "tried": [...]}``."""
     keep = {"temperature": 1.0, "tried": []}
-    if target.dataset is not None or not trainer.config.choose_temperature:
+    if target.finite or not trainer.config.choose_temperature:
         return keep
     ref = reference(target.rule)
 

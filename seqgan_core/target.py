@@ -24,6 +24,13 @@ class Target:
     record: dict  # {"kind": "rule", "rule": ..., "plugin": ...} or {"kind": "data", "path": ..., ...}
     dataset: Dataset | None = None
 
+    @property
+    def finite(self) -> bool:
+        """Finite data: a fixed training set with held-out sequences of its own (``Rule.heldout``) —
+        a data file, or a rule like the SeqGAN oracle. Such a run stops on held-out NLL and saves
+        its sampler at T = 1; a rule that draws fresh sequences every step cannot be memorised."""
+        return self.rule.heldout is not None
+
     def extra_metrics(self, seqs: torch.Tensor) -> dict:
         """The rule's own extra figures (a data file's novelty and n-gram distances, ...)."""
         return self.rule.extra_metrics(seqs.cpu())

@@ -17,8 +17,9 @@ at that temperature on the usual final sample, and the model file samples at it 
 ``temperature`` buffer; ``seqgan sample --temperature 1`` gives the trained distribution back).
 When no temperature is clearly learned, the run keeps T = 1 and its verdict is what T = 1 measures.
 
-Data runs keep T = 1: their verdict is about held-out likelihood and novelty, which a colder
-sampler trades away. ``--set choose_temperature=false`` turns the choice off.
+Runs on finite data keep T = 1 (``Target.finite``: a data file, or a rule with held-out
+sequences of its own such as the oracle): they stopped on held-out likelihood, which a colder
+sampler trades away, and a data run's verdict is about held-out likelihood and novelty. ``--set choose_temperature=false`` turns the choice off.
 """
 
 from __future__ import annotations

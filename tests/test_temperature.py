@@ -1,5 +1,6 @@
 """The sampling temperature a rule run saves: the warmest the verdict calls learned, told and kept."""
 
+import dataclasses
 import json
 from types import SimpleNamespace
 
@@ -80,6 +81,18 @@ def test_the_choice_can_be_turned_off_and_data_runs_never_make_it():
     result = SimpleNamespace(steps=100, stop_reason="early_stopping", generator=None)
     final = evaluate(trainer.sample(FINAL_SAMPLES, None, 1.0), reference(rule))
     assert choose_temperature(trainer, result, rule_target(rule), final) == {"temperature": 1.0, "tried": []}
+    assert asked == [1.0]
+
+
+def test_a_rule_with_held_out_sequences_of_its_own_keeps_one():
+    # finite data (the oracle's kind): the run stopped on held-out NLL, which colder sampling trades away
+    rule = RULES["multiples5"]
+    finite = dataclasses.replace(rule, heldout=rule.sample)
+    trainer, asked = _stub_trainer(finite, 0.95)
+    result = SimpleNamespace(steps=100, stop_reason="memorising", generator=None)
+    final = evaluate(trainer.sample(FINAL_SAMPLES, None, 1.0), reference(finite))
+    assert rule_target(finite).finite and not rule_target(rule).finite
+    assert choose_temperature(trainer, result, rule_target(finite), final) == {"temperature": 1.0, "tried": []}
     assert asked == [1.0]
 
 
