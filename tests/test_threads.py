@@ -41,3 +41,32 @@ def test_same_seed_and_same_thread_count_give_the_same_generator(threads):
     finally:
         restore()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_busy_cores_are_measured_now_not_from_the_load_average(monkeypatch):
+    # the 1-minute load average lags: just after a run ends it still says a core is busy
+    from seqgan_core import threads
+
+    readings = iter([(1_000, 2_000), (1_150, 2_200)])  # 150 of 200 jiffies idle: a quarter busy
+    monkeypatch.setattr(threads, "_cpu_times", lambda: next(readings))
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (3.0, 3.0, 3.0))
+    assert threads.machine_load(sample_s=0) == pytest.approx(1.0)  # 0.25 x 4 cores
+
+
+def test_without_proc_stat_the_load_average_is_used(monkeypatch):
+    from seqgan_core import threads
+
+    monkeypatch.setattr(threads, "_cpu_times", lambda: None)
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (1.5, 1.0, 1.0))
+    assert threads.machine_load(sample_s=0) == 1.5
+
+
+def test_proc_stat_reads_as_idle_and_total_jiffies():
+    from seqgan_core import threads
+
+    times = threads._cpu_times()
+    if times is None:
+        pytest.skip("no /proc/stat on this platform")
+    idle, total = times
+    assert 0 <= idle <= total and total > 0
