@@ -18,7 +18,7 @@ import json
 import random
 from pathlib import Path
 
-from common import DATA, gan_and_mle, note, plot_sweep, say, seqgan, table
+from common import DATA, against_curve, gan_and_mle, note, plot_sweep, say, seqgan, table
 
 TRAIN = DATA / "coco" / "coco_train.txt"
 TEST = DATA / "coco" / "coco_test.txt"
@@ -155,19 +155,6 @@ MARGIN = 0.005  # BLEU-4: a GAN point closer than this to MLE's curve is "on" it
 
 def dominance(point: dict, curve: list[dict], own_curve: list[dict] | None = None) -> str:
     """Whether ``point`` lies outside the curve by more than MARGIN: higher BLEU-4 than the curve at
-    its Self-BLEU-4 (linear interpolation between sweep points), i.e. better quality for the same
-    diversity. ``own_curve`` (the GAN's own sweep) equal to ``curve`` means one model."""
-    key = [(r["self_bleu4"], r["bleu4"]) for r in curve]
-    if own_curve is not None and [(r["self_bleu4"], r["bleu4"]) for r in own_curve] == key:
-        return "the same curve: the GAN is the MLE model (its adversarial phase did not run or changed nothing)"
-    pts = sorted(key)
-    x = point["self_bleu4"]
-    if not pts[0][0] <= x <= pts[-1][0]:
-        return f"Self-BLEU-4 {x:.3f} is outside the MLE sweep's range {pts[0][0]:.3f}..{pts[-1][0]:.3f}; not comparable"
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
-        if x0 <= x <= x1:
-            y = y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-            side = ("above (outside: better)" if point["bleu4"] > y + MARGIN else
-                    f"on the curve (within {MARGIN})" if point["bleu4"] >= y - MARGIN else "below (worse)")
-            return f"BLEU-4 {point['bleu4']:.3f} vs MLE's {y:.3f} at the same Self-BLEU-4: {side}"
-    return "not comparable"
+    its Self-BLEU-4, i.e. better quality for the same diversity."""
+    return against_curve(point, curve, own_curve, x="self_bleu4", y="bleu4", names=("Self-BLEU-4", "BLEU-4"),
+                         margin=MARGIN, higher_is_better=True, sides=("above (outside: better)", "below (worse)"))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from common import gan_and_mle, note, plot_sweep, say, seqgan, table
+from common import against_curve, gan_and_mle, note, plot_sweep, say, seqgan, table
 
 SEED = 0
 # Yu et al. 2017 / Guo et al. 2018 (LeakGAN) / Nie et al. 2019 (RelGAN: another seeded oracle), L = 20
@@ -130,18 +130,6 @@ MARGIN = 0.02  # nats/token: a GAN point closer than this to MLE's curve is "on"
 
 def below(point: dict, curve: list[dict], own_curve: list[dict] | None = None) -> str:
     """Whether ``point`` lies below the curve by more than MARGIN: lower NLL_oracle than MLE's at the
-    same NLL_test. ``own_curve`` (the GAN's own sweep) equal to ``curve`` means one model."""
-    key = [(r["nll_test"], r["nll_oracle"]) for r in curve]
-    if own_curve is not None and [(r["nll_test"], r["nll_oracle"]) for r in own_curve] == key:
-        return "the same curve: the GAN is the MLE model (its adversarial phase did not run or changed nothing)"
-    pts = sorted(key)
-    x = point["nll_test"]
-    if x is None or not pts[0][0] <= x <= pts[-1][0]:
-        return f"NLL_test {x} is outside the MLE sweep's range {pts[0][0]:.3f}..{pts[-1][0]:.3f}; not comparable"
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
-        if x0 <= x <= x1:
-            y = y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-            side = ("below (better)" if point["nll_oracle"] < y - MARGIN else
-                    f"on the curve (within {MARGIN})" if point["nll_oracle"] <= y + MARGIN else "above (worse)")
-            return f"NLL_oracle {point['nll_oracle']:.3f} vs MLE's {y:.3f} at the same NLL_test: {side}"
-    return "not comparable"
+    same NLL_test."""
+    return against_curve(point, curve, own_curve, x="nll_test", y="nll_oracle", names=("NLL_test", "NLL_oracle"),
+                         margin=MARGIN, higher_is_better=False, sides=("below (better)", "above (worse)"))

@@ -131,6 +131,29 @@ def plot_sweep(label: str, curves: dict[str, list[dict]], x: str, y: str, path: 
     return path
 
 
+def against_curve(point: dict, curve: list[dict], own_curve: list[dict] | None, *, x: str, y: str,
+                  names: tuple[str, str], margin: float, higher_is_better: bool, sides: tuple[str, str]) -> str:
+    """Where ``point`` lies against MLE's temperature ``curve``: its ``y`` beside the curve's at the
+    same ``x`` (linear interpolation between sweep points), "better" only by more than ``margin``.
+    ``own_curve`` (the GAN's own sweep) equal to ``curve`` means one model. ``names``: how ``x``
+    and ``y`` are printed; ``sides``: the words for the better and the worse side."""
+    x_name, y_name = names
+    key = [(r[x], r[y]) for r in curve]
+    if own_curve is not None and [(r[x], r[y]) for r in own_curve] == key:
+        return "the same curve: the GAN is the MLE model (its adversarial phase did not run or changed nothing)"
+    pts = sorted(key)
+    px = point[x]
+    if px is None or not pts[0][0] <= px <= pts[-1][0]:
+        return f"{x_name} {px} is outside the MLE sweep's range {pts[0][0]:.3f}..{pts[-1][0]:.3f}; not comparable"
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        if x0 <= px <= x1:
+            at = y0 if x1 == x0 else y0 + (y1 - y0) * (px - x0) / (x1 - x0)
+            gain = (point[y] - at) if higher_is_better else (at - point[y])
+            side = sides[0] if gain > margin else f"on the curve (within {margin})" if gain >= -margin else sides[1]
+            return f"{y_name} {point[y]:.3f} vs MLE's {at:.3f} at the same {x_name}: {side}"
+    return "not comparable"
+
+
 def median_row(rows: list[dict], keys: list[str], **fixed) -> dict:
     return {**fixed, **{k: statistics.median(r[k] for r in rows) for k in keys}}
 
