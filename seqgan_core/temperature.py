@@ -19,7 +19,8 @@ When no temperature is clearly learned, the run keeps T = 1 and its verdict is w
 
 Runs on finite data keep T = 1 (``Target.finite``: a data file, or a rule with held-out
 sequences of its own such as the oracle): they stopped on held-out likelihood, which a colder
-sampler trades away, and a data run's verdict is about held-out likelihood and novelty. ``--set choose_temperature=false`` turns the choice off.
+sampler trades away, and a data run's verdict is about held-out likelihood and novelty.
+``--set choose_temperature=false`` turns the choice off.
 """
 
 from __future__ import annotations

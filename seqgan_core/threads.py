@@ -32,6 +32,7 @@ sums, and so the run. Pass ``--threads N`` to pin it where the automatic choice 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 
 import torch
@@ -70,8 +71,6 @@ def _cpu_times() -> tuple[int, int] | None:
 def machine_load(sample_s: float = IDLE_SAMPLE_S) -> float:
     """How many cores are busy now: the busy share of all cores over ``sample_s`` seconds, times
     the cores (/proc/stat); where that is missing, the 1-minute load average (0 if none)."""
-    import time
-
     before = _cpu_times()
     if before is not None:
         time.sleep(sample_s)
