@@ -13,6 +13,7 @@ data's own rate), distinct-sequence ratio >= 0.9 x real data's, pooled token TV 
 
 from __future__ import annotations
 
+import shlex
 import statistics
 from concurrent.futures import ThreadPoolExecutor
 
@@ -35,15 +36,33 @@ def _unique_vs_real(row: dict) -> float:
     return row["unique_ratio"] / max(row["real_unique_ratio"], 1e-12)
 
 
-def one_rule(rule: str, family: str, seed: int) -> dict:
-    gan = train_and_evaluate(["--rule", rule, "--seed", seed])
+def add_arguments(parser) -> None:
+    parser.add_argument("--train-args", default="",
+                        help="more `seqgan train` flags for every run, e.g. '--preset transformer' (no longer plain)")
+    parser.add_argument("--mle-only", type=int, default=None, metavar="STEPS",
+                        help="train only maximum likelihood, STEPS steps, no GAN run (rules with a likelihood)")
+
+
+def mle_only(rule: str, seed: int, steps: int, extra: list, preset: list) -> dict:
+    """Maximum likelihood alone for exactly ``steps`` steps (no plateau stop, no adversarial phase)."""
+    return train_and_evaluate(["--rule", rule, "--seed", seed, *preset, "--set", "adversarial=false",
+                               "--pretrain-steps", steps, "--max-steps", steps, "--patience", 10**9, *extra])
+
+
+def one_rule(rule: str, family: str, seed: int, extra: list = (), only_mle: int | None = None) -> dict:
+    extra = list(extra)
+    if only_mle:
+        mle = mle_only(rule, seed, only_mle, extra, [])
+        row = {"rule": rule, "family": family, "seed": seed, **mle, "unique_vs_real": _unique_vs_real(mle),
+               "learned": mle["verdict"]["learned"], "verdict_word": "learned" if mle["verdict"]["learned"] else "NOT"}
+        note(f"  {rule} seed {seed}: MLE only, {mle['preset']}, {mle['steps']} steps, {mle['wall_s']:.0f} s, "
+             f"validity {mle['validity']:.4f}, {mle['verdict']['line']}")
+        return row
+    gan = train_and_evaluate(["--rule", rule, "--seed", seed, *extra])
     row = {"rule": rule, "family": family, "seed": seed, **gan, "unique_vs_real": _unique_vs_real(gan),
            "learned": gan["verdict"]["learned"], "verdict_word": "learned" if gan["verdict"]["learned"] else "NOT"}
-    if gan["preset"] == "autoregressive":
-        steps = gan["steps"]
-        mle = train_and_evaluate(["--rule", rule, "--seed", seed, "--preset", "autoregressive",
-                                  "--set", "adversarial=false", "--pretrain-steps", steps, "--max-steps", steps,
-                                  "--patience", 10**9])
+    if gan["preset"] != "independent":  # the same model, by maximum likelihood alone
+        mle = mle_only(rule, seed, gan["steps"], extra, ["--preset", gan["preset"]])
         row.update(mle_validity=mle["validity"], mle_unique_vs_real=_unique_vs_real(mle), mle_tv=mle["tv"],
                    mle_wall_s=mle["wall_s"], mle_steps=mle["steps"])
     note(f"  {rule} seed {seed}: {gan['preset']}, {gan['steps']} steps, {gan['wall_s']:.0f} s, "
@@ -60,8 +79,11 @@ def targets(m: dict) -> list[tuple[str, bool]]:
 
 def run(args) -> list[dict]:
     suite = [(r, f) for r, f in SUITE if not args.only or r in args.only.split(",")]
-    say(f"## suite: plain `seqgan train --rule NAME`, seeds 0-{args.seeds - 1}\n")
-    tasks = [(rule, family, seed) for rule, family in suite for seed in range(args.seeds)]
+    extra = shlex.split(args.train_args)
+    plain = "plain " if not extra else ""
+    what = f"maximum likelihood alone, {args.mle_only} steps" if args.mle_only else f"{plain}`seqgan train --rule NAME`"
+    say(f"## suite: {what}{' ' + ' '.join(extra) if extra else ''}, seeds 0-{args.seeds - 1}\n")
+    tasks = [(rule, family, seed, extra, args.mle_only) for rule, family in suite for seed in range(args.seeds)]
     if args.jobs > 1:
         say(f"({args.jobs} training runs at once: wall times are those of a machine running another training)\n")
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:  # each task is whole processes

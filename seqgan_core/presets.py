@@ -52,9 +52,11 @@ add(Preset(
 
 # For rules whose positions depend on each other: an autoregressive generator trained by maximum
 # likelihood until its held-out NLL stops improving, a short discriminator warm-up, then adversarial
-# steps (non-saturating loss + the MLE term) against a 1-D CNN discriminator.
+# steps (non-saturating loss + the MLE term) against a 1-D CNN discriminator. The GRU's ``seen``
+# term (one learned number per step on every token already used) is on: on the suite's
+# all-different rule maximum likelihood went from 70 % valid in 4 000 steps to 99.9 % in 1 000.
 _AUTOREGRESSIVE = dict(
-    generator="gru", generator_options={"embed": 32, "hidden": 128}, discriminator="cnn",
+    generator="gru", generator_options={"embed": 32, "hidden": 128, "seen": True}, discriminator="cnn",
     loss="nonsaturating", batch_size=256, lr=1e-4, lr_d=2e-4, betas=(0.5, 0.999), tau=1.0,
     pretrain_steps=3000, pretrain_lr=5e-3, pretrain_head_lr=0.05, pretrain_decay=0.1, d_warmup=100, mle_weight=1.0,
 )

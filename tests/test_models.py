@@ -16,23 +16,31 @@ SMALL = {  # small models: every test runs in well under a second
     "gru": GRUGenerator.Options(embed=8, hidden=16),
     "transformer": TransformerGenerator.Options(embed=16, layers=2, heads=2),
 }
-AUTOREGRESSIVE = [name for name, family in GENERATORS.items() if family.autoregressive]
+# variants with an option that changes every code path: (family, options)
+VARIANTS = {"gru+seen": ("gru", GRUGenerator.Options(embed=8, hidden=16, seen=True))}
+MODELS = [*GENERATORS, *VARIANTS]
+AUTOREGRESSIVE = [name for name, family in GENERATORS.items() if family.autoregressive] + ["gru+seen"]
 
 
 def make(name: str, seed: int = 0) -> torch.nn.Module:
     torch.manual_seed(seed)
-    return GENERATORS[name](V, L, SMALL[name]).eval()
+    family, options = VARIANTS.get(name, (name, SMALL.get(name)))
+    g = GENERATORS[family](V, L, options)
+    if getattr(g, "seen_gate", None) is not None:  # zero at init: give the term a size that shows
+        torch.nn.init.normal_(g.seen_gate.weight, std=1.0)
+        torch.nn.init.constant_(g.seen_gate.bias, -2.0)
+    return g.eval()
 
 
 def test_registries_and_options():
     assert set(GENERATORS) == {"mlp", "gru", "transformer"} and set(DISCRIMINATORS) == {"mlp", "cnn"}
-    assert set(AUTOREGRESSIVE) == {"gru", "transformer"}
+    assert set(AUTOREGRESSIVE) == {"gru", "transformer", "gru+seen"}
     for family in [*GENERATORS.values(), *DISCRIMINATORS.values()]:
         family.Options()  # every option has a default
         family(V, L)  # and options=None means those defaults
 
 
-@pytest.mark.parametrize("name", GENERATORS)
+@pytest.mark.parametrize("name", MODELS)
 def test_sample_shape_range_and_seed(name):
     g = make(name)
     torch.manual_seed(3)
@@ -117,6 +125,21 @@ def test_discriminators_read_embeddings(name):
             assert V not in p.shape, (pname, tuple(p.shape))
 
 
+def test_seen_term_can_forbid_every_repeat_and_starts_as_no_term():
+    torch.manual_seed(0)
+    g = GRUGenerator(V, L, GRUGenerator.Options(embed=8, hidden=16, seen=True)).eval()
+    plain = GRUGenerator(V, L, GRUGenerator.Options(embed=8, hidden=16)).eval()
+    plain.load_state_dict({k: v for k, v in g.state_dict().items() if not k.startswith("seen_gate")})
+    seqs = torch.randint(V, (6, L))
+    with torch.no_grad():
+        torch.testing.assert_close(g.teacher_forced_logits(seqs), plain.teacher_forced_logits(seqs))
+        torch.nn.init.constant_(g.seen_gate.bias, -1e4)  # "never a token used before"
+        drawn = g.sample(200)
+        straight, _ = g.generate(50)
+    assert all(len(set(row)) == L for row in drawn.tolist())  # V > L: always possible
+    assert all(len(set(row)) == L for row in straight.argmax(-1).tolist())
+
+
 def test_transformer_with_tied_head():
     torch.manual_seed(0)
     g = TransformerGenerator(V, L, TransformerGenerator.Options(embed=16, heads=2, tie=True))
@@ -134,7 +157,7 @@ def _rule() -> Rule:
 
 
 @pytest.mark.parametrize("fmt", ["torchscript", "export"])
-@pytest.mark.parametrize("name", GENERATORS)
+@pytest.mark.parametrize("name", MODELS)
 def test_export_round_trip_gives_the_eager_samples(tmp_path, name, fmt):
     g = make(name)
     model = load_model(save_sampler(g, metadata(_rule()), tmp_path / f"g.{fmt}", fmt))

@@ -16,7 +16,11 @@ class GRUGenerator(nn.Module):
     ``logits_t = out(h_t) + follow(e_{t-1})``: besides the GRU's state, the previous token's
     embedding ``e_{t-1}`` (the start vector at t = 0) scores the next token directly through a
     ``Linear(E, V)`` — a low-rank "what may follow what" table that pushes invalid
-    continuations down fast. Teacher forcing runs ``nn.GRU`` over the whole sequence; the
+    continuations down fast. With ``seen``, ``logits_t += gate(h_t) * seen_t``, where ``seen_t``
+    ``(V,)`` marks the tokens already in the sequence and ``gate`` is a ``Linear(H, 1)``: one
+    number per step that raises or lowers every token used so far (a copy / no-repeat term, as
+    in cache and pointer language models). A low-rank table cannot say "not any token used
+    before" for V tokens; this term says it with one weight. Teacher forcing runs ``nn.GRU`` over the whole sequence; the
     sampling loops step the same weights with ``torch.gru_cell``. In ``generate`` every token
     is a straight-through Gumbel-softmax one-hot fed back as ``onehot @ embedding``, so D's
     gradients flow through the discrete choices.
@@ -30,6 +34,7 @@ class GRUGenerator(nn.Module):
         hidden: int = 128  # H: GRU state size
         follow: bool = True  # add the low-rank previous-token term Linear(E, V)
         dropout: float = 0.0  # in training, zero this share of the input embeddings and GRU states
+        seen: bool = False  # add gate(h_t) x [token already in the sequence] to the logits
 
     def __init__(self, vocab_size: int, length: int, options: GRUGenerator.Options | None = None):
         super().__init__()
@@ -44,12 +49,18 @@ class GRUGenerator(nn.Module):
         self.follow = nn.Linear(o.embed, vocab_size, bias=False) if o.follow else None
         if self.follow is not None:
             nn.init.zeros_(self.follow.weight)
+        self.seen_gate = nn.Linear(o.hidden, 1) if o.seen else None
+        if self.seen_gate is not None:  # starts as no term at all
+            nn.init.zeros_(self.seen_gate.weight)
+            nn.init.zeros_(self.seen_gate.bias)
 
     def head_parameters(self) -> list[nn.Parameter]:
         """The output layers, which pretraining may move with a larger learning rate."""
         head = list(self.out.parameters())
         if self.follow is not None:
             head += list(self.follow.parameters())
+        if self.seen_gate is not None:
+            head += list(self.seen_gate.parameters())
         return head
 
     def _drop(self, x: torch.Tensor) -> torch.Tensor:
@@ -59,22 +70,36 @@ class GRUGenerator(nn.Module):
             return nn.functional.dropout(x, self.dropout, True)
         return x
 
-    def _logits(self, state: torch.Tensor, inp: torch.Tensor) -> torch.Tensor:
+    def _logits(self, state: torch.Tensor, inp: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
         state, inp = self._drop(state), self._drop(inp)
         logits = self.out(state)  # (..., V)
         if self.follow is not None:
             logits = logits.add_(self.follow(inp))  # in place: one (..., V) tensor fewer
+        if self.seen_gate is not None:
+            logits = logits + self.seen_gate(state) * seen  # (..., 1) * (..., V)
         return logits
 
-    def _step(self, inp: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """One position: input embedding ``(n, E)`` and state ``(n, H)`` -> logits ``(n, V)``, state."""
+    def _seen(self, n: int) -> torch.Tensor:
+        """No token used yet: ``(n, V)`` zeros (``(n, 0)`` without the seen term: nothing kept)."""
+        width = self.vocab_size if self.seen_gate is not None else 0
+        return torch.zeros(n, width, device=self.start.device)
+
+    def _step(self, inp: torch.Tensor, h: torch.Tensor, seen: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One position: input embedding ``(n, E)``, state ``(n, H)`` and tokens used so far
+        ``(n, V)`` -> logits ``(n, V)``, state."""
         rnn = self.rnn
         # nn.GRU's own cell, written out: torch.gru_cell would make torch.export refuse n == 1
         i_r, i_z, i_n = nn.functional.linear(self._drop(inp), rnn.weight_ih_l0, rnn.bias_ih_l0).chunk(3, dim=1)  # (n, H) each
         h_r, h_z, h_n = nn.functional.linear(h, rnn.weight_hh_l0, rnn.bias_hh_l0).chunk(3, dim=1)
         r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
         h = torch.lerp(torch.tanh(i_n + r * h_n), h, z)  # (1 - z) * candidate + z * h
-        return self._logits(h, inp), h
+        return self._logits(h, inp, seen), h
+
+    def _mark(self, seen: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        """``seen`` ``(n, V)`` with token ``index`` ``(n,)`` of each row marked as used."""
+        if self.seen_gate is None:
+            return seen
+        return seen.scatter(1, index.unsqueeze(1), 1.0)
 
     def _first(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         inp = self.start.unsqueeze(0).expand(n, self.start.shape[0])  # (n, E)
@@ -85,17 +110,23 @@ class GRUGenerator(nn.Module):
         first, h = self._first(seqs.shape[0])
         inp = torch.cat([first.unsqueeze(1), self.embed(seqs[:, :-1])], dim=1)  # (n, L, E)
         states, _ = self.rnn(self._drop(inp), h.unsqueeze(0))  # (n, L, H)
-        return self._logits(states, inp)
+        seen = states.new_zeros(0)
+        if self.seen_gate is not None:  # position t sees tokens 0 .. t - 1
+            used = nn.functional.one_hot(seqs, self.vocab_size).to(states.dtype)  # (n, L, V)
+            seen = (used.cumsum(dim=1) - used).clamp_(max=1.0)
+        return self._logits(states, inp, seen)
 
     def incremental_logits(self, seqs: torch.Tensor) -> torch.Tensor:
         """The same logits ``(n, L, V)`` as ``teacher_forced_logits``, one step at a time as the
         sampling loops compute them (for tests)."""
         inp, h = self._first(seqs.shape[0])
+        seen = self._seen(seqs.shape[0])
         out = []
         for t in range(seqs.shape[1]):
-            logits, h = self._step(inp, h)
+            logits, h = self._step(inp, h, seen)
             out.append(logits)
             inp = self.embed(seqs[:, t])
+            seen = self._mark(seen, seqs[:, t])
         return torch.stack(out, dim=1)
 
     def token_log_probs(self, seqs: torch.Tensor) -> torch.Tensor:
@@ -111,22 +142,27 @@ class GRUGenerator(nn.Module):
     def generate(self, n: int, tau: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """Straight-through one-hot sequences ``(n, L, V)`` for training, and their indices ``(n, L)``."""
         inp, h = self._first(n)
+        seen = self._seen(n)
         onehots, indices = [], []
         for _ in range(self.length):
-            logits, h = self._step(inp, h)
+            logits, h = self._step(inp, h, seen)
             y, index = straight_through(logits, tau)  # (n, V), (n,)
             onehots.append(y)
             indices.append(index)
             inp = y @ self.embed.weight  # (n, E): the lookup, with gradients to y
+            if self.seen_gate is not None:
+                seen = seen + y - seen * y  # "or" of 0/1 values, with gradients to y
         return torch.stack(onehots, dim=1), torch.stack(indices, dim=1)
 
     @torch.jit.export
     def sample(self, n: int, temperature: float = 1.0) -> torch.Tensor:
         inp, h = self._first(n)
+        seen = self._seen(n)
         tokens = []
         for _ in range(self.length):
-            logits, h = self._step(inp, h)
+            logits, h = self._step(inp, h, seen)
             index = categorical(logits, temperature)  # (n,)
             tokens.append(index)
             inp = self.embed(index)
+            seen = self._mark(seen, index)
         return torch.stack(tokens, dim=1)  # (n, L)

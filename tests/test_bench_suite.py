@@ -1,0 +1,48 @@
+"""The suite benchmark's runs: the MLE-only column trains the GAN run's own model, and extra
+`seqgan train` flags reach every run (what the README's tables say was run)."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+bench_suite = pytest.importorskip("bench_suite")
+
+
+def fake_runs(monkeypatch, preset: str) -> list[list]:
+    calls = []
+
+    def train_and_evaluate(args):
+        calls.append([str(a) for a in args])
+        chosen = args[args.index("--preset") + 1] if "--preset" in args else preset
+        return {"preset": chosen, "steps": 700, "wall_s": 1.0, "validity": 1.0, "unique_ratio": 1.0,
+                "real_unique_ratio": 1.0, "tv": 0.0, "verdict": {"learned": True, "line": "learned"}}
+
+    monkeypatch.setattr(bench_suite, "train_and_evaluate", train_and_evaluate)
+    return calls
+
+
+def test_mle_column_trains_the_gan_runs_model_for_its_steps(monkeypatch):
+    calls = fake_runs(monkeypatch, "transformer")
+    row = bench_suite.one_rule("sum", "arithmetic", 0, ["--preset", "transformer"])
+    gan, mle = calls
+    assert gan == ["--rule", "sum", "--seed", "0", "--preset", "transformer"]
+    assert mle[mle.index("--preset") + 1] == "transformer"  # not a hard-coded autoregressive
+    assert mle[mle.index("--max-steps") + 1] == "700" and "adversarial=false" in mle
+    assert mle[-2:] == ["--preset", "transformer"] and row["mle_validity"] == 1.0
+
+
+def test_independent_rules_have_no_mle_column(monkeypatch):
+    calls = fake_runs(monkeypatch, "independent")
+    row = bench_suite.one_rule("multiples5", "independent", 1)
+    assert len(calls) == 1 and "mle_validity" not in row
+
+
+def test_mle_only_runs_no_gan(monkeypatch):
+    calls = fake_runs(monkeypatch, "autoregressive")
+    row = bench_suite.one_rule("distinct", "all-different", 2, [], only_mle=4000)
+    (mle,) = calls
+    assert mle[mle.index("--pretrain-steps") + 1] == "4000" and "adversarial=false" in mle
+    assert "--preset" not in mle  # the rule's own choice
+    assert row["verdict_word"] == "learned"
