@@ -140,6 +140,20 @@ def test_seen_term_can_forbid_every_repeat_and_starts_as_no_term():
     assert all(len(set(row)) == L for row in straight.argmax(-1).tolist())
 
 
+def test_seen_term_teacher_forcing_has_the_sampling_loops_gradients():
+    # teacher forcing adds the term by a scatter over prefix pairs (once per distinct token), the
+    # sampling loop by a dense mask: the same logits and the same gradients, repeats included
+    g = make("gru+seen").train()
+    seqs = torch.randint(V, (9, L))
+    seqs[:, 3] = seqs[:, 1]  # a repeated token in every row
+    weights = torch.randn(9, L, V, generator=torch.Generator().manual_seed(1))
+    grads = []
+    for logits in (g.teacher_forced_logits(seqs), g.incremental_logits(seqs)):
+        grads.append(torch.autograd.grad((logits * weights).sum(), list(g.parameters())))
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
 def test_transformer_with_tied_head():
     torch.manual_seed(0)
     g = TransformerGenerator(V, L, TransformerGenerator.Options(embed=16, heads=2, tie=True))

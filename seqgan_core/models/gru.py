@@ -70,14 +70,30 @@ class GRUGenerator(nn.Module):
             return nn.functional.dropout(x, self.dropout, True)
         return x
 
-    def _logits(self, state: torch.Tensor, inp: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
+    def _logits(self, state: torch.Tensor, inp: torch.Tensor, seen: torch.Tensor | None) -> torch.Tensor:
+        """Logits ``(..., V)``; ``seen`` ``(..., V)`` marks used tokens (None: the caller adds the
+        seen term itself, as teacher forcing does without a dense ``(n, L, V)`` mask)."""
         state, inp = self._drop(state), self._drop(inp)
         logits = self.out(state)  # (..., V)
         if self.follow is not None:
             logits = logits.add_(self.follow(inp))  # in place: one (..., V) tensor fewer
-        if self.seen_gate is not None:
+        if self.seen_gate is not None and seen is not None:
             logits = logits + self.seen_gate(state) * seen  # (..., 1) * (..., V)
         return logits
+
+    def _add_seen(self, logits: torch.Tensor, states: torch.Tensor, seqs: torch.Tensor) -> torch.Tensor:
+        """Teacher forcing's seen term: ``gate(h_t)`` added at position t to every token among
+        ``seqs[:, :t]``, once per distinct token. A scatter over the (n, L, L) prefix pairs, not a
+        dense (n, L, V) mask: the same logits, at a cost that does not grow with V."""
+        n, length = seqs.shape
+        gate = self.seen_gate(self._drop(states))  # (n, L, 1)
+        pos = torch.arange(length, device=seqs.device)
+        same = seqs.unsqueeze(2) == seqs.unsqueeze(1)  # (n, L, L): token s equals token s'
+        first = ~(same & (pos.view(1, 1, -1) < pos.view(1, -1, 1))).any(dim=2)  # (n, L): first time seen
+        before = pos.view(1, 1, -1) < pos.view(1, -1, 1)  # (1, L, L): s < t
+        weight = (before & first.unsqueeze(1)).to(gate.dtype)  # (n, L, L): add at (t, token s)?
+        index = seqs.unsqueeze(1).expand(n, length, length)  # (n, L, L): token s, for every t
+        return logits.scatter_add(2, index, gate * weight)
 
     def _seen(self, n: int) -> torch.Tensor:
         """No token used yet: ``(n, V)`` zeros (``(n, 0)`` without the seen term: nothing kept)."""
@@ -110,11 +126,10 @@ class GRUGenerator(nn.Module):
         first, h = self._first(seqs.shape[0])
         inp = torch.cat([first.unsqueeze(1), self.embed(seqs[:, :-1])], dim=1)  # (n, L, E)
         states, _ = self.rnn(self._drop(inp), h.unsqueeze(0))  # (n, L, H)
-        seen = states.new_zeros(0)
+        logits = self._logits(states, inp, None)  # (n, L, V)
         if self.seen_gate is not None:  # position t sees tokens 0 .. t - 1
-            used = nn.functional.one_hot(seqs, self.vocab_size).to(states.dtype)  # (n, L, V)
-            seen = (used.cumsum(dim=1) - used).clamp_(max=1.0)
-        return self._logits(states, inp, seen)
+            logits = self._add_seen(logits, states, seqs)
+        return logits
 
     def incremental_logits(self, seqs: torch.Tensor) -> torch.Tensor:
         """The same logits ``(n, L, V)`` as ``teacher_forced_logits``, one step at a time as the
