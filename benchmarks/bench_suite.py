@@ -49,18 +49,22 @@ def mle_only(rule: str, seed: int, steps: int, extra: list, preset: list) -> dic
                                "--pretrain-steps", steps, "--max-steps", steps, "--patience", 10**9, *extra])
 
 
+def _row(rule: str, family: str, seed: int, result: dict) -> dict:
+    learned = result["verdict"]["learned"]
+    return {"rule": rule, "family": family, "seed": seed, **result, "unique_vs_real": _unique_vs_real(result),
+            "learned": learned, "verdict_word": "learned" if learned else "NOT"}
+
+
 def one_rule(rule: str, family: str, seed: int, extra: list = (), only_mle: int | None = None) -> dict:
     extra = list(extra)
     if only_mle:
         mle = mle_only(rule, seed, only_mle, extra, [])
-        row = {"rule": rule, "family": family, "seed": seed, **mle, "unique_vs_real": _unique_vs_real(mle),
-               "learned": mle["verdict"]["learned"], "verdict_word": "learned" if mle["verdict"]["learned"] else "NOT"}
+        row = _row(rule, family, seed, mle)
         note(f"  {rule} seed {seed}: MLE only, {mle['preset']}, {mle['steps']} steps, {mle['wall_s']:.0f} s, "
              f"validity {mle['validity']:.4f}, {mle['verdict']['line']}")
         return row
     gan = train_and_evaluate(["--rule", rule, "--seed", seed, *extra])
-    row = {"rule": rule, "family": family, "seed": seed, **gan, "unique_vs_real": _unique_vs_real(gan),
-           "learned": gan["verdict"]["learned"], "verdict_word": "learned" if gan["verdict"]["learned"] else "NOT"}
+    row = _row(rule, family, seed, gan)
     if gan["preset"] != "independent":  # the same model, by maximum likelihood alone
         mle = mle_only(rule, seed, gan["steps"], extra, ["--preset", gan["preset"]])
         row.update(mle_validity=mle["validity"], mle_unique_vs_real=_unique_vs_real(mle), mle_tv=mle["tv"],

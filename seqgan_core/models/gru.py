@@ -20,8 +20,8 @@ class GRUGenerator(nn.Module):
     ``(V,)`` marks the tokens already in the sequence and ``gate`` is a ``Linear(H, 1)``: one
     number per step that raises or lowers every token used so far (a copy / no-repeat term, as
     in cache and pointer language models). A low-rank table cannot say "not any token used
-    before" for V tokens; this term says it with one weight. Teacher forcing runs ``nn.GRU`` over the whole sequence; the
-    sampling loops step the same weights with ``torch.gru_cell``. In ``generate`` every token
+    before" for V tokens; this term says it with one weight. Teacher forcing runs ``nn.GRU``
+    over the whole sequence; the sampling loops step the same weights with ``torch.gru_cell``. In ``generate`` every token
     is a straight-through Gumbel-softmax one-hot fed back as ``onehot @ embedding``, so D's
     gradients flow through the discrete choices.
     """
@@ -88,9 +88,9 @@ class GRUGenerator(nn.Module):
         n, length = seqs.shape
         gate = self.seen_gate(self._drop(states))  # (n, L, 1)
         pos = torch.arange(length, device=seqs.device)
-        same = seqs.unsqueeze(2) == seqs.unsqueeze(1)  # (n, L, L): token s equals token s'
-        first = ~(same & (pos.view(1, 1, -1) < pos.view(1, -1, 1))).any(dim=2)  # (n, L): first time seen
-        before = pos.view(1, 1, -1) < pos.view(1, -1, 1)  # (1, L, L): s < t
+        before = pos.view(1, 1, -1) < pos.view(1, -1, 1)  # (1, L, L): [t, s] is s < t
+        same = seqs.unsqueeze(2) == seqs.unsqueeze(1)  # (n, L, L): token t equals token s
+        first = ~(same & before).any(dim=2)  # (n, L): no earlier position holds this token
         weight = (before & first.unsqueeze(1)).to(gate.dtype)  # (n, L, L): add at (t, token s)?
         index = seqs.unsqueeze(1).expand(n, length, length)  # (n, L, L): token s, for every t
         return logits.scatter_add(2, index, gate * weight)
