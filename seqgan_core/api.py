@@ -53,7 +53,8 @@ def plan(target: Target, preset: str | None = None, **overrides) -> tuple[TrainC
         return _for_data(target, preset_config(preset, **given), given), Choice(preset, "chosen with --preset")
     choice = choose(target.rule, data_file=target.dataset is not None)
     recommended = {k: v for k, v in (target.rule.recommend or {}).items() if k != "preset"}
-    return _for_data(target, preset_config(choice.preset, **{**recommended, **given}), given), choice
+    settings = {**recommended, **given}
+    return _for_data(target, preset_config(choice.preset, **settings), settings), choice
 
 
 DATA_RUN = {"stop_on": "heldout_nll", "until_valid": False}  # what a data run changes, unless given
@@ -67,12 +68,18 @@ def _for_data(target: Target, config: TrainConfig, given: dict) -> TrainConfig:
     Finite data is what a target with held-out sequences of its own has (``Rule.heldout``): a data
     file, and a rule whose sampler draws from a fixed training set while ``heldout`` draws fresh
     sequences (the SeqGAN oracle's 9 984). A rule that samples fresh sequences every step has
-    no ``heldout``, cannot be memorised, and stops on its distance."""
+    no ``heldout``, cannot be memorised, and stops on its distance.
+
+    The generator family may also declare options of its own for finite data
+    (``Family.finite_data``, e.g. the GRU's dropout); each applies unless ``given`` sets it."""
     from .models import GENERATORS
 
     family = GENERATORS.get(config.options.get("generator", ""))
     if not target.finite or not getattr(family, "autoregressive", False):
         return config
+    own = {f"generator.{k}": v for k, v in getattr(family, "finite_data", {}).items() if f"generator.{k}" not in given}
+    if own:
+        config = config.with_options(**own)
     for key, value in DATA_RUN.items():
         if key not in given:
             setattr(config, key, value)

@@ -308,3 +308,32 @@ def test_a_rule_with_held_out_sequences_of_its_own_trains_like_a_data_file():
     # given explicitly, the setting wins
     config, _ = plan(rule_target(finite), "autoregressive", stop_on="distance")
     assert config.stop_on == "distance"
+
+
+def test_finite_data_turns_on_the_generator_familys_own_regularisation():
+    """On finite data the generator family's ``finite_data`` options apply (the GRU: dropout
+    0.3); fresh-sample rules keep the preset's values; the user's setting and a rule's
+    recommendation win over the family's."""
+    from seqgan_core import Rule
+    from seqgan_core.api import load_target, plan
+    from seqgan_core.models import GRUGenerator
+    from seqgan_core.target import rule_target
+
+    assert GRUGenerator.finite_data["dropout"] > 0
+    words = [tuple(w) for w in ["cat", "cot", "dog", "dot", "cog", "bat", "bot", "but"] * 4]
+    config, _ = plan(load_target(sequences=words, seed=0), None)
+    assert config.options["generator"] == "gru"
+    assert config.options["generator_options"]["dropout"] == GRUGenerator.finite_data["dropout"]
+    config, _ = plan(load_target(sequences=words, seed=0), None, **{"generator.dropout": 0.0})
+    assert config.options["generator_options"]["dropout"] == 0.0
+    rule_config, _ = plan(load_target("ascending"), "autoregressive")
+    assert rule_config.options["generator_options"].get("dropout", 0.0) == 0.0
+
+    fixed = torch.randint(0, 3, (40, 5), generator=torch.Generator().manual_seed(0))
+    recommending = Rule("recommending", "a fixed set that recommends its dropout", [0, 1, 2], 5,
+                        lambda n, g: fixed[torch.randint(len(fixed), (n,), generator=g)],
+                        lambda s: torch.ones(len(s), dtype=torch.bool),
+                        heldout=lambda n, g: torch.randint(0, 3, (n, 5), generator=g),
+                        recommend={"preset": "autoregressive", "generator.dropout": 0.1})
+    config, _ = plan(rule_target(recommending), None)
+    assert config.options["generator_options"]["dropout"] == 0.1
