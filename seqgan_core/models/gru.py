@@ -21,9 +21,10 @@ class GRUGenerator(nn.Module):
     number per step that raises or lowers every token used so far (a copy / no-repeat term, as
     in cache and pointer language models). A low-rank table cannot say "not any token used
     before" for V tokens; this term says it with one weight. Teacher forcing runs ``nn.GRU``
-    over the whole sequence; the sampling loops step the same weights with ``torch.gru_cell``. In ``generate`` every token
-    is a straight-through Gumbel-softmax one-hot fed back as ``onehot @ embedding``, so D's
-    gradients flow through the discrete choices.
+    over the whole sequence; the sampling loops step the same weights through the GRU cell
+    written out in ``_step``. In ``generate`` every token is a straight-through Gumbel-softmax
+    one-hot fed back as ``onehot @ embedding``, so D's gradients flow through the discrete
+    choices.
     """
 
     autoregressive = True
