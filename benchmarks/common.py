@@ -183,7 +183,8 @@ def trained(folder: Path, name: str) -> dict:
 
 
 def gan_and_mle(label: str, target: list, args, seed: int) -> tuple[Path, dict, dict]:
-    """The default (a GAN) and the same model by maximum likelihood alone, each a whole process,
+    """The GAN (``--set adversarial=true``) and the same model by maximum likelihood alone (the
+    default on finite data: ``SequenceGAN.finite_data``), each a whole process,
     into a fresh folder — one after the other with ``--jobs 1`` (the default: each wall time is a
     user's run on this machine), side by side with ``--jobs 2`` (each wall time includes the
     other's load) — or, with ``--reuse FOLDER``, the runs a previous invocation left there.
@@ -194,15 +195,15 @@ def gan_and_mle(label: str, target: list, args, seed: int) -> tuple[Path, dict, 
         say(f"**Shortened**: both runs stop at --max-steps {args.max_steps} {args.train_args} (not the preset's own).\n")
     if args.reuse:
         folder = Path(args.reuse)
-        return (folder, {"model": "seqgan default (GAN)", **trained(folder, "gan")},
-                {"model": "seqgan MLE only", **trained(folder, "mle")})
+        return (folder, {"model": "seqgan GAN", **trained(folder, "gan")},
+                {"model": "seqgan MLE only (the default)", **trained(folder, "mle")})
     jobs = 2 if getattr(args, "jobs", 1) >= 2 else 1
     say("The GAN and MLE-only runs " + ("side by side (--jobs 2): each wall time includes the other's load.\n"
                                         if jobs == 2 else "one after the other (--jobs 1).\n"))
     folder = Path(tempfile.mkdtemp(prefix=f"seqgan-{label}-"))
     extra = (["--max-steps", args.max_steps] if args.max_steps else []) + args.train_args.split()
     with ThreadPoolExecutor(jobs) as pool:
-        runs = [pool.submit(train_side, label, target, folder, "gan", extra, seed),
-                pool.submit(train_side, label, target, folder, "mle", [*extra, "--set", "adversarial=false"], seed)]
-        return folder, {"model": "seqgan default (GAN)", **runs[0].result()}, {"model": "seqgan MLE only",
+        runs = [pool.submit(train_side, label, target, folder, "gan", [*extra, "--set", "adversarial=true"], seed),
+                pool.submit(train_side, label, target, folder, "mle", extra, seed)]
+        return folder, {"model": "seqgan GAN", **runs[0].result()}, {"model": "seqgan MLE only (the default)",
                                                                              **runs[1].result()}

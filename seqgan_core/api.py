@@ -15,6 +15,8 @@ keyword is a run setting (``max_steps``, ``patience``...) or a recipe option (``
 
 from __future__ import annotations
 
+import dataclasses
+
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,17 +52,27 @@ def plan(target: Target, preset: str | None = None, **overrides) -> tuple[TrainC
     given = {k: v for k, v in overrides.items() if v is not None}
     target.rule.probe()  # a broken plugin is named before anything else touches it
     if preset:
-        return _for_data(target, preset_config(preset, **given), given), Choice(preset, "chosen with --preset")
+        config, changed = _for_data(target, preset_config(preset, **given), given)
+        return config, _with(Choice(preset, "chosen with --preset"), changed)
     choice = choose(target.rule, data_file=target.dataset is not None)
     recommended = {k: v for k, v in (target.rule.recommend or {}).items() if k != "preset"}
     settings = {**recommended, **given}
-    return _for_data(target, preset_config(choice.preset, **settings), settings), choice
+    config, changed = _for_data(target, preset_config(choice.preset, **settings), settings)
+    return config, _with(choice, changed)
+
+
+def _with(choice: Choice, changed: dict) -> Choice:
+    """``choice`` whose one-line reason also names what finite data changed (and how to undo it)."""
+    if not changed:
+        return choice
+    values = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in changed.items())
+    return dataclasses.replace(choice, reason=f"{choice.reason}; for finite data {values}, each a --set away")
 
 
 DATA_RUN = {"stop_on": "heldout_nll", "until_valid": False}  # what a data run changes, unless given
 
 
-def _for_data(target: Target, config: TrainConfig, given: dict) -> TrainConfig:
+def _for_data(target: Target, config: TrainConfig, given: dict) -> tuple[TrainConfig, dict]:
     """A run on finite data with a likelihood model stops on held-out NLL and keeps the generator
     best on it: it ends when it stops generalising, not after a fixed schedule. Validity does not
     hold it back: held-out data itself is not fully valid (``seqgan_core.data``).
@@ -70,20 +82,24 @@ def _for_data(target: Target, config: TrainConfig, given: dict) -> TrainConfig:
     sequences (the SeqGAN oracle's 9 984). A rule that samples fresh sequences every step has
     no ``heldout``, cannot be memorised, and stops on its distance.
 
-    The generator family may also declare options of its own for finite data
-    (``Family.finite_data``, e.g. the GRU's dropout); each applies unless ``given`` sets it."""
+    The recipe and the generator family may also declare options of their own for finite data
+    (``finite_data``: the sequence recipe's maximum likelihood alone, the GRU's dropout); each
+    applies unless ``given`` sets it. Returns the config and what finite data changed in it."""
     from .models import GENERATORS
+    from .recipes import get_recipe
 
     family = GENERATORS.get(config.options.get("generator", ""))
     if not target.finite or not getattr(family, "autoregressive", False):
-        return config
-    own = {f"generator.{k}": v for k, v in getattr(family, "finite_data", {}).items() if f"generator.{k}" not in given}
+        return config, {}
+    declared = {**getattr(get_recipe(config.recipe), "finite_data", {}),
+                **{f"generator.{k}": v for k, v in getattr(family, "finite_data", {}).items()}}
+    own = {k: v for k, v in declared.items() if k not in given}
     if own:
         config = config.with_options(**own)
     for key, value in DATA_RUN.items():
         if key not in given:
             setattr(config, key, value)
-    return config.validate()
+    return config.validate(), own
 
 
 def evaluate_model(model, target: Target, n: int, seed: int | None = 0, temperature: float | None = None,

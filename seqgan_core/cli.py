@@ -400,7 +400,8 @@ def _train(target, config, out, state, fmt, choice, ddp) -> int:
         print(f"seqgan: error: training diverged: {result.message}; kept the best generator so far ({where}) "
               f"in {outcome.model}; {hint}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"stopped after {result.steps} steps ({result.stop_reason.replace('_', ' ')}, {result.seconds:.1f} s), "
+    reason = "its phase's step budget" if result.stop_reason == "budget" else result.stop_reason.replace("_", " ")
+    print(f"stopped after {result.steps} steps ({reason}, {result.seconds:.1f} s), "
           f"{where}; saved {outcome.model}", file=sys.stderr)
     if result.message:  # why a data run stopped when it began to memorise
         print(f"why: {result.message}", file=sys.stderr)

@@ -226,7 +226,7 @@ def load_checkpoint(run_dir: str | Path) -> dict:
     finished = state.get("stop_reason")
     if finished == "diverged":
         raise SeqganError(f"the run in {str(run)!r} diverged at step {state['step']}; start a new one with a lower --lr")
-    if finished in ("early_stopping", "memorising", "max_steps"):
+    if finished in ("early_stopping", "memorising", "budget", "max_steps"):
         raise SeqganError(
             f"the run in {str(run)!r} already finished ({finished.replace('_', ' ')} at step {state['step']}); "
             "nothing to resume"

@@ -76,7 +76,7 @@ class TrainResult:
     steps: int
     best_distance: float
     best_step: int
-    stop_reason: str  # early_stopping | memorising (data runs) | max_steps | interrupted | diverged
+    stop_reason: str  # early_stopping | memorising (data runs) | budget (the last phase's own) | max_steps | interrupted | diverged
     seconds: float
     history: list[dict] = field(default_factory=list)  # one row per check
     message: str = ""  # diverged: which loss went bad at which step; memorising: the rise that ended it
@@ -365,8 +365,9 @@ class Trainer:
                     else:
                         self.plateau.reset(None if cfg.min_delta is None else cfg.min_delta)
                     continue
-                if budget_spent:
-                    break  # the last phase used its own budget
+                if budget_spent:  # the last phase used its own budget (maximum likelihood alone)
+                    stop_reason = "budget"
+                    break
                 if may_end:
                     stop_reason = "early_stopping"
                     break

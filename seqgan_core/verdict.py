@@ -61,6 +61,8 @@ def more_training(stop_reason: str, steps: int, max_steps: int, patience: int) -
     ``--max-steps 8000`` alone would fall back to the default patience)."""
     if stop_reason == "max_steps":
         return f"--max-steps {max(2 * max_steps, steps * 2)} --patience {patience}"
+    if stop_reason == "budget":  # maximum likelihood alone used its budget: it began at step 0
+        return f"--set pretrain_steps={2 * steps} --max-steps {max(max_steps, 2 * steps)}"
     return f"--patience {2 * patience} --max-steps {max_steps}"
 
 

@@ -145,7 +145,7 @@ def test_maximum_likelihood_only_stops_at_its_budget():
     config = preset_config("autoregressive", pretrain_steps=25, max_steps=1000, eval_every=10, adversarial=False,
                            patience=1000, batch_size=16)
     result = train(RULES["palindrome"], config)
-    assert result.steps == 25 and result.stop_reason == "max_steps"
+    assert result.steps == 25 and result.stop_reason == "budget"
     assert {h["phase"] for h in result.history} == {"mle"}
 
 
