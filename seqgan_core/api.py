@@ -16,7 +16,6 @@ keyword is a run setting (``max_steps``, ``patience``...) or a recipe option (``
 from __future__ import annotations
 
 import dataclasses
-
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path

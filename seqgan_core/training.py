@@ -76,7 +76,7 @@ class TrainResult:
     steps: int
     best_distance: float
     best_step: int
-    stop_reason: str  # early_stopping | memorising (data runs) | budget (the last phase's own) | max_steps | interrupted | diverged
+    stop_reason: str  # early_stopping | memorising (data) | budget (the last phase's) | max_steps | interrupted | diverged
     seconds: float
     history: list[dict] = field(default_factory=list)  # one row per check
     message: str = ""  # diverged: which loss went bad at which step; memorising: the rise that ended it

@@ -348,8 +348,9 @@ def test_finite_data_trains_by_maximum_likelihood_alone_unless_asked():
     from seqgan_core.recipes import SequenceGAN
 
     words = [tuple(w) for w in ["cat", "cot", "dog", "dot", "cog", "bat", "bot", "but"] * 4]
-    config, _ = plan(load_target(sequences=words, seed=0), None)
+    config, choice = plan(load_target(sequences=words, seed=0), None)
     assert config.options["adversarial"] is False
+    assert "adversarial=false" in choice.reason and "pretrain_steps=1000" in choice.reason  # the run's first line
     assert config.options["pretrain_steps"] == SequenceGAN.finite_data["pretrain_steps"]
     asked, _ = plan(load_target(sequences=words, seed=0), None, adversarial="true")
     assert asked.recipe_options().adversarial is True

@@ -120,7 +120,7 @@ class SequenceGAN:
     # the 10 000-line file the adversarial phase seemed to help (held-out NLL 2.919 -> 2.887, but
     # 18 min in all); the same gain and more came from the faster decay alone (2.827 at step 1 000,
     # 474 s): what the phase added was a lower learning rate. On COCO, the oracle, a word list and
-    # a CSV file its generator was never the one kept (README, "Maximum likelihood on finite data").
+    # a CSV file its generator was never the one kept (README, "Maximum likelihood alone on finite data").
     finite_data = {"adversarial": False, "pretrain_steps": 1000}
 
     @staticmethod
