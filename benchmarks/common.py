@@ -126,6 +126,7 @@ def plot_sweep(label: str, curves: dict[str, list[dict]], x: str, y: str, path: 
     ax.set_title(title)
     ax.legend()
     fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)  # --png-dir may name a folder not made yet
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

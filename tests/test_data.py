@@ -340,21 +340,18 @@ def test_finite_data_turns_on_the_generator_familys_own_regularisation():
 
 
 def test_finite_data_trains_by_maximum_likelihood_alone_unless_asked():
-    """The sequence recipe's ``finite_data``: a data run is maximum likelihood alone with a
-    1 000-step decay; a fresh-sample rule keeps the adversarial phase and the preset's budget;
-    ``--set adversarial=true`` brings the phase back on data."""
+    """The sequence recipe's ``finite_data``: a data run is maximum likelihood alone; a
+    fresh-sample rule keeps the adversarial phase; ``--set adversarial=true`` brings the phase
+    back on data."""
     from seqgan_core.api import load_target, plan
-    from seqgan_core.presets import preset_config
     from seqgan_core.recipes import SequenceGAN
 
     words = [tuple(w) for w in ["cat", "cot", "dog", "dot", "cog", "bat", "bot", "but"] * 4]
     config, choice = plan(load_target(sequences=words, seed=0), None)
     assert config.options["adversarial"] is False
-    assert "adversarial=false" in choice.reason and "pretrain_steps=1000" in choice.reason  # the run's first line
-    assert config.options["pretrain_steps"] == SequenceGAN.finite_data["pretrain_steps"]
+    assert "adversarial=false" in choice.reason and "dropout=0.3" in choice.reason  # the run's first line
+    assert SequenceGAN.finite_data == {"adversarial": False}
     asked, _ = plan(load_target(sequences=words, seed=0), None, adversarial="true")
     assert asked.recipe_options().adversarial is True
-    assert asked.options["pretrain_steps"] == SequenceGAN.finite_data["pretrain_steps"]
     rule_config, _ = plan(load_target("ascending"), "autoregressive")
     assert rule_config.recipe_options().adversarial is True
-    assert rule_config.options["pretrain_steps"] == preset_config("autoregressive").options["pretrain_steps"] != 1000
