@@ -124,17 +124,18 @@ def run(args) -> list[dict]:
             f"{row['wall_s']:.0f} s wall, peak {row['peak_mb']:.0f} MB)")
     say(f"- scored with `seqgan evaluate RUN -n {args.samples} --reference {TEST.relative_to(DATA.parent.parent)}`")
     misses = []
+    default = mle  # the targets are the default's: maximum likelihood alone on finite data
     for k in ("bleu2", "bleu3", "bleu4", "bleu5"):
-        gap = gan[k] - real[k]
+        gap = default[k] - real[k]
         if abs(gap) > 0.02:
-            misses.append(f"{k} {gan[k]:.3f} vs real {real[k]:.3f}")
-    if abs(gan["self_bleu4"] - real["self_bleu4"]) > 0.03:
-        misses.append(f"self_bleu4 {gan['self_bleu4']:.3f} vs real {real['self_bleu4']:.3f}")
-    if gan["copied"] > 0.05:
-        misses.append(f"copied {gan['copied']:.1%} > 5 %")
-    if gan["wall_s"] > 600:
-        misses.append(f"wall {gan['wall_s']:.0f} s > 600 s")
-    say(f"- target (BLEU within .02 and Self-BLEU-4 within .03 of real, >= 95 % new, <= 10 min): "
+            misses.append(f"{k} {default[k]:.3f} vs real {real[k]:.3f}")
+    if abs(default["self_bleu4"] - real["self_bleu4"]) > 0.03:
+        misses.append(f"self_bleu4 {default['self_bleu4']:.3f} vs real {real['self_bleu4']:.3f}")
+    if default["copied"] > 0.05:
+        misses.append(f"copied {default['copied']:.1%} > 5 %")
+    if default["wall_s"] > 600:
+        misses.append(f"wall {default['wall_s']:.0f} s > 600 s")
+    say("- target of the default (BLEU within .02 and Self-BLEU-4 within .03 of real, >= 95 % new, <= 10 min): "
         + ("met" if not misses else "missed: " + "; ".join(misses)))
     curves = {"seqgan GAN": sweep(folder, "gan", temps, args.samples),
               "MLE only": sweep(folder, "mle", temps, args.samples)}
