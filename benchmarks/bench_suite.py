@@ -24,9 +24,9 @@ COLUMNS = [
     ("rule", "rule", ""), ("family", "family", ""), ("chosen", "preset", ""), ("seed", "seed", ""),
     ("steps", "steps", ""), ("wall s", "wall_s", ".1f"), ("validity", "validity", ".2%"),
     ("real", "real_validity", ".0%"), ("distinct / real's", "unique_vs_real", ".2f"), ("TV", "tv", ".3f"),
-    ("verdict", "verdict_word", ""),
+    ("sampler", "sampler", ""), ("verdict", "verdict_word", ""),
     ("MLE validity", "mle_validity", ".2%"), ("MLE distinct / real's", "mle_unique_vs_real", ".2f"),
-    ("MLE TV", "mle_tv", ".3f"), ("MLE wall s", "mle_wall_s", ".1f"),
+    ("MLE TV", "mle_tv", ".3f"), ("MLE sampler", "mle_sampler", ""), ("MLE wall s", "mle_wall_s", ".1f"),
 ]
 KEYS = ["steps", "wall_s", "validity", "real_validity", "unique_vs_real", "tv"]
 MLE_KEYS = ["mle_validity", "mle_unique_vs_real", "mle_tv", "mle_wall_s"]
@@ -49,10 +49,17 @@ def mle_only(rule: str, seed: int, steps: int, extra: list, preset: list) -> dic
                                "--pretrain-steps", steps, "--max-steps", steps, "--patience", 10**9, *extra])
 
 
+def sampler(result: dict) -> str:
+    """How the saved model samples (seqgan_core/temperature.py): "as trained", "min-p 0.03", ..."""
+    t, m = result.get("temperature", 1.0), result.get("min_p", 0.0)
+    parts = ([f"T {t:g}"] if t != 1.0 else []) + ([f"min-p {m:g}"] if m else [])
+    return ", ".join(parts) or "as trained"
+
+
 def _row(rule: str, family: str, seed: int, result: dict) -> dict:
     learned = result["verdict"]["learned"]
     return {"rule": rule, "family": family, "seed": seed, **result, "unique_vs_real": _unique_vs_real(result),
-            "learned": learned, "verdict_word": "learned" if learned else "NOT"}
+            "learned": learned, "verdict_word": "learned" if learned else "NOT", "sampler": sampler(result)}
 
 
 def one_rule(rule: str, family: str, seed: int, extra: list = (), only_mle: int | None = None) -> dict:
@@ -68,7 +75,7 @@ def one_rule(rule: str, family: str, seed: int, extra: list = (), only_mle: int 
     if gan["preset"] != "independent":  # the same model, by maximum likelihood alone
         mle = mle_only(rule, seed, gan["steps"], extra, ["--preset", gan["preset"]])
         row.update(mle_validity=mle["validity"], mle_unique_vs_real=_unique_vs_real(mle), mle_tv=mle["tv"],
-                   mle_wall_s=mle["wall_s"], mle_steps=mle["steps"])
+                   mle_wall_s=mle["wall_s"], mle_steps=mle["steps"], mle_sampler=sampler(mle))
     note(f"  {rule} seed {seed}: {gan['preset']}, {gan['steps']} steps, {gan['wall_s']:.0f} s, "
          f"validity {gan['validity']:.4f}, {gan['verdict']['line']}")
     return row

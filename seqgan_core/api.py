@@ -102,7 +102,7 @@ def _for_data(target: Target, config: TrainConfig, given: dict) -> tuple[TrainCo
 
 
 def evaluate_model(model, target: Target, n: int, seed: int | None = 0, temperature: float | None = None,
-                   reference_file: str | Path | None = None, chars: bool = False):
+                   reference_file: str | Path | None = None, chars: bool = False, min_p: float | None = None):
     """Metrics of ``n`` sequences from a saved ``model`` (``export.load_model``) against its
     target, and the verdict on them (with the run's own step count and stop reason).
 
@@ -114,11 +114,12 @@ def evaluate_model(model, target: Target, n: int, seed: int | None = 0, temperat
     from .reference_file import heldout_nll, score_against
     from .verdict import judge
 
-    raw = model.sample(n, seed=seed, temperature=temperature)
+    raw = model.sample(n, seed=seed, temperature=temperature, min_p=min_p)
     seqs = target.rule.canonical(raw)
     metrics = evaluate(seqs, reference(target.rule))
     metrics["temperature"] = model.temperature if temperature is None else temperature
-    metrics.update(heldout_nll(model, target, temperature=temperature))
+    metrics["min_p"] = model.min_p if min_p is None else min_p
+    metrics.update(heldout_nll(model, target, temperature=temperature))  # before any min-p cut
     extra = target.extra_metrics(seqs)
     if extra:
         metrics["rule_metrics"] = extra
@@ -188,9 +189,11 @@ class SeqGAN:
             self._model = load_model(self.outcome.model)
         return self._model
 
-    def sample(self, n: int = 10, seed: int | None = None, temperature: float | None = None) -> list[list]:
-        """``n`` sequences as lists of tokens (end tokens stripped)."""
-        return self.model.sample_tokens(n, seed=seed, temperature=temperature)
+    def sample(self, n: int = 10, seed: int | None = None, temperature: float | None = None,
+               min_p: float | None = None) -> list[list]:
+        """``n`` sequences as lists of tokens (end tokens stripped); ``temperature`` and ``min_p``
+        None = how the run saved the model to sample."""
+        return self.model.sample_tokens(n, seed=seed, temperature=temperature, min_p=min_p)
 
     def save(self, path: str | Path) -> Path:
         """Copy the run folder to ``path`` (which must not hold a run)."""

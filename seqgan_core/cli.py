@@ -113,7 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true",
                    help="print one JSON array of arrays (of objects keyed by column for a CSV read with --header)")
     s.add_argument("--temperature", type=float, default=None,
-                   help="sampling temperature: 1 = as trained (default), below 1 safer, above 1 more varied")
+                   help="sampling temperature: 1 = as trained, below 1 safer, above 1 more varied "
+                        "(default: the one the run chose, usually 1)")
+    s.add_argument("--min-p", type=float, default=None, dest="min_p",
+                   help="never draw a token below MIN_P x the most likely one's probability; 0 = every token, "
+                        "as trained (default: the one the run chose, usually 0)")
 
     e = command("evaluate", "measure a saved generator against its rule or data",
                 ["seqgan evaluate runs/multiples5", "seqgan evaluate runs/multiples5/generator.pt -n 10000 --json"])
@@ -124,7 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", metavar="FILE", help="the data file, if it moved since training")
     e.add_argument("--reference", metavar="FILE",
                    help="also score against FILE (one sequence per line): BLEU-2..5, Self-BLEU-4/5, NLL_gen")
-    e.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: 1, as trained)")
+    e.add_argument("--temperature", type=float, default=None,
+                   help="sampling temperature (default: the one the run chose, usually 1 = as trained)")
+    e.add_argument("--min-p", type=float, default=None, dest="min_p",
+                   help="min-p of the draws, 0 = every token (default: the one the run chose, usually 0)")
 
     pl = command("plot", "write PNGs of a run's curves and token histogram (needs matplotlib)",
                  ["seqgan plot runs/multiples5", "seqgan plot runs/multiples5 --out pictures/"])
@@ -170,6 +177,14 @@ def _temperature(value: float | None) -> float | None:
 
     if value is not None and not (math.isfinite(value) and value > 0):
         raise SeqganError(f"--temperature must be a positive number, got {value}")
+    return value
+
+
+def _min_p(value: float | None) -> float | None:
+    import math
+
+    if value is not None and not (math.isfinite(value) and 0 <= value < 1):
+        raise SeqganError(f"--min-p must be at least 0 and below 1 (0 = every token), got {value}")
     return value
 
 
@@ -405,18 +420,24 @@ def _train(target, config, out, state, fmt, choice, ddp) -> int:
           f"{where}; saved {outcome.model}", file=sys.stderr)
     if result.message:  # why a data run stopped when it began to memorise
         print(f"why: {result.message}", file=sys.stderr)
-    if outcome.temperatures_tried:  # not clearly learned at T = 1: colder samplers were tried (temperature.py)
+    if outcome.temperatures_tried:  # not clearly learned as trained: other samplers were tried (temperature.py)
         at_one = outcome.temperatures_tried[0]["problem"]
-        if outcome.temperature != 1.0:
-            print(f"temperature: at 1.0 {at_one}; the model samples at {outcome.temperature:g}, the warmest "
-                  "clearly learned (`seqgan sample --temperature 1` draws the trained distribution)",
-                  file=sys.stderr)
+        if (outcome.temperature, outcome.min_p) != (1.0, 0.0):
+            print(f"sampler: as trained {at_one}; the model samples with {_sampler(outcome.temperature, outcome.min_p)}, "
+                  "the least change clearly learned (`seqgan sample --temperature 1 --min-p 0` draws the trained "
+                  "distribution)", file=sys.stderr)
         else:
-            colder = ", ".join(f"{row['temperature']:g}" for row in outcome.temperatures_tried[1:])
-            print(f"temperature: at 1.0 {at_one}, and none of {colder} was clearly learned; the model "
-                  "samples at 1.0", file=sys.stderr)
+            others = ", ".join(_sampler(row["temperature"], row["min_p"]) for row in outcome.temperatures_tried[1:])
+            print(f"sampler: as trained {at_one}, and none of {others} was clearly learned; the model "
+                  "samples as trained", file=sys.stderr)
     print(f"verdict: {outcome.verdict.line}", file=sys.stderr)
     return 0 if outcome.verdict.learned else EXIT_NOT_LEARNED
+
+
+def _sampler(temperature: float, min_p: float) -> str:
+    """A sampler as the train line names it: "min-p 0.03", "temperature 0.8, min-p 0.3"."""
+    parts = ([f"temperature {temperature:g}"] if temperature != 1.0 else []) + ([f"min-p {min_p:g}"] if min_p else [])
+    return ", ".join(parts) or "temperature 1"
 
 
 def _model_and_target(args, path):
@@ -441,7 +462,8 @@ def cmd_sample(args) -> int:
     # streamed chunk by chunk: memory stays bounded whatever -n and the sequence length are
     columns = (model.meta.get("target") or {}).get("columns")  # a CSV read with --header
     first = True
-    for chunk in model.chunks(args.n, seed=_seed(args.seed), temperature=_temperature(args.temperature)):
+    for chunk in model.chunks(args.n, seed=_seed(args.seed), temperature=_temperature(args.temperature),
+                              min_p=_min_p(args.min_p)):
         rows = [model.strip(row) for row in model.vocabulary.decode(chunk)]
         if args.json:
             body = ", ".join(json.dumps(dict(zip(columns, row)) if columns else row) for row in rows)
@@ -483,7 +505,7 @@ def cmd_evaluate(args) -> int:
         raise SeqganError(f"--reference {args.reference!r} is not a file; give one sequence per line")
     metrics, verdict = evaluate_model(model, target, args.n, seed=_seed(args.seed),
                                       temperature=_temperature(args.temperature), reference_file=args.reference,
-                                      chars=bool(target.record.get("chars")))
+                                      chars=bool(target.record.get("chars")), min_p=_min_p(args.min_p))
     if args.json:
         print(json.dumps({**metrics, "verdict": verdict.to_dict()}, indent=2))
         return 0

@@ -14,10 +14,13 @@ Either returns int64 indices ``(n, length)``; noise is drawn inside from torch's
 vocabulary, rule name and training summary travel inside the file as the extra file
 ``seqgan.json``, which ``load_model`` reads to decode indices back into tokens.
 
-Sampling temperature (1.0 = as trained, towards 0 = greedy): TorchScript takes it per call,
-``sampler(n, 0.5)``; a torch.export program cannot give an input a default, so it reads the 0-d
-buffer ``temperature`` instead: ``m.temperature.fill_(0.5); m(n)``. ``LoadedModel.sample`` does
-either.
+How the file draws: a temperature (1.0 = as trained, towards 0 = greedy) and a min-p (0 = every
+token; else tokens below min-p x the most likely one's probability are never drawn), both chosen
+by the run that saved it and stored in its metadata. TorchScript takes them per call,
+``sampler(n, 0.5)`` or ``sampler(n, None, 0.05)``; a torch.export program cannot give an input a
+default, so it reads the 0-d buffers ``temperature`` and ``min_p`` instead:
+``m.min_p.fill_(0.05); m(n)``. ``LoadedModel.sample`` does either. Files written before min-p
+existed draw without it and refuse a min-p other than 0.
 
 A model file is a program: loading a TorchScript or torch.export file runs code that its author
 wrote, with the user's rights. Only load files from a trusted source. What seqgan does to limit the
@@ -91,12 +94,12 @@ def metadata(rule, config: dict | None = None, target: dict | None = None, **ext
 
 
 def save_sampler(generator: nn.Module, meta: dict, path: str | os.PathLike, fmt: str = "torchscript",
-                 temperature: float = 1.0) -> Path:
-    """Wrap ``generator`` in a ``Sampler`` on the CPU, drawing at ``temperature`` unless a call
-    says otherwise, and write it atomically to ``path``."""
+                 temperature: float = 1.0, min_p: float = 0.0) -> Path:
+    """Wrap ``generator`` in a ``Sampler`` on the CPU, drawing at ``temperature`` and ``min_p``
+    unless a call says otherwise, and write it atomically to ``path``."""
     # autoregressive generators also carry token_log_probs, so that evaluate can compute NLLs
     kind = LikelihoodSampler if getattr(generator, "autoregressive", False) else Sampler
-    sampler = kind(copy.deepcopy(generator).cpu().eval(), temperature)
+    sampler = kind(copy.deepcopy(generator).cpu().eval(), temperature, min_p)
     extra = {META_FILE: json.dumps(meta)}
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -148,44 +151,74 @@ class LoadedModel:
         return float(self.meta.get("temperature", 1.0))
 
     @property
+    def min_p(self) -> float:
+        """The min-p the file samples at when a call gives none (chosen by its run; 0 = every token)."""
+        return float(self.meta.get("min_p", 0.0))
+
+    @property
+    def has_min_p(self) -> bool:
+        """Whether the file can draw with a min-p (files written before seqgan had it cannot)."""
+        return "min_p" in self.meta
+
+    @property
     def eos(self):
         """The end token of a variable-length rule or data file, or None."""
         return self.meta.get("eos", self.meta.get("target", {}).get("eos"))
 
-    def sample(self, n: int, seed: int | None = None, temperature: float | None = None) -> torch.Tensor:
-        """``n`` sequences ``(n, length)``, drawn in chunks; ``temperature`` None = the file's own
-        (1.0 unless changed)."""
-        chunks = list(self.chunks(n, seed, temperature))
+    def sample(self, n: int, seed: int | None = None, temperature: float | None = None,
+               min_p: float | None = None) -> torch.Tensor:
+        """``n`` sequences ``(n, length)``, drawn in chunks; ``temperature`` / ``min_p`` None = the
+        file's own (1.0 / 0 unless its run chose otherwise)."""
+        chunks = list(self.chunks(n, seed, temperature, min_p))
         return torch.cat(chunks) if len(chunks) != 1 else chunks[0]
 
-    def chunks(self, n: int, seed: int | None = None, temperature: float | None = None):
+    def chunks(self, n: int, seed: int | None = None, temperature: float | None = None,
+               min_p: float | None = None):
         """The ``n`` sequences of ``sample`` as checked chunks ``(k, length)``, drawn one at a time
         so that memory stays bounded however large ``n`` is."""
         if temperature is not None and not temperature > 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
+        min_p = self._checked_min_p(min_p)
         if seed is not None:
             torch.manual_seed(seed)
         step = max(1, min(SAMPLE_CHUNK, CHUNK_CELLS // (self.length * len(self.vocabulary))))
-        with self._temperature(temperature) as per_call:
+        with self._settings(temperature, min_p) as per_call:
             for start in range(0, n, step):
                 k = min(step, n - start)
-                yield self._checked(self._draw(k, per_call), k)
+                yield self._checked(self._draw(k, *per_call), k)
+
+    def _checked_min_p(self, min_p: float | None) -> float | None:
+        """``min_p`` as a call passes it: None (the file's own) for a file without min-p asked for 0."""
+        if min_p is None:
+            return None
+        if not 0 <= min_p < 1:
+            raise ValueError(f"min_p must be at least 0 and below 1, got {min_p}")
+        if not self.has_min_p:
+            if min_p == 0:
+                return None  # such a file draws every token already
+            raise ModelFileError(f"{str(self.path)!r} was written by a seqgan without min-p sampling; "
+                                 "sample without --min-p, or train it again")
+        return float(min_p)
 
     @contextlib.contextmanager
-    def _temperature(self, temperature: float | None):
-        """Yields the temperature to pass per call; a torch.export program reads a buffer instead."""
-        if temperature is None or self.format == "torchscript":
-            yield temperature
+    def _settings(self, temperature: float | None, min_p: float | None):
+        """Yields (temperature, min_p) to pass per call; a torch.export program reads buffers instead."""
+        if (temperature is None and min_p is None) or self.format == "torchscript":
+            yield temperature, min_p
             return
-        buffer = getattr(self.sampler, "temperature", None)
-        if buffer is None:
-            raise ModelFileError(f"{str(self.path)!r} was exported without a temperature; sample at 1.0")
-        own = buffer.clone()
-        buffer.fill_(temperature)
+        buffers = [(name, getattr(self.sampler, name, None), value)
+                   for name, value in (("temperature", temperature), ("min_p", min_p)) if value is not None]
+        for name, buffer, _ in buffers:
+            if buffer is None:
+                raise ModelFileError(f"{str(self.path)!r} was exported without a {name} buffer; sample without it")
+        own = [buffer.clone() for _, buffer, _ in buffers]
+        for _, buffer, value in buffers:
+            buffer.fill_(value)
         try:
-            yield None
+            yield None, None
         finally:
-            buffer.copy_(own)
+            for (_, buffer, _), saved in zip(buffers, own):
+                buffer.copy_(saved)
 
     def _checked(self, out, n: int) -> torch.Tensor:
         """A sampler's output, checked before anything uses it: the file is a program and may lie."""
@@ -204,9 +237,10 @@ class LoadedModel:
                                  " it is damaged or not written by seqgan")
         return out
 
-    def sample_tokens(self, n: int, seed: int | None = None, temperature: float | None = None) -> list[list]:
+    def sample_tokens(self, n: int, seed: int | None = None, temperature: float | None = None,
+                      min_p: float | None = None) -> list[list]:
         """``n`` sequences as lists of tokens, each cut at its end token."""
-        return [self.strip(row) for row in self.vocabulary.decode(self.sample(n, seed, temperature))]
+        return [self.strip(row) for row in self.vocabulary.decode(self.sample(n, seed, temperature, min_p))]
 
     @property
     def scores_likelihood(self) -> bool:
@@ -215,7 +249,9 @@ class LoadedModel:
 
     def token_log_probs(self, seqs: torch.Tensor, temperature: float | None = None, chunk: int = 1024) -> torch.Tensor:
         """log p(token_t | tokens before) of index ``seqs`` ``(n, L)`` -> ``(n, L)``, in chunks, under
-        the distribution ``sample(..., temperature)`` draws from (None = the file's own)."""
+        the distribution ``sample(..., temperature)`` draws from (None = the file's own) before any
+        min-p cut: a truncated sampler gives every real sequence with one cut token probability 0,
+        an infinite NLL that says nothing about how close the model is."""
         if not self.scores_likelihood:
             why = ("a torch.export file holds only the sampler" if self.format == "export"
                    else "its generator is not autoregressive")
@@ -236,8 +272,10 @@ class LoadedModel:
         line = sep.join(str(t) for t in tokens)
         return line.replace("\r", "\\r").replace("\n", "\\n") if "\n" in line or "\r" in line else line
 
-    def _draw(self, n: int, temperature: float | None):
-        if temperature is not None:
+    def _draw(self, n: int, temperature: float | None, min_p: float | None):
+        if min_p is not None:  # only files with min-p get here (_checked_min_p)
+            out = self.sampler(n, temperature, min_p)
+        elif temperature is not None:
             out = self.sampler(n, temperature)
         elif n == 1 and self.format == "export":
             try:
@@ -306,7 +344,9 @@ def _load_weights(path: Path) -> LoadedModel:
         generator = get_recipe(config.recipe).build_generator(len(meta["vocab"]), int(meta["length"]),
                                                               config.recipe_options())
         sampler = Sampler(generator)
-        sampler.load_state_dict(state["state_dict"])
+        weights = dict(state["state_dict"])
+        weights.setdefault("min_p", torch.tensor(0.0))  # files from before min-p draw every token
+        sampler.load_state_dict(weights)
     except Exception as e:  # noqa: BLE001 - a config or state dict that does not fit
         raise ModelFileError(f"cannot load {str(path)!r}: its weights do not fit the generator its metadata "
                              f"describes ({type(e).__name__})") from None

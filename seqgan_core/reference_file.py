@@ -4,7 +4,7 @@ report them (``seqgan evaluate RUN --reference FILE``):
 - BLEU-2..5 of the generated sequences against every sequence of FILE (``bleu.bleu_scores``);
 - Self-BLEU-4/5 of the generated sequences (each against the others; high = little diversity);
 - NLL_gen: the model's own negative log-likelihood per token of FILE's sequences, under the
-  sampling temperature's distribution (autoregressive
+  sampling temperature's distribution, before any min-p cut (autoregressive
   generators saved as TorchScript; sequences with a token the model does not know, or longer than
   it writes, cannot be scored and are counted instead);
 - the share of generated sequences copied verbatim from FILE.

@@ -54,6 +54,7 @@ FINAL_SAMPLES = 5000  # sequences behind the final metrics and the verdict
 # any of these in a folder means it holds a run that a fresh `train` must not overwrite; a folder
 # with only metrics.jsonl (a run killed before its first checkpoint) holds nothing to keep
 RUN_FILES = (*FORMATS.values(), CONFIG_FILE, CHECKPOINT_FILE)
+NO_CHOICE = {"temperature": 1.0, "min_p": 0.0, "tried": []}  # the trained distribution, nothing tried
 FINISH_PAUSE_ENV = "SEQGAN_TEST_FINISH_PAUSE"  # tests only: seconds to wait between the end-of-run writes
 
 
@@ -105,7 +106,8 @@ class RunOutcome:
     verdict: Verdict
     resumed_at: int = 0  # the step a resumed run continued from (0 for a fresh run)
     temperature: float = 1.0  # the saved sampler's temperature (seqgan_core.temperature)
-    temperatures_tried: list = field(default_factory=list)  # what each colder one measured, when T = 1 failed
+    temperatures_tried: list = field(default_factory=list)  # what each sampler tried measured, when T = 1 failed
+    min_p: float = 0.0  # the saved sampler's min-p (0 = every token)
 
 
 class MetricsLog:
@@ -235,9 +237,9 @@ def load_checkpoint(run_dir: str | Path) -> dict:
 
 
 def summary(result: TrainResult, target: Target, verdict: Verdict | None = None, choice: str = "",
-            temperature: dict | None = None) -> dict:
-    """config.json; ``temperature``: the sampler's temperature and the colder ones tried (temperature.py)."""
-    temperature = temperature or {"temperature": 1.0, "tried": []}
+            sampling: dict | None = None) -> dict:
+    """config.json; ``sampling``: the sampler's temperature and min-p, and the others tried (temperature.py)."""
+    sampling = {**NO_CHOICE, **(sampling or {})}
     return {
         "rule": target.rule.name,
         "plugin": target.rule.plugin,
@@ -257,8 +259,9 @@ def summary(result: TrainResult, target: Target, verdict: Verdict | None = None,
         "seconds": round(result.seconds, 3),
         "threads_used": torch.get_num_threads(),  # reproducible for this count (seqgan_core.threads)
         "verdict": verdict.to_dict() if verdict else None,
-        "temperature": temperature["temperature"],  # the saved sampler draws at this unless told otherwise
-        "temperatures_tried": temperature["tried"],
+        "temperature": sampling["temperature"],  # the saved sampler draws with these unless told otherwise
+        "min_p": sampling["min_p"],
+        "temperatures_tried": sampling["tried"],
         "versions": {
             "seqgan": __version__,
             "torch": torch.__version__,
@@ -269,17 +272,19 @@ def summary(result: TrainResult, target: Target, verdict: Verdict | None = None,
 
 def save_run(out_dir: str | Path, result: TrainResult, target: Target | Rule, fmt: str = "torchscript",
              verdict: Verdict | None = None, choice: str = "", measured: dict | None = None,
-             temperature: dict | None = None) -> Path:
+             sampling: dict | None = None) -> Path:
     """Write the model first, then config.json and history.jsonl; each atomically."""
     if isinstance(target, Rule):
         target = rule_target(target)
     out = Path(out_dir)
-    info = summary(result, target, verdict, choice, temperature)
+    info = summary(result, target, verdict, choice, sampling)
     info["format"] = fmt
     meta = metadata(target.rule, config=info["config"], target=target.record, steps=result.steps,
                     best_distance=finite(result.best_distance), stop_reason=result.stop_reason,
-                    verdict=info["verdict"], measured=measured or {}, temperature=info["temperature"])
-    model = save_sampler(result.generator, meta, out / FORMATS[fmt], fmt, temperature=info["temperature"])
+                    verdict=info["verdict"], measured=measured or {}, temperature=info["temperature"],
+                    min_p=info["min_p"])
+    model = save_sampler(result.generator, meta, out / FORMATS[fmt], fmt, temperature=info["temperature"],
+                         min_p=info["min_p"])
     write_text(out / CONFIG_FILE, json.dumps(info, indent=2) + "\n")
     write_text(out / HISTORY_FILE, _jsonl(result.history))
     return model
@@ -349,23 +354,26 @@ def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> R
     # the final metrics measure the generator that is saved, on the checks' own noise
     final = metrics_log.measure(trainer.sample(FINAL_SAMPLES, result.generator))
     measured = heldout_figures(trainer, result, target)
-    temperature = choose_temperature(trainer, result, target, final)
-    if temperature["temperature"] != 1.0:
-        final = metrics_log.measure(trainer.sample(FINAL_SAMPLES, result.generator, temperature["temperature"]))
+    sampling = choose_temperature(trainer, result, target, final)
+    if (sampling["temperature"], sampling["min_p"]) != (1.0, 0.0):
+        final = metrics_log.measure(trainer.sample(FINAL_SAMPLES, result.generator, sampling["temperature"],
+                                                   min_p=sampling["min_p"]))
     metrics = metrics_log.append({"step": "final", "steps": result.steps, **measured,
-                                  "temperature": temperature["temperature"], **final})
+                                  "temperature": sampling["temperature"],
+                                  "min_p": sampling["min_p"], **final})
     verdict = final_verdict(trainer, result, metrics, data=target.dataset is not None)
     model = finish(out, trainer, checkpointer, result, target, fmt, verdict, choice, measured, final_state,
-                   temperature)
-    return RunOutcome(out, model, result, metrics, verdict, resume_at, temperature["temperature"],
-                      temperature["tried"])
+                   sampling)
+    return RunOutcome(out, model, result, metrics, verdict, resume_at, sampling["temperature"],
+                      sampling["tried"], sampling["min_p"])
 
 
 def choose_temperature(trainer: Trainer, result: TrainResult, target: Target, final: dict) -> dict:
-    """The saved sampler's temperature: 1.0 when the generator is clearly learned there (``final``:
-    the metrics of its sample at 1.0), else the warmest of ``temperature.TEMPERATURES`` that is,
-    each judged on a sample of its own, else 1.0; ``{"temperature": T, "tried": [...]}``."""
-    keep = {"temperature": 1.0, "tried": []}
+    """How the saved sampler draws: as trained (T = 1, min-p 0) when the generator is clearly learned
+    so (``final``: the metrics of that sample), else the first of ``temperature.SAMPLERS`` that is,
+    each judged on a sample of its own, else as trained;
+    ``{"temperature": T, "min_p": m, "tried": [...]}``."""
+    keep = dict(NO_CHOICE)
     if target.finite or not trainer.config.choose_temperature:
         return keep
     ref = reference(target.rule)
@@ -380,18 +388,19 @@ def choose_temperature(trainer: Trainer, result: TrainResult, target: Target, fi
     learned, figures = judged(final)
     if learned:
         return keep
-    t, tried = choose(lambda t: judged(evaluate(trainer.sample(FINAL_SAMPLES, result.generator, t,
-                                                               seed_offset=CHOICE_SEED_OFFSET), ref)))
-    return {"temperature": t, "tried": [{"temperature": 1.0, "learned": False, **figures}, *tried]}
+    (t, m), tried = choose(lambda t, m: judged(evaluate(trainer.sample(
+        FINAL_SAMPLES, result.generator, t, seed_offset=CHOICE_SEED_OFFSET, min_p=m), ref)))
+    return {"temperature": t, "min_p": m,
+            "tried": [{"temperature": 1.0, "min_p": 0.0, "learned": False, **figures}, *tried]}
 
 
 def finish(out: Path, trainer: Trainer, checkpointer: Checkpointer, result: TrainResult, target: Target,
            fmt: str, verdict: Verdict, choice: str, measured: dict | None = None,
-           state: dict | None = None, temperature: dict | None = None) -> Path:
+           state: dict | None = None, sampling: dict | None = None) -> Path:
     """The end-of-run writes, in the order that loses nothing: the model and config.json, and only
     then a checkpoint that says "finished". What fails is named; what fits is kept."""
     try:
-        model = save_run(out, result, target, fmt, verdict, choice, measured, temperature)
+        model = save_run(out, result, target, fmt, verdict, choice, measured, sampling)
         model_error = None
     except WriteError as e:
         model, model_error = out / FORMATS[fmt], e

@@ -202,9 +202,9 @@ class Trainer:
         return self._heldout
 
     def sample(self, n: int, generator: nn.Module | None = None, temperature: float = 1.0,
-               seed_offset: int = EVAL_SEED_OFFSET) -> torch.Tensor:
-        """``n`` sequences from the checked generator (or ``generator``) at ``temperature``, on a
-        fixed seed of their own."""
+               seed_offset: int = EVAL_SEED_OFFSET, min_p: float = 0.0) -> torch.Tensor:
+        """``n`` sequences from the checked generator (or ``generator``) at ``temperature`` and
+        ``min_p`` (models/sampling.py), on a fixed seed of their own."""
         checked = generator if generator is not None else self.recipe.eval_generator
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
@@ -213,7 +213,7 @@ class Trainer:
             checked.eval()
             with torch.no_grad():  # in chunks: 5 000 rows x V = 50 000 would be 1 GB of logits at once
                 rows = max(1, CHUNK_CELLS // len(self.rule.vocab))
-                out = torch.cat([checked.sample(min(rows, n - i), temperature).cpu() for i in range(0, n, rows)])
+                out = torch.cat([checked.sample(min(rows, n - i), temperature, min_p).cpu() for i in range(0, n, rows)])
             checked.train(was_training)
         return out
 

@@ -79,6 +79,8 @@ def judge(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, autore
                f"distinct sequences {unique / max(real_unique, 1e-12):.2f} x real data's, token TV {tv:.3f}")
     if metrics.get("temperature", 1.0) != 1.0:
         summary += f", sampled at temperature {metrics['temperature']:g}"
+    if metrics.get("min_p", 0.0):
+        summary += f", min-p {metrics['min_p']:g}"
     need_validity = validity_needed(real_validity)
     tv_ceiling = max(TV_CEILING, 2 * real_tv)
     more = more_training(stop_reason, steps, max_steps, patience)

@@ -1,7 +1,7 @@
 """Generators and discriminators, one family per module, and the exported ``Sampler``.
 
 Every generator has ``autoregressive``, ``generate(n, tau) -> (one-hots (n, L, V), indices
-(n, L))`` for adversarial training and ``sample(n, temperature=1.0) -> LongTensor (n, L)``, which
+(n, L))`` for adversarial training and ``sample(n, temperature=1.0, min_p=0.0) -> LongTensor (n, L)``, which
 draws its own noise from torch's global RNG, so ``torch.manual_seed(s)`` followed by ``sample(n)``
 is reproducible, in seqgan and in the exported file alike. Autoregressive generators also have
 ``teacher_forced_logits``, ``nll`` and ``token_log_probs`` (maximum likelihood on real data).

@@ -26,9 +26,9 @@ class ArticleGenerator(nn.Module):
         return torch.randn(rows, self.noise_dim, device=self.linear.weight.device)
 
     @torch.jit.export
-    def sample(self, n: int, temperature: float = 1.0) -> torch.Tensor:
-        """The tutorial's argmax of each row; ``temperature`` is accepted (every generator takes
-        it) and ignored: the tutorial's sampling has no temperature."""
+    def sample(self, n: int, temperature: float = 1.0, min_p: float = 0.0) -> torch.Tensor:
+        """The tutorial's argmax of each row; ``temperature`` and ``min_p`` are accepted (every
+        generator takes them) and ignored: the tutorial's sampling is greedy."""
         rows = self.forward(self.noise(n * self.length))  # (n * L, V)
         return rows.argmax(dim=-1).view(n, self.length)  # (n, L)
 

@@ -178,13 +178,13 @@ class GRUGenerator(nn.Module):
         return torch.stack(onehots, dim=1), torch.stack(indices, dim=1)
 
     @torch.jit.export
-    def sample(self, n: int, temperature: float = 1.0) -> torch.Tensor:
+    def sample(self, n: int, temperature: float = 1.0, min_p: float = 0.0) -> torch.Tensor:
         inp, h = self._first(n)
         seen = self._seen(n)
         tokens = []
         for _ in range(self.length):
             logits, h = self._step(inp, h, seen)
-            index = categorical(logits, temperature)  # (n,)
+            index = categorical(logits, temperature, min_p)  # (n,)
             tokens.append(index)
             inp = self.embed(index)
             seen = self._mark(seen, index)

@@ -82,8 +82,8 @@ class MLPGenerator(nn.Module):
         return straight_through(self.logits(n), tau)
 
     @torch.jit.export
-    def sample(self, n: int, temperature: float = 1.0) -> torch.Tensor:
-        return categorical(self.logits(n), temperature)  # (n, L)
+    def sample(self, n: int, temperature: float = 1.0, min_p: float = 0.0) -> torch.Tensor:
+        return categorical(self.logits(n), temperature, min_p)  # (n, L)
 
 
 class MLPDiscriminator(nn.Module):

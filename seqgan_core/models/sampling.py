@@ -13,20 +13,34 @@ def gumbel_noise(shape: list[int], device: torch.device) -> torch.Tensor:
     return torch.rand(shape, device=device).add_(eps).log_().neg_().add_(eps).log_().neg_()
 
 
-def categorical(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+def categorical(logits: torch.Tensor, temperature: float = 1.0, min_p: float = 0.0) -> torch.Tensor:
     """One draw per row from softmax(logits / temperature) ``(..., V)`` -> indices ``(...)``, by
-    inverse CDF.
+    inverse CDF, never drawing a token whose probability is below ``min_p`` times the row's most
+    likely token's (min-p sampling; 0 = every token, as trained).
 
     Needs one uniform number per token where Gumbel-max needs V, which makes sampling a few
     times faster; both are exact draws from the same distribution. ``temperature`` must be
     positive; towards 0 the draw becomes the argmax (greedy), above 1 it flattens the
-    distribution. It may also be a 0-d tensor (the torch.export sampler passes its buffer).
+    distribution. ``min_p`` in [0, 1) cuts the tail a maximum-likelihood model keeps on tokens
+    the data never has, without flattening or sharpening the rest (``truncate``). Either may
+    also be a 0-d tensor (the torch.export sampler passes its buffers).
     """
-    cdf = (logits / temperature).softmax(dim=-1).cumsum(dim=-1)  # (..., V)
+    probs = truncate((logits / temperature).softmax(dim=-1), min_p)  # (..., V)
+    cdf = probs.cumsum(dim=-1)  # (..., V)
     u = torch.rand(list(logits.shape[:-1]) + [1], device=logits.device) * cdf[..., -1:]  # (..., 1)
     # the first index whose cumulative probability exceeds u; never a zero-probability token
     index = torch.searchsorted(cdf, u, right=True).squeeze(-1)  # (...)
     return index.clamp(max=logits.shape[-1] - 1)
+
+
+def truncate(probs: torch.Tensor, min_p: float) -> torch.Tensor:
+    """``probs`` ``(..., V)`` with every token below ``min_p`` x its row's largest probability set
+    to 0 (not renormalised: the inverse CDF scales by the total, the log-probabilities renormalise).
+    The row's most likely token always stays. ``min_p`` 0 returns ``probs`` itself."""
+    if isinstance(min_p, float) and min_p == 0.0:  # a Python 0: nothing to cut, skip the ops
+        return probs
+    floor = probs.amax(dim=-1, keepdim=True) * min_p  # (..., 1); a buffer tensor under torch.export
+    return probs * (probs >= floor)
 
 
 def straight_through(logits: torch.Tensor, tau: float) -> tuple[torch.Tensor, torch.Tensor]:

@@ -187,12 +187,12 @@ class TransformerGenerator(nn.Module):
         return torch.stack(onehots, dim=1), torch.stack(indices, dim=1)
 
     @torch.jit.export
-    def sample(self, n: int, temperature: float = 1.0) -> torch.Tensor:
+    def sample(self, n: int, temperature: float = 1.0, min_p: float = 0.0) -> torch.Tensor:
         inp, (ks, vs) = self._first(n), self._empty_cache(n)
         tokens = []
         for t in range(self.length):
             logits, ks, vs = self._step(inp, t, ks, vs)
-            index = categorical(logits, temperature)  # (n,)
+            index = categorical(logits, temperature, min_p)  # (n,)
             tokens.append(index)
             inp = self.token(index)
         return torch.stack(tokens, dim=1)  # (n, L)
