@@ -1,10 +1,14 @@
 """`benchmark.py suite`: plain `seqgan train --rule NAME` on every rule of the suite.
 
 No preset, no per-rule setting: what seqgan chooses from the rule itself is what is measured.
-Beside each autoregressive run, maximum likelihood alone with the same model and the same number
-of steps (``--set adversarial=false``), so a reader sees what the adversarial phase adds — or
-does not. Rules with independent positions train a generator without a likelihood: no MLE
-column there. Every figure is on 10 000 samples from the saved generator (``seqgan evaluate``).
+Beside each autoregressive run, the same model with the adversarial phase the other way round,
+so a reader sees what that phase adds — or does not: where the default trains by maximum
+likelihood alone (since the rule suite at 3966a4a), the GAN (``--set adversarial=true``, its
+maximum-likelihood phase and then adversarial steps, stopping on its own); where it runs the
+adversarial phase (``--train-args "--set adversarial=true"``), maximum likelihood alone for the
+same number of steps. ``--alone`` skips that column. Rules with independent positions train a
+generator without a likelihood: no column there. Every figure is on 10 000 samples from the
+saved generator (``seqgan evaluate``).
 
 Targets (issue "One engine for every rule", medians of the seeds): validity >= 99 % (or real
 data's own rate), distinct-sequence ratio >= 0.9 x real data's, pooled token TV <= 0.05, wall
@@ -13,9 +17,11 @@ data's own rate), distinct-sequence ratio >= 0.9 x real data's, pooled token TV 
 
 from __future__ import annotations
 
+import json
 import shlex
 import statistics
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from common import median_row, note, say, table, train_and_evaluate
 from suite import SUITE
@@ -25,11 +31,12 @@ COLUMNS = [
     ("steps", "steps", ""), ("wall s", "wall_s", ".1f"), ("validity", "validity", ".2%"),
     ("real", "real_validity", ".0%"), ("distinct / real's", "unique_vs_real", ".2f"), ("TV", "tv", ".3f"),
     ("sampler", "sampler", ""), ("verdict", "verdict_word", ""),
-    ("MLE validity", "mle_validity", ".2%"), ("MLE distinct / real's", "mle_unique_vs_real", ".2f"),
-    ("MLE TV", "mle_tv", ".3f"), ("MLE sampler", "mle_sampler", ""), ("MLE wall s", "mle_wall_s", ".1f"),
+    ("other", "alt", ""), ("its steps", "alt_steps", ""), ("its validity", "alt_validity", ".2%"),
+    ("its distinct / real's", "alt_unique_vs_real", ".2f"), ("its TV", "alt_tv", ".3f"),
+    ("its sampler", "alt_sampler", ""), ("its verdict", "alt_verdict_word", ""), ("its wall s", "alt_wall_s", ".1f"),
 ]
 KEYS = ["steps", "wall_s", "validity", "real_validity", "unique_vs_real", "tv"]
-MLE_KEYS = ["mle_validity", "mle_unique_vs_real", "mle_tv", "mle_wall_s"]
+ALT_KEYS = ["alt_steps", "alt_validity", "alt_unique_vs_real", "alt_tv", "alt_wall_s"]
 
 
 def _unique_vs_real(row: dict) -> float:
@@ -41,6 +48,8 @@ def add_arguments(parser) -> None:
                         help="more `seqgan train` flags for every run, e.g. '--preset transformer' (no longer plain)")
     parser.add_argument("--mle-only", type=int, default=None, metavar="STEPS",
                         help="train only maximum likelihood, STEPS steps, no GAN run (rules with a likelihood)")
+    parser.add_argument("--alone", action="store_true",
+                        help="the default run only: no column with the adversarial phase the other way round")
 
 
 def mle_only(rule: str, seed: int, steps: int, extra: list, preset: list) -> dict:
@@ -62,7 +71,14 @@ def _row(rule: str, family: str, seed: int, result: dict) -> dict:
             "learned": learned, "verdict_word": "learned" if learned else "NOT", "sampler": sampler(result)}
 
 
-def one_rule(rule: str, family: str, seed: int, extra: list = (), only_mle: int | None = None) -> dict:
+def adversarial(result: dict) -> bool:
+    """Whether a finished run ran the adversarial phase (its config.json)."""
+    config = json.loads((Path(result["folder"]) / "config.json").read_text())["config"]
+    return bool(config["options"].get("adversarial", True))
+
+
+def one_rule(rule: str, family: str, seed: int, extra: list = (), only_mle: int | None = None,
+             alone: bool = False) -> dict:
     extra = list(extra)
     if only_mle:
         mle = mle_only(rule, seed, only_mle, extra, [])
@@ -70,14 +86,20 @@ def one_rule(rule: str, family: str, seed: int, extra: list = (), only_mle: int 
         note(f"  {rule} seed {seed}: MLE only, {mle['preset']}, {mle['steps']} steps, {mle['wall_s']:.0f} s, "
              f"validity {mle['validity']:.4f}, {mle['verdict']['line']}")
         return row
-    gan = train_and_evaluate(["--rule", rule, "--seed", seed, *extra])
-    row = _row(rule, family, seed, gan)
-    if gan["preset"] != "independent":  # the same model, by maximum likelihood alone
-        mle = mle_only(rule, seed, gan["steps"], extra, ["--preset", gan["preset"]])
-        row.update(mle_validity=mle["validity"], mle_unique_vs_real=_unique_vs_real(mle), mle_tv=mle["tv"],
-                   mle_wall_s=mle["wall_s"], mle_steps=mle["steps"], mle_sampler=sampler(mle))
-    note(f"  {rule} seed {seed}: {gan['preset']}, {gan['steps']} steps, {gan['wall_s']:.0f} s, "
-         f"validity {gan['validity']:.4f}, {gan['verdict']['line']}")
+    default = train_and_evaluate(["--rule", rule, "--seed", seed, *extra])
+    row = _row(rule, family, seed, default)
+    if default["preset"] != "independent" and not alone:  # the same model, the adversarial phase flipped
+        if adversarial(default):
+            alt, label = mle_only(rule, seed, default["steps"], extra, ["--preset", default["preset"]]), "MLE"
+        else:
+            alt = train_and_evaluate(["--rule", rule, "--seed", seed, *extra, "--preset", default["preset"],
+                                      "--set", "adversarial=true"])
+            label = "GAN"
+        row.update(alt=label, alt_steps=alt["steps"], alt_validity=alt["validity"],
+                   alt_unique_vs_real=_unique_vs_real(alt), alt_tv=alt["tv"], alt_wall_s=alt["wall_s"],
+                   alt_sampler=sampler(alt), alt_verdict_word="learned" if alt["verdict"]["learned"] else "NOT")
+    note(f"  {rule} seed {seed}: {default['preset']}, {default['steps']} steps, {default['wall_s']:.0f} s, "
+         f"validity {default['validity']:.4f}, {default['verdict']['line']}")
     return row
 
 
@@ -94,7 +116,8 @@ def run(args) -> list[dict]:
     plain = "plain " if not extra else ""
     what = f"maximum likelihood alone, {args.mle_only} steps" if args.mle_only else f"{plain}`seqgan train --rule NAME`"
     say(f"## suite: {what}{' ' + ' '.join(extra) if extra else ''}, seeds 0-{args.seeds - 1}\n")
-    tasks = [(rule, family, seed, extra, args.mle_only) for rule, family in suite for seed in range(args.seeds)]
+    tasks = [(rule, family, seed, extra, args.mle_only, args.alone) for rule, family in suite
+             for seed in range(args.seeds)]
     if args.jobs > 1:
         say(f"({args.jobs} training runs at once: wall times are those of a machine running another training)\n")
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:  # each task is whole processes
@@ -104,8 +127,8 @@ def run(args) -> list[dict]:
     for rule, family in suite:
         mine = [r for r in rows if r["rule"] == rule]
         m = median_row(mine, KEYS, rule=rule, family=family, seed="median", preset=mine[0]["preset"])
-        if "mle_validity" in mine[0]:
-            m.update(median_row(mine, MLE_KEYS))
+        if "alt_validity" in mine[0]:
+            m.update(median_row(mine, ALT_KEYS), alt=mine[0]["alt"])
         learned = sum(r["learned"] for r in mine)
         m["verdict_word"] = f"{learned}/{len(mine)} learned"
         m["targets"] = ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in targets(m))

@@ -68,6 +68,13 @@ def _with(choice: Choice, changed: dict) -> Choice:
     return dataclasses.replace(choice, reason=f"{choice.reason}; for finite data {values}, each a --set away")
 
 
+def _option(config: TrainConfig, key: str):
+    """The value ``config`` gives option ``key`` (``generator.x`` inside the family's options), or
+    None where it leaves the option at its class default."""
+    part, _, name = key.rpartition(".")
+    return (config.options.get(f"{part}_options") or {}).get(name) if part else config.options.get(key)
+
+
 DATA_RUN = {"stop_on": "heldout_nll", "until_valid": False}  # what a data run changes, unless given
 
 
@@ -92,7 +99,7 @@ def _for_data(target: Target, config: TrainConfig, given: dict) -> tuple[TrainCo
         return config, {}
     declared = {**getattr(get_recipe(config.recipe), "finite_data", {}),
                 **{f"generator.{k}": v for k, v in getattr(family, "finite_data", {}).items()}}
-    own = {k: v for k, v in declared.items() if k not in given}
+    own = {k: v for k, v in declared.items() if k not in given and _option(config, k) != v}
     if own:
         config = config.with_options(**own)
     for key, value in DATA_RUN.items():

@@ -25,7 +25,7 @@ def main(out: str, global_batch: int, steps: int) -> None:
     rule = load_rules(get_plugin_manager(entry_points=False))["palindrome"]
     config = preset_config("autoregressive", seed=3, max_steps=steps, pretrain_steps=steps // 2, d_warmup=2,
                            batch_size=global_batch // size, eval_every=10**6, eval_samples=64, device="cpu",
-                           threads=1, patience=10**6,
+                           threads=1, patience=10**6, adversarial=True,  # the GAN: every phase
                            # the seen term (a per-sequence input, nothing shared across ranks) puts one
                            # Gumbel near-tie in this seed's run: a token flips on summation order alone
                            # and D then differs by 5e-4 (G by 3e-6, as without it); measured 2026-12-04

@@ -20,7 +20,7 @@ def test_plot_handles_phases_with_different_losses(tmp_path):
     """Autoregressive runs log only `mle` while pretraining and only `d` in warm-up."""
     pytest.importorskip("matplotlib")
     result = train(RULES["palindrome"], preset_config("autoregressive", pretrain_steps=2, d_warmup=2, max_steps=6,
-                                                      eval_every=1, batch_size=8, patience=100))
+                                                      eval_every=1, batch_size=8, patience=100, adversarial=True))
     assert set(result.history[0]["losses"]) == {"mle"} and set(result.history[-1]["losses"]) >= {"d", "g"}
     path = plot_curves(result.history, tmp_path / "c.png", real_validity=1.0)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

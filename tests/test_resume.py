@@ -33,8 +33,9 @@ def _stop_at(step):
 @pytest.mark.parametrize("rule, preset, extra", [
     ("multiples5", "article", {}),
     ("multiples5", "independent", {}),
-    ("palindrome", "autoregressive", {"pretrain_steps": 80, "d_warmup": 20, "batch_size": 32}),  # cut in D warm-up
-    ("palindrome", "autoregressive", {"pretrain_steps": 150, "d_warmup": 0, "batch_size": 32}),  # cut in MLE
+    # the GAN (--set adversarial=true): cut in D warm-up, then in MLE with adversarial steps after
+    ("palindrome", "autoregressive", {"pretrain_steps": 80, "d_warmup": 20, "batch_size": 32, "adversarial": True}),
+    ("palindrome", "autoregressive", {"pretrain_steps": 150, "d_warmup": 0, "batch_size": 32, "adversarial": True}),
 ])
 def test_resumed_run_equals_uninterrupted_run(tmp_path, rule, preset, extra):
     config = preset_config(preset, seed=5, max_steps=240, patience=10_000, eval_every=20, **extra)

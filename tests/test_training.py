@@ -106,7 +106,7 @@ def test_independent_preset_short_run_improves_tv():
 def test_autoregressive_phases_run_in_order_and_pretraining_learns():
     palindrome = RULES["palindrome"]
     config = preset_config("autoregressive", seed=0, pretrain_steps=300, d_warmup=10, max_steps=340, eval_every=30,
-                           patience=1000)
+                           patience=1000, adversarial=True)
     result = train(palindrome, config)
     phases = [h["phase"] for h in result.history]
     assert phases == sorted(phases, key=["mle", "warmup", "adversarial"].index)
