@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from common import median_row, note, say, table, train_and_evaluate
+from seqgan_core.temperature import describe
 from suite import SUITE
 
 COLUMNS = [
@@ -60,9 +61,7 @@ def mle_only(rule: str, seed: int, steps: int, extra: list, preset: list) -> dic
 
 def sampler(result: dict) -> str:
     """How the saved model samples (seqgan_core/temperature.py): "as trained", "min-p 0.03", ..."""
-    t, m = result.get("temperature", 1.0), result.get("min_p", 0.0)
-    parts = ([f"T {t:g}"] if t != 1.0 else []) + ([f"min-p {m:g}"] if m else [])
-    return ", ".join(parts) or "as trained"
+    return describe(result.get("temperature", 1.0), result.get("min_p", 0.0))
 
 
 def _row(rule: str, family: str, seed: int, result: dict) -> dict:

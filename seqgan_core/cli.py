@@ -421,23 +421,19 @@ def _train(target, config, out, state, fmt, choice, ddp) -> int:
     if result.message:  # why a data run stopped when it began to memorise
         print(f"why: {result.message}", file=sys.stderr)
     if outcome.temperatures_tried:  # not clearly learned as trained: other samplers were tried (temperature.py)
+        from .temperature import describe
+
         at_one = outcome.temperatures_tried[0]["problem"]
         if (outcome.temperature, outcome.min_p) != (1.0, 0.0):
-            print(f"sampler: as trained {at_one}; the model samples with {_sampler(outcome.temperature, outcome.min_p)}, "
+            print(f"sampler: as trained {at_one}; the model samples with {describe(outcome.temperature, outcome.min_p)}, "
                   "the least change clearly learned (`seqgan sample --temperature 1 --min-p 0` draws the trained "
                   "distribution)", file=sys.stderr)
         else:
-            others = ", ".join(_sampler(row["temperature"], row["min_p"]) for row in outcome.temperatures_tried[1:])
+            others = ", ".join(describe(row["temperature"], row["min_p"]) for row in outcome.temperatures_tried[1:])
             print(f"sampler: as trained {at_one}, and none of {others} was clearly learned; the model "
                   "samples as trained", file=sys.stderr)
     print(f"verdict: {outcome.verdict.line}", file=sys.stderr)
     return 0 if outcome.verdict.learned else EXIT_NOT_LEARNED
-
-
-def _sampler(temperature: float, min_p: float) -> str:
-    """A sampler as the train line names it: "min-p 0.03", "temperature 0.8, min-p 0.3"."""
-    parts = ([f"temperature {temperature:g}"] if temperature != 1.0 else []) + ([f"min-p {min_p:g}"] if min_p else [])
-    return ", ".join(parts) or "temperature 1"
 
 
 def _model_and_target(args, path):

@@ -47,6 +47,13 @@ def clearly(learned: bool, validity: float, needed: float, n: int) -> bool:
     return learned and validity >= needed + MARGIN_SE * se
 
 
+def describe(temperature: float, min_p: float) -> str:
+    """A sampler as the train line and the suite table name it: "min-p 0.03", "temperature 0.8,
+    min-p 0.3", "as trained"."""
+    parts = ([f"temperature {temperature:g}"] if temperature != 1.0 else []) + ([f"min-p {min_p:g}"] if min_p else [])
+    return ", ".join(parts) or "as trained"
+
+
 def choose(learned_with: Callable[[float, float], tuple[bool, dict]]) -> tuple[tuple[float, float], list[dict]]:
     """The first (temperature, min_p) of ``SAMPLERS`` whose sample ``learned_with(T, min_p)``
     judges clearly learned ((1.0, 0.0) when none is); and what each tried one measured, for

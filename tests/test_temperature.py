@@ -131,11 +131,21 @@ def test_the_verdict_names_a_temperature_other_than_one_and_a_min_p():
     assert "min-p 0.03" in judge({**metrics, "min_p": 0.03}, **kwargs).line
 
 
+@pytest.fixture(scope="module")
+def palindrome_run():
+    """A few steps of the GRU on palindrome: one generator that the saving tests below share."""
+    return train(RULES["palindrome"], preset_config("autoregressive", max_steps=12, pretrain_steps=6, d_warmup=3,
+                                                    eval_every=6))
+
+
+def _saved(tmp_path, result, fmt: str, **sampling):
+    """``result`` saved as ``fmt`` with the sampler ``sampling`` changes, and loaded back."""
+    return load_model(save_run(tmp_path, result, RULES["palindrome"], fmt=fmt, sampling={**NO_CHOICE, **sampling}))
+
+
 @pytest.mark.parametrize("fmt", ["torchscript", "export", "weights"])
-def test_the_saved_sampler_draws_at_its_temperature_unless_told(tmp_path, fmt):
-    rule = RULES["palindrome"]
-    result = train(rule, preset_config("autoregressive", max_steps=12, pretrain_steps=6, d_warmup=3, eval_every=6))
-    model = load_model(save_run(tmp_path, result, rule, fmt=fmt, sampling={**NO_CHOICE, "temperature": 0.7}))
+def test_the_saved_sampler_draws_at_its_temperature_unless_told(tmp_path, fmt, palindrome_run):
+    model = _saved(tmp_path, palindrome_run, fmt, temperature=0.7)
     assert model.temperature == 0.7 and model.min_p == 0.0
     assert json.loads((tmp_path / "config.json").read_text())["temperature"] == 0.7
     assert torch.equal(model.sample(64, seed=3), model.sample(64, seed=3, temperature=0.7))
@@ -143,10 +153,8 @@ def test_the_saved_sampler_draws_at_its_temperature_unless_told(tmp_path, fmt):
 
 
 @pytest.mark.parametrize("fmt", ["torchscript", "export", "weights"])
-def test_the_saved_sampler_draws_with_its_min_p_unless_told(tmp_path, fmt):
-    rule = RULES["palindrome"]
-    result = train(rule, preset_config("autoregressive", max_steps=12, pretrain_steps=6, d_warmup=3, eval_every=6))
-    model = load_model(save_run(tmp_path, result, rule, fmt=fmt, sampling={**NO_CHOICE, "min_p": 0.5}))
+def test_the_saved_sampler_draws_with_its_min_p_unless_told(tmp_path, fmt, palindrome_run):
+    model = _saved(tmp_path, palindrome_run, fmt, min_p=0.5)
     assert model.min_p == 0.5 and model.temperature == 1.0
     assert json.loads((tmp_path / "config.json").read_text())["min_p"] == 0.5
     assert torch.equal(model.sample(256, seed=3), model.sample(256, seed=3, min_p=0.5))
@@ -154,7 +162,7 @@ def test_the_saved_sampler_draws_with_its_min_p_unless_told(tmp_path, fmt):
     cut, whole = model.sample(2000, seed=3), model.sample(2000, seed=3, min_p=0.0)
     # min-p 0.5 leaves each position only its likeliest tokens: fewer distinct sequences
     assert len(cut.unique(dim=0)) < len(whole.unique(dim=0))
-    assert model.sample(8, seed=3).shape == (8, rule.length)  # the buffer was put back after the call
+    assert model.sample(8, seed=3).shape == (8, RULES["palindrome"].length)  # the buffer was put back
 
 
 def test_a_run_that_no_sampler_saves_says_so_and_keeps_the_trained_one(main_in_process, tmp_path):
@@ -183,12 +191,12 @@ class _OldSampler(torch.nn.Module):
         return self.generator.sample(n, t)
 
 
-def test_a_file_from_before_min_p_samples_as_before_and_refuses_a_min_p(tmp_path, main_in_process):
+def test_a_file_from_before_min_p_samples_as_before_and_refuses_a_min_p(tmp_path, main_in_process, palindrome_run):
     from seqgan_core.export import META_FILE, metadata
 
-    rule = RULES["palindrome"]
-    result = train(rule, preset_config("autoregressive", max_steps=6, pretrain_steps=6, eval_every=6))
-    meta = metadata(rule, config=result.config.to_dict(), steps=6, stop_reason="max_steps", temperature=1.0)
+    rule, result = RULES["palindrome"], palindrome_run
+    meta = metadata(rule, config=result.config.to_dict(), steps=result.steps, stop_reason="max_steps",
+                    temperature=1.0)
     assert "min_p" not in meta
     path = tmp_path / "old.pt"
     torch.jit.save(torch.jit.script(_OldSampler(result.generator.eval())), str(path),
