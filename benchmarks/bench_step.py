@@ -1,4 +1,4 @@
-"""`benchmark.py step`: milliseconds per training step of the `independent` preset on multiples5,
+"""`benchmark.py step`: milliseconds per training step of the default plan for multiples5 (`independent`),
 one thread, in a fresh process per measurement — the cost of the loop's own torch calls, without
 start-up, checks or saving. ``--against DIR`` times another checkout of seqgan (e.g. a
 ``git worktree`` of an older commit) interleaved with this one, so that the machine's drift hits

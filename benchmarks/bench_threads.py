@@ -23,7 +23,7 @@ from common import note, say, seqgan, table
 
 # (name, what it is, flags): fixed steps, patience too large to stop early
 MODELS = [
-    ("small", "multiples5, independent preset (MLP G and D, batch 64, L 10, V 20)",
+    ("small", "multiples5, independent preset (marginals G by maximum likelihood, batch 256, L 10, V 20)",
      ["--rule", "multiples5", "--max-steps", "300", "--patience", "100000"]),
     ("medium", "palindrome, autoregressive preset (GRU 128, CNN D, batch 256, L 10)",
      ["--rule", "palindrome", "--preset", "autoregressive", "--max-steps", "120", "--pretrain-steps", "60",

@@ -23,6 +23,9 @@ OWN_BENCHMARK: dict[str, str] = {"oracle": "benchmark.py oracle"}
 SUITE: list[tuple[str, str]] = [
     ("multiples5", "independent"),
     ("fewvalues", "independent"),
+    ("banded", "independent"),
+    ("skewed", "independent"),
+    ("odd", "independent"),
     ("ascending", "local"),
     ("steps", "local"),
     ("palindrome", "symmetry"),

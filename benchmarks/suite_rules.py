@@ -1,4 +1,4 @@
-"""The benchmark suite's rules that are not built-in: a plugin module that registers eight rules.
+"""The benchmark suite's rules that are not built-in: a plugin module that registers eleven rules.
 
 Together with the built-ins they cover the families in ``suite.py``, so seqgan's defaults can be
 measured on rules they were not written for. Load it like any ``-p`` module, from the repository:
@@ -53,6 +53,69 @@ def fewvalues_rule() -> Rule:
                 vocab=list(range(1000)), length=10, sample=sample,
                 is_valid=lambda seqs: allowed[seqs].all(dim=-1))
 
+
+
+def banded_rule() -> Rule:
+    """``banded``: eight numbers in 0..99, the number at position i in 10i..10i+9, uniformly.
+
+    Each position has a distribution of its own (no two share a token), so a model that learns one
+    distribution for every position is 12.5 % valid per position at best.
+
+    >>> rule = banded_rule(); s = rule.sample(3, torch.Generator().manual_seed(0))
+    >>> (s // 10).tolist()[0], bool(rule.is_valid(s).all())
+    ([0, 1, 2, 3, 4, 5, 6, 7], True)
+    >>> rule.is_valid(torch.tensor([[0, 10, 20, 30, 40, 50, 60, 79], [0, 10, 20, 30, 40, 50, 60, 80]])).tolist()
+    [True, False]
+    """
+    bands = torch.arange(8)
+
+    def sample(n, generator):
+        return torch.randint(0, 10, (n, 8), generator=generator) + 10 * bands
+
+    return Rule(name="banded", description="Eight numbers, the one at position i in 10i..10i+9",
+                vocab=list(range(100)), length=8, sample=sample,
+                is_valid=lambda seqs: (seqs // 10 == bands).all(dim=-1))
+
+
+SKEW = 0.85 ** torch.arange(30.0)  # value k has weight 0.85**k: 0 is drawn 15 % of the time, 29 0.1 %
+
+
+def skewed_rule() -> Rule:
+    """``skewed``: twelve numbers in 0..59, each independently k in 0..29 with weight 0.85**k.
+
+    Half the vocabulary never occurs, and the other half has a long tail: the rare values must be
+    drawn about as rarely as real data draws them, which is what token TV measures.
+
+    >>> rule = skewed_rule(); s = rule.sample(10_000, torch.Generator().manual_seed(0))
+    >>> int(s.max()) <= 29, round((s == 0).float().mean().item(), 2)
+    (True, 0.15)
+    >>> rule.is_valid(torch.tensor([[0] * 11 + [30]])).tolist()
+    [False]
+    """
+    cumulative = (SKEW / SKEW.sum()).cumsum(0)
+
+    def sample(n, generator):
+        u = torch.rand(n, 12, generator=generator)
+        return torch.searchsorted(cumulative, u, right=True).clamp(max=len(SKEW) - 1)
+
+    return Rule(name="skewed", description="Twelve numbers in 0..29 (of 0..59), value k with weight 0.85**k",
+                vocab=list(range(60)), length=12, sample=sample, is_valid=lambda seqs: (seqs < 30).all(dim=-1))
+
+
+def odd_rule() -> Rule:
+    """``odd``: six odd numbers below 200, uniformly, out of a vocabulary of 0..999.
+
+    100 allowed values of 1000 at every position: wider than ``fewvalues``, and flat.
+
+    >>> rule = odd_rule(); s = rule.sample(1000, torch.Generator().manual_seed(0))
+    >>> bool((s % 2 == 1).all() and (s < 200).all()), len(set(s.flatten().tolist()))
+    (True, 100)
+    """
+    def sample(n, generator):
+        return 2 * torch.randint(0, 100, (n, 6), generator=generator) + 1
+
+    return Rule(name="odd", description="Six odd numbers below 200, out of 0..999", vocab=list(range(1000)),
+                length=6, sample=sample, is_valid=lambda seqs: ((seqs % 2 == 1) & (seqs < 200)).all(dim=-1))
 
 
 def steps_rule() -> Rule:
@@ -259,7 +322,7 @@ def pairs_rule() -> Rule:
                 is_valid=lambda seqs: (seqs[:, 1::2] == seqs[:, 0::2] + 1).all(dim=-1))
 
 
-RULES = (fewvalues_rule, steps_rule, copy_rule, sum_rule, distinct_rule, count_rule, walk64_rule, pairs_rule)
+RULES = (fewvalues_rule, banded_rule, skewed_rule, odd_rule, steps_rule, copy_rule, sum_rule, distinct_rule, count_rule, walk64_rule, pairs_rule)
 
 
 @hookimpl

@@ -48,10 +48,10 @@ def test_beside_a_maximum_likelihood_default_the_gan_of_the_same_model(monkeypat
     assert row["alt"] == "GAN" and row["alt_verdict_word"] == "learned"
 
 
-def test_independent_rules_and_alone_have_no_other_column(monkeypatch):
-    calls = fake_runs(monkeypatch, "independent")
+def test_independent_rules_get_the_gan_too_and_alone_has_no_other_column(monkeypatch):
+    calls = fake_runs(monkeypatch, "independent")  # a likelihood model too: the same switch
     row = bench_suite.one_rule("multiples5", "independent", 1)
-    assert len(calls) == 1 and "alt_validity" not in row
+    assert calls[1][-4:] == ["--preset", "independent", "--set", "adversarial=true"] and row["alt"] == "GAN"
     calls = fake_runs(monkeypatch, "autoregressive")
     row = bench_suite.one_rule("sum", "arithmetic", 1, alone=True)
     assert len(calls) == 1 and "alt_validity" not in row

@@ -74,7 +74,7 @@ def test_train_writes_history_and_metrics(run_dir):
     history = [json.loads(line) for line in (run_dir / "history.jsonl").read_text().splitlines()]
     assert [h["step"] for h in history] == [50, 100, 150, 200, 250, 300]  # the independent preset checks every 50
     assert {"phase", "validity", "tv", "distance", "best"} <= set(history[-1])
-    assert set(history[-1]["losses"]) == {"d", "g"}
+    assert set(history[-1]["losses"]) == {"mle"}  # the independent preset: maximum likelihood alone
     metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics] == [250, "final"]
     assert {"validity", "coverage", "tv", "js", "unique_ratio", "real_unique_ratio", "real_validity"} <= set(metrics[-1])

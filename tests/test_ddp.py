@@ -48,7 +48,8 @@ def _rank_pid(launcher: int, rank: int) -> int:
 
 
 def test_two_processes_interrupt_resume_and_sample(tmp_path, run_cli, capsys):
-    proc = _start(tmp_path, "--rule", "multiples5", "--nproc", 2, "--max-steps", 100_000, "--out", "run")
+    proc = _start(tmp_path, "--rule", "multiples5", "--preset", "pacgan", "--nproc", 2, "--max-steps", 100_000,
+                  "--out", "run")
     started = "".join(_wait_for_line(proc, "data-parallel:"))
     assert "2 processes (gloo, cpu) x batch 64 = global batch 128" in started
     time.sleep(0.5)

@@ -6,7 +6,7 @@ import torch
 from seqgan_core import Rule
 from seqgan_core.export import load_model, metadata, save_sampler
 from seqgan_core.models import (
-    DISCRIMINATORS, GENERATORS, GRUGenerator, MLPGenerator, Sampler, TransformerGenerator,
+    DISCRIMINATORS, GENERATORS, GRUGenerator, MarginalsGenerator, MLPGenerator, Sampler, TransformerGenerator,
     categorical,
 )
 
@@ -20,6 +20,7 @@ SMALL = {  # small models: every test runs in well under a second
 VARIANTS = {"gru+seen": ("gru", GRUGenerator.Options(embed=8, hidden=16, seen=True))}
 MODELS = [*GENERATORS, *VARIANTS]
 AUTOREGRESSIVE = [name for name, family in GENERATORS.items() if family.autoregressive] + ["gru+seen"]
+LOOPED = [name for name in AUTOREGRESSIVE if name != "marginals"]  # a sampling loop over positions
 
 
 def make(name: str, seed: int = 0) -> torch.nn.Module:
@@ -29,12 +30,14 @@ def make(name: str, seed: int = 0) -> torch.nn.Module:
     if getattr(g, "seen_gate", None) is not None:  # zero at init: give the term a size that shows
         torch.nn.init.normal_(g.seen_gate.weight, std=1.0)
         torch.nn.init.constant_(g.seen_gate.bias, -2.0)
+    if isinstance(g, MarginalsGenerator):  # uniform at init: give every row a shape, and ties none
+        torch.nn.init.normal_(g.logits, std=1.0)
     return g.eval()
 
 
 def test_registries_and_options():
-    assert set(GENERATORS) == {"mlp", "gru", "transformer"} and set(DISCRIMINATORS) == {"mlp", "cnn"}
-    assert set(AUTOREGRESSIVE) == {"gru", "transformer", "gru+seen"}
+    assert set(GENERATORS) == {"marginals", "mlp", "gru", "transformer"} and set(DISCRIMINATORS) == {"mlp", "cnn"}
+    assert set(AUTOREGRESSIVE) == {"marginals", "gru", "transformer", "gru+seen"}
     for family in [*GENERATORS.values(), *DISCRIMINATORS.values()]:
         family.Options()  # every option has a default
         family(V, L)  # and options=None means those defaults
@@ -64,7 +67,7 @@ def test_generate_gives_one_hots_that_carry_gradients(name):
         assert p.grad is not None and p.grad.abs().sum() > 0, pname
 
 
-@pytest.mark.parametrize("name", AUTOREGRESSIVE)
+@pytest.mark.parametrize("name", LOOPED)
 def test_teacher_forcing_matches_the_sampling_loop(name):
     g = make(name)
     seqs = torch.randint(V, (5, L))
@@ -216,3 +219,24 @@ def test_gru_dropout_trains_noisy_and_samples_and_exports_without_it(tmp_path, f
     torch.manual_seed(3)
     expected = g.sample(5)
     assert torch.equal(model.sample(5, seed=3), expected)
+
+
+def test_marginals_learn_each_positions_own_frequencies_by_maximum_likelihood():
+    """The product of marginals is what the choice test checks a rule against (choice.py): fitted
+    by maximum likelihood, each row becomes its position's frequencies, however skewed."""
+    torch.manual_seed(0)
+    target = torch.softmax(torch.randn(L, V) * 2, dim=-1)  # (L, V): a different distribution per position
+    g = MarginalsGenerator(V, L)
+    opt = torch.optim.Adam(g.parameters(), lr=0.1, betas=(0.5, 0.9))
+    for step in range(400):
+        seqs = torch.multinomial(target, 512, replacement=True).t()  # (512, L)
+        opt.zero_grad()
+        g.nll(seqs).backward()
+        opt.step()
+    learned = g.logits.softmax(-1).detach()
+    assert (learned - target).abs().sum(-1).max() / 2 < 0.05  # TV per position
+    torch.manual_seed(1)
+    drawn = g.sample(20_000)  # positions drawn on their own: no correlation between them
+    first, second = drawn[:, 0] == drawn[:, 0].mode().values, drawn[:, 1] == drawn[:, 1].mode().values
+    both = (first & second).float().mean()
+    assert abs(both - first.float().mean() * second.float().mean()) < 0.01

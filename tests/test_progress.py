@@ -45,7 +45,7 @@ def test_a_log_file_gets_a_line_at_least_every_30_seconds():
     assert max(gaps) <= PLAIN_EVERY_S + step_s  # checked after every step: at most one step late
     line = stream.getvalue().splitlines()[-1]
     assert "seq/s" in line and "left" in line and "sample: " in line
-    assert ", 9 seq/s, <= 19h20m left" in line  # 64 sequences every 7 s; 9 945 steps left
+    assert ", 37 seq/s, <= 19h20m left" in line  # 256 sequences every 7 s; 9 945 steps left
 
 
 def test_the_first_check_says_what_the_distance_measures_and_lines_explain_the_best():

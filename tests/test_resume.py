@@ -101,7 +101,8 @@ ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 def test_ctrl_c_saves_and_resume_finishes_like_an_uninterrupted_run(tmp_path):
     # 600 steps are enough: the cut comes after the first checkpoint (step 100), well before the end
-    flags = ["--rule", "multiples5", "--seed", "2", "--max-steps", "600", "--patience", "5000",
+    # (the GAN preset: the default's 600 steps take 0.2 s, over before a signal can cut them)
+    flags = ["--rule", "multiples5", "--preset", "pacgan", "--seed", "2", "--max-steps", "600", "--patience", "5000",
              "--checkpoint-every", "100", "--threads", "1"]
     proc = subprocess.Popen(_cli("train", *flags, "--out", "cut"), cwd=tmp_path, env=ONE_THREAD,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -148,15 +149,16 @@ def test_resume_keeps_the_export_format(run_cli, tmp_path):
     import time
 
     proc = subprocess.Popen([sys.executable, "-m", "seqgan_core", "train", "--rule", "multiples5", "--format",
-                             "export", "--max-steps", "3000", "--patience", "1000", "--checkpoint-every", "50",
-                             "--out", "r"], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+                             "export", "--max-steps", "100000", "--set", "pretrain_steps=100000", "--patience", "100000",
+                             "--checkpoint-every", "50", "--out", "r"], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not (tmp_path / "r" / "checkpoint.pt").exists():
         assert proc.poll() is None and time.time() < deadline
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=120)
-    resumed = run_cli("train", "--resume", "r", "--max-steps", "120")
+    step = torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=True)["step"]
+    resumed = run_cli("train", "--resume", "r", "--max-steps", step + 20)
     assert resumed.returncode in FINISHED, resumed.stderr
     assert not (tmp_path / "r" / "generator.pt").exists()
     assert json.loads((tmp_path / "r" / "config.json").read_text())["format"] == "export"

@@ -111,7 +111,7 @@ def small_disk(tmp_path):
 
 
 def test_a_full_disk_keeps_the_generator_and_a_resumable_checkpoint(tmp_path, small_disk):
-    proc = _popen("train", "--rule", "multiples5", "--preset", "independent", "--max-steps", "60",
+    proc = _popen("train", "--rule", "multiples5", "--preset", "pacgan", "--max-steps", "60",
                   "--checkpoint-every", "20", "--out", small_disk / "r", cwd=tmp_path)
     _, err = proc.communicate(timeout=SLOW)
     assert proc.returncode == 2, err

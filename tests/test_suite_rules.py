@@ -39,7 +39,7 @@ BENCH = {name: rule for name, rule in RULES.items() if rule.plugin == "suite_rul
 NEW = sorted(set(BENCH) | {"checksum", "permutation", "brackets", "expression"})
 # the contract's default distance on 2000 real sequences is the per-position TV's sampling noise;
 # pairs spreads every position over 999 tokens, so its noise is large
-BENCH_TOLERANCE = {"fewvalues": 0.1, "steps": 0.2, "copy": 0.1, "sum": 0.1, "distinct": 0.15,
+BENCH_TOLERANCE = {"fewvalues": 0.1, "banded": 0.15, "skewed": 0.1, "odd": 0.3, "steps": 0.2, "copy": 0.1, "sum": 0.1, "distinct": 0.15,
                    "count": 0.05, "walk64": 0.1, "pairs": 0.4}
 
 
@@ -94,6 +94,11 @@ def test_default_distance_sees_collapsed_data(name):
 VALID = [
     ("fewvalues", [7, 42, 123, 256, 314, 500, 618, 777, 901, 999]),
     ("fewvalues", [999] * 10),
+    ("banded", [0, 10, 20, 30, 40, 50, 60, 70]),
+    ("banded", [9, 19, 29, 39, 49, 59, 69, 79]),
+    ("skewed", [0] * 12),
+    ("skewed", [29] * 12),
+    ("odd", [1, 3, 5, 197, 199, 101]),
     ("steps", [0, 3, 6, 9, 12, 9, 8, 7, 10, 13]),
     ("steps", [99, 98, 99, 96, 93, 94, 96, 99, 97, 98]),
     ("copy", "0123401234"),
@@ -123,6 +128,10 @@ VALID = [
 
 INVALID = [
     ("fewvalues", [7] * 9 + [8]),
+    ("banded", [10, 0, 20, 30, 40, 50, 60, 70]),  # two bands swapped
+    ("skewed", [0] * 11 + [30]),
+    ("odd", [1, 3, 5, 197, 199, 201]),  # odd, but not below 200
+    ("odd", [1, 3, 5, 197, 199, 100]),  # below 200, but even
     ("fewvalues", [0] * 10),
     ("steps", [50] * 10),  # steps of 0
     ("steps", [0, 4, 7, 10, 13, 16, 19, 22, 25, 28]),  # a step of 4
@@ -230,6 +239,11 @@ def _expression_slip(seqs, g):
 
 NEAR_MISS = {
     "fewvalues": _few_outside,
+    "banded": lambda s, g: (s + 10 * torch.randint(1, 10, (len(s), 1), generator=g) * (torch.arange(8) == 0)) % 100,
+    "skewed": lambda s, g: s.scatter(1, torch.randint(12, (len(s), 1), generator=g),
+                                     torch.randint(30, 60, (len(s), 1), generator=g)),
+    "odd": lambda s, g: s.scatter(1, torch.randint(6, (len(s), 1), generator=g),
+                                  2 * torch.randint(0, 500, (len(s), 1), generator=g)),  # an even number
     "steps": _repeat_previous,
     "walk64": _repeat_previous,
     "copy": lambda s, g: _other_value(s, torch.randint(10, (len(s),), generator=g), 10, g),

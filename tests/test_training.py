@@ -70,7 +70,7 @@ def test_early_stopping_counts_checks():
 ])
 def test_bad_config_is_one_clear_error(override, message):
     with pytest.raises(SeqganError, match=message):
-        train(RULE, preset_config("independent", **override))
+        train(RULE, preset_config("pacgan", **override))
 
 
 def test_article_recipe_names_the_options_it_has():
@@ -150,7 +150,7 @@ def test_maximum_likelihood_only_stops_at_its_budget():
 
 
 def test_min_delta_comes_from_the_checks_own_noise():
-    trainer = Trainer(RULE, preset_config("independent", seed=0, max_steps=100))
+    trainer = Trainer(RULE, preset_config("pacgan", seed=0, max_steps=100))  # stopping on the distance
     trainer.run()
     noise = trainer.noise
     assert 0 < noise.spread < 0.05 and 0 < noise.floor < 0.2 and noise.validity == 1.0

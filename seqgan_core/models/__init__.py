@@ -11,16 +11,18 @@ Every family is built as ``Family(vocab_size, length, Family.Options(...))``.
 from .article import ArticleDiscriminator, ArticleGenerator
 from .cnn import CNNDiscriminator
 from .gru import GRUGenerator
+from .marginals import MarginalsGenerator
 from .mlp import MLPDiscriminator, MLPGenerator
 from .sampler import LikelihoodSampler, Sampler
 from .sampling import categorical, gumbel_noise, straight_through
 from .transformer import TransformerGenerator
 
-GENERATORS = {"mlp": MLPGenerator, "gru": GRUGenerator, "transformer": TransformerGenerator}
+GENERATORS = {"marginals": MarginalsGenerator, "mlp": MLPGenerator, "gru": GRUGenerator,
+              "transformer": TransformerGenerator}
 DISCRIMINATORS = {"mlp": MLPDiscriminator, "cnn": CNNDiscriminator}
 
 __all__ = [
     "DISCRIMINATORS", "GENERATORS", "ArticleDiscriminator", "ArticleGenerator", "CNNDiscriminator",
-    "GRUGenerator", "LikelihoodSampler", "MLPDiscriminator", "MLPGenerator", "Sampler", "TransformerGenerator",
+    "GRUGenerator", "LikelihoodSampler", "MarginalsGenerator", "MLPDiscriminator", "MLPGenerator", "Sampler", "TransformerGenerator",
     "categorical", "gumbel_noise", "straight_through",
 ]

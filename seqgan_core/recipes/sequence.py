@@ -53,6 +53,7 @@ class SequenceOptions:
     pretrain_lr: float = 5e-3  # Adam learning rate of the maximum-likelihood phase
     pretrain_head_lr: float | None = None  # ... of the generator's output layer; None = pretrain_lr
     pretrain_decay: float = 0.1  # maximum-likelihood learning rates decay to this fraction over pretrain_steps
+    pretrain_betas: tuple[float, float] = (0.9, 0.999)  # Adam betas of the maximum-likelihood phase
     d_warmup: int = 0  # discriminator-only steps between the two phases
     mle_weight: float = 0.0  # weight of a maximum-likelihood term in G's adversarial loss
     adversarial: bool = True  # False: maximum likelihood only (no discriminator phase)
@@ -77,6 +78,10 @@ class SequenceOptions:
         if self.mle_weight < 0:
             raise SeqganError(f"mle_weight must be >= 0, got {self.mle_weight}")
         in_range(self.pretrain_decay, 0, 1, "pretrain_decay")
+        for name in ("betas", "betas_d", "pretrain_betas"):
+            betas = getattr(self, name)
+            if betas is not None and not (len(betas) == 2 and all(0 <= b < 1 for b in betas)):
+                raise SeqganError(f"{name} must be two numbers in [0, 1), got {betas}")
         if self.pretrain_steps and not GENERATORS[self.generator].autoregressive:
             raise SeqganError(
                 f"--pretrain-steps needs an autoregressive generator; the {self.generator!r} generator is not one "
@@ -148,7 +153,7 @@ class SequenceGAN:
             groups = [{"params": body, "lr": options.pretrain_lr}]
             if head:
                 groups.append({"params": head, "lr": head_lr})
-            self.pretrain_opt = Adam(groups, lr=options.pretrain_lr, betas=(0.9, 0.999))
+            self.pretrain_opt = Adam(groups, lr=options.pretrain_lr, betas=options.pretrain_betas)
             self.pretrain_base_lrs = [g["lr"] for g in groups]
         # G's moving average, from the first adversarial step on
         self.ema = copy.deepcopy(self.generator).requires_grad_(False) if options.ema else None
