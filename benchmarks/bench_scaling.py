@@ -8,7 +8,7 @@ Each point runs in a fresh subprocess (``--point``), so its peak RSS (``ru_maxrs
 "peak MB" is the process's peak minus its RSS after importing torch and seqgan, i.e. what the
 model, its optimiser state and one step's activations cost. One torch thread per point, so that
 points compare on a shared machine; models are the presets' own sizes (gru: embed 32, hidden 128;
-transformer and mlp: their defaults). Memory per token type: the growth of the peak from the
+transformer, mlp and marginals: their defaults). Memory per token type: the growth of the peak from the
 smallest to the largest V at the shortest L, divided by the V added.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from common import note, say, table
 
-FAMILIES = {"mlp": {}, "gru": {"embed": 32, "hidden": 128}, "transformer": {}}
+FAMILIES = {"marginals": {}, "mlp": {}, "gru": {"embed": 32, "hidden": 128}, "transformer": {}}
 
 
 def add_arguments(parser) -> None:

@@ -61,6 +61,20 @@ def test_the_first_check_says_what_the_distance_measures_and_lines_explain_the_b
     assert f"0/{config.patience} checks without a distance gain > " in line
 
 
+def test_a_count_past_patience_says_it_does_not_end_the_phase_yet():
+    """`5/4 checks without a NLL gain` early in a maximum-likelihood phase read like a stop that did
+    not happen: no plateau ends that phase before half its step budget, and the line says so."""
+    config = preset_config("independent", max_steps=2000, log_every=1)  # maximum likelihood, 1 000-step budget
+    trainer, stream = Trainer(RULE, config), io.StringIO()
+    reporter = ProgressReporter(RULE, config, stream=stream, clock=FakeClock())
+    row = trainer.check(None, {})
+    for step in (100, 600):
+        reporter(_progress(trainer, step, row))
+    early, late = stream.getvalue().splitlines()[1:]
+    assert "checks without a distance gain" in early and "(none ends it before half its budget)" in early
+    assert "checks without a distance gain" in late and "before half its budget" not in late
+
+
 def test_article_preset_distance_is_on_one_sequence_and_says_so():
     """The article checks the step's single sequence: `best distance 0.0000` with TV 0.49 was true but
     misleading; the log now says on how many sequences and that a best of 0 can be luck."""
