@@ -416,7 +416,8 @@ def _train(target, config, out, state, fmt, choice, ddp) -> int:
               f"in {outcome.model}; {hint}", file=sys.stderr)
         return EXIT_FAILED
     reason = "its phase's step budget" if result.stop_reason == "budget" else result.stop_reason.replace("_", " ")
-    print(f"stopped after {result.steps} steps ({reason}, {result.seconds:.1f} s), "
+    cuts = "".join(f", learning rates cut at a plateau at step {step}" for step in result.cuts)
+    print(f"stopped after {result.steps} steps ({reason}, {result.seconds:.1f} s{cuts}), "
           f"{where}; saved {outcome.model}", file=sys.stderr)
     if result.message:  # why a data run stopped when it began to memorise
         print(f"why: {result.message}", file=sys.stderr)

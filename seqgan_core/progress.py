@@ -82,8 +82,9 @@ class ProgressReporter:
 
     def figures(self, p: Progress) -> str:
         """The check's figures and the pace, as one short string."""
-        parts = [p.phase]
         c = self.last_check
+        scale = c.get("lr_scale", 1.0) if c is not None else 1.0
+        parts = [p.phase if scale == 1.0 else f"{p.phase} at {scale:g}x its learning rates (a plateau)"]
         if c is not None:
             real = p.trainer.noise.validity
             parts.append(f"valid {c['validity']:.1%} (real {real:.0%})")

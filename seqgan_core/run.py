@@ -256,6 +256,7 @@ def summary(result: TrainResult, target: Target, verdict: Verdict | None = None,
         "best_nll": result.best_nll,
         "stop_reason": result.stop_reason,
         "message": result.message,
+        "lr_cuts": result.cuts,  # steps at which a plateau cut the learning rates instead of ending a phase
         "seconds": round(result.seconds, 3),
         "threads_used": torch.get_num_threads(),  # reproducible for this count (seqgan_core.threads)
         "verdict": verdict.to_dict() if verdict else None,

@@ -83,6 +83,7 @@ class TrainResult:
     real_validity: float = 1.0  # share of the rule's own samples that it accepts
     kept_on: str = "distance"  # what picked the generator kept: distance | heldout_nll
     best_nll: float | None = None  # held-out NLL of the generator kept, when it was picked by it
+    cuts: list[int] = field(default_factory=list)  # steps at which a plateau cut the learning rates
 
 
 def resolve_device(name: str) -> torch.device:
@@ -147,6 +148,7 @@ class Trainer:
         self.best_distance = math.inf  # best distance of any check, whatever picks the generator kept
         self.best_state: dict | None = None  # the checked generator at its best distance
         self.history: list[dict] = []
+        self.cuts: list[int] = []  # steps at which a plateau cut the learning rates (recipe.cut_learning_rates)
         self.step = 0
         self.seconds = 0.0
         self.stop = stop or StopRequest()  # honoured between steps
@@ -248,7 +250,8 @@ class Trainer:
             raise NonFiniteDistance(f"rule {self.rule.name!r} (plugin {self.rule.plugin}) returned distance "
                                     f"{distance} at step {self.step}")
         ref = reference(self.rule)
-        row = {"step": self.step, "phase": recipe.phase, "distance": distance,
+        row = {"step": self.step, "phase": recipe.phase, "lr_scale": float(getattr(recipe, "lr_scale", 1.0)),
+               "distance": distance,
                "validity": self.rule.valid(seqs).float().mean().item(), "tv": ref.tv(seqs)}
         if getattr(recipe, "autoregressive", False):
             row["nll"], row["nll_se"] = self.heldout_nll(recipe.eval_generator)
@@ -358,6 +361,10 @@ class Trainer:
             if memorising:  # a data run whose model generalises worse than its best: it learns by heart
                 stop_reason, message = "memorising", why_memorising
                 break
+            if plateau and not budget_spent and getattr(recipe, "cut_learning_rates", lambda step: False)(self.step):
+                self.plateau.since_best = 0  # the phase goes on at its lower rates, against its best so far
+                self.cuts.append(self.step)
+                continue
             if budget_spent or plateau:
                 if recipe.next_phase(self.step):
                     if self.on_nll:  # one signal for the whole run: a new phase must beat the best so far
@@ -385,6 +392,7 @@ class Trainer:
             stop_reason=stop_reason, seconds=self.seconds, history=list(self.history), message=message,
             real_validity=self.noise.validity, kept_on=self.config.stop_on,
             best_nll=self.best.best if self.on_nll and math.isfinite(self.best.best) else None,
+            cuts=list(self.cuts),
         )
 
     # -- checkpoints: plain tensors and containers only, so torch.load(weights_only=True) opens them
@@ -417,6 +425,7 @@ class Trainer:
             "best_nll_terms": self.best_nll_terms,
             "best_distance": self.best_distance,
             "history": self.history,
+            "cuts": self.cuts,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -434,6 +443,7 @@ class Trainer:
         self.best_nll_terms = state.get("best_nll_terms")
         self.best_distance = float(state.get("best_distance", self.best.best))
         self.history = list(state["history"])
+        self.cuts = [int(s) for s in state.get("cuts", [])]  # none in checkpoints from before plateau cuts
         self.step = int(state["step"])
         self.seconds = float(state["seconds"])
 

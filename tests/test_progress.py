@@ -136,3 +136,12 @@ def test_a_maximum_likelihood_step_shows_the_generators_sample_not_a_training_se
     line = stream.getvalue().splitlines()[-1]
     assert line.endswith("sample: " + reporter.format_sequence(drawn))
     assert "sample: zzzzzz" not in line  # it is not the training row the step scored
+
+
+def test_a_phase_whose_rates_a_plateau_cut_says_so():
+    config = preset_config("independent", max_steps=100, log_every=1)
+    trainer, stream = Trainer(RULE, config), io.StringIO()
+    reporter = ProgressReporter(RULE, config, stream=stream, clock=FakeClock())
+    row = {**trainer.check(None, {}), "lr_scale": 0.1}
+    reporter(_progress(trainer, 1, row))
+    assert stream.getvalue().splitlines()[-1].startswith("step      1  adversarial at 0.1x its learning rates (a plateau), ")

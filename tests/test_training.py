@@ -121,10 +121,10 @@ def test_autoregressive_phases_run_in_order_and_pretraining_learns():
 
 def test_mle_phase_ends_when_heldout_nll_stops_improving():
     config = preset_config("autoregressive", seed=0, pretrain_steps=60, max_steps=5000, eval_every=10, patience=2,
-                           min_delta=10.0, adversarial=False, until_valid=False)
+                           min_delta=10.0, adversarial=False, until_valid=False, plateau_cut=1.0)
     result = train(RULES["palindrome"], config)
     # no check can improve by 10 nats: the phase (and, being the only one, the run) ends after 1 + 2
-    # checks, once half its budget is spent
+    # checks, once half its budget is spent (no cut of the learning rate first: plateau_cut 1)
     assert result.steps == 30 and result.stop_reason == "early_stopping"
     # ... unless validity is still far below real data's: then only a learned rule (or max_steps) ends it
     config = preset_config("autoregressive", seed=0, pretrain_steps=100, max_steps=90, eval_every=10, patience=2,
@@ -136,7 +136,7 @@ def test_mle_plateau_counts_only_after_half_its_budget():
     """While the learning rate is still high the held-out NLL jitters; a plateau there ended the
     phase on rules that were still learning."""
     config = preset_config("autoregressive", seed=0, pretrain_steps=200, max_steps=5000, eval_every=10, patience=2,
-                           min_delta=10.0, adversarial=False, until_valid=False)
+                           min_delta=10.0, adversarial=False, until_valid=False, plateau_cut=1.0)
     result = train(RULES["palindrome"], config)
     assert result.steps == 100 and result.stop_reason == "early_stopping"
 
@@ -285,3 +285,39 @@ def test_advice_to_train_longer_keeps_the_budget_the_run_was_given():
     assert "try --max-steps 8000 --patience 8" in at_max.line
     plateaued = _judge(_metrics(validity=0.9), stop_reason="early_stopping", steps=2500, max_steps=8000, patience=4)
     assert "try --patience 8 --max-steps 8000" in plateaued.line
+
+
+def _cut_config(**override):
+    """Maximum likelihood on multiples5 where every check after the first is a plateau (no gain can
+    beat min_delta 10), counted from step 100 (half the 200-step budget)."""
+    settings = dict(seed=0, max_steps=400, eval_every=10, patience=2, min_delta=10.0, pretrain_steps=200,
+                    until_valid=False)
+    return preset_config("independent", **{**settings, **override})
+
+
+def test_a_plateau_cuts_the_learning_rates_once_then_ends_the_phase():
+    plain = Trainer(RULE, _cut_config(plateau_cut=1.0))  # no cut: the first plateau ends the phase
+    assert plain.run().stop_reason == "early_stopping" and plain.step == 100 and plain.cuts == []
+
+    trainer = Trainer(RULE, _cut_config(plateau_cut=0.1))
+    result = trainer.run()
+    assert result.cuts == [100] and result.stop_reason == "early_stopping"
+    assert result.steps == 120  # two more checks at the lower rates: the next plateau ends the phase
+    assert [h["lr_scale"] for h in result.history if h["step"] in (100, 110)] == [1.0, 0.1]
+    recipe = trainer.recipe
+    fraction = recipe.options.pretrain_decay ** ((120 - 1) / 200)  # the schedule at step 120, then cut
+    assert recipe.pretrain_opt.param_groups[0]["lr"] == pytest.approx(0.1 * recipe.options.pretrain_lr * fraction)
+
+
+def test_a_cut_survives_a_checkpoint():
+    whole = Trainer(RULE, _cut_config(plateau_cut=0.1)).run()
+    first = Trainer(RULE, _cut_config(plateau_cut=0.1, max_steps=115))
+    first.run()
+    state = first.state_dict()
+    second = Trainer(RULE, _cut_config(plateau_cut=0.1))
+    second.load_state_dict(state)
+    assert second.recipe.lr_scale == 0.1 and second.cuts == [100]
+    resumed = second.run()
+    assert resumed.steps == whole.steps and resumed.cuts == whole.cuts
+    for (name, a), b in zip(whole.generator.state_dict().items(), resumed.generator.state_dict().values()):
+        assert torch.equal(a, b), name

@@ -4,7 +4,9 @@ Phases, in one step counter (so checkpoints and resume see one loop):
 
 1. ``mle`` (autoregressive generators, ``pretrain_steps > 0``): maximum likelihood on real
    sequences, learning rates decaying exponentially to ``pretrain_decay`` of their start over
-   ``pretrain_steps``; the trainer ends the phase earlier when its checks stop improving;
+   ``pretrain_steps``; the trainer ends the phase earlier when its checks stop improving — after
+   ``plateau_cut`` < 1 has multiplied its rates once at the first such plateau (the same in the
+   adversarial phase);
 2. ``warmup``: ``d_warmup`` steps in which only D trains, so G meets a discriminator that
    already knows something;
 3. ``adversarial``. For a batch of B sequences:
@@ -57,6 +59,7 @@ class SequenceOptions:
     d_warmup: int = 0  # discriminator-only steps between the two phases
     mle_weight: float = 0.0  # weight of a maximum-likelihood term in G's adversarial loss
     adversarial: bool = True  # False: maximum likelihood only (no discriminator phase)
+    plateau_cut: float = 1.0  # at a phase's first plateau its learning rates are multiplied by this and it goes on; 1 = off
 
     def check(self) -> None:
         if self.generator not in GENERATORS:
@@ -78,6 +81,7 @@ class SequenceOptions:
         if self.mle_weight < 0:
             raise SeqganError(f"mle_weight must be >= 0, got {self.mle_weight}")
         in_range(self.pretrain_decay, 0, 1, "pretrain_decay")
+        in_range(self.plateau_cut, 0, 1, "plateau_cut")
         for name in ("betas", "betas_d", "pretrain_betas"):
             betas = getattr(self, name)
             if betas is not None and not (len(betas) == 2 and all(0 <= b < 1 for b in betas)):
@@ -105,16 +109,18 @@ class SequenceOptions:
 
 
 class PhaseState:
-    """Which phase the recipe is in and where it began; checkpointed with the models."""
+    """Which phase the recipe is in, where it began and the factor a plateau cut its learning rates
+    by (1.0: not cut); checkpointed with the models."""
 
     def __init__(self, phase: str):
-        self.phase, self.started = phase, 0
+        self.phase, self.started, self.cut = phase, 0, 1.0
 
     def state_dict(self) -> dict:
-        return {"phase": self.phase, "started": self.started}
+        return {"phase": self.phase, "started": self.started, "cut": self.cut}
 
     def load_state_dict(self, state: dict) -> None:
         self.phase, self.started = str(state["phase"]), int(state["started"])
+        self.cut = float(state.get("cut", 1.0))  # checkpoints from before plateau cuts had none
 
 
 class SequenceGAN:
@@ -126,7 +132,9 @@ class SequenceGAN:
     # nats/token, 18 min in all), but a faster learning-rate decay alone did better (2.827, 474 s).
     # That decay (pretrain_steps=1000) is not the default: on COCO it overshot real captions' BLEU
     # and Self-BLEU and took 1 344 s (README, "Maximum likelihood alone on finite data").
-    finite_data = {"adversarial": False}
+    # The plateau cut (plateau_cut) was measured on rules only (presets.py): a data run still ends at
+    # its first held-out plateau, as every data figure in the README was measured.
+    finite_data = {"adversarial": False, "plateau_cut": 1.0}
 
     @staticmethod
     def build_generator(vocab_size: int, length: int, options: SequenceOptions) -> torch.nn.Module:
@@ -184,8 +192,28 @@ class SequenceGAN:
             return False
         if self.ema is not None and self.state.phase == "mle":
             self.ema.load_state_dict(self.generator.state_dict())  # the average starts from the MLE model
-        self.state.phase, self.state.started = phases[i + 1], step
+        self.state.phase, self.state.started, self.state.cut = phases[i + 1], step, 1.0
         return True
+
+    def cut_learning_rates(self, step: int) -> bool:
+        """At a plateau: multiply the phase's learning rates by ``plateau_cut`` and go on (True),
+        once per phase; False when they were cut already, or cuts are off, and the plateau ends the
+        phase. A plateau at a high learning rate can be the optimiser's noise rather than the
+        model's limit."""
+        o = self.options
+        if o.plateau_cut >= 1 or self.state.cut < 1 or self.state.phase not in ("mle", "adversarial"):
+            return False
+        self.state.cut = o.plateau_cut
+        if self.state.phase == "adversarial":  # the maximum-likelihood phase sets its rates every step
+            for opt in (self.g_opt, self.d_opt):
+                for group in opt.param_groups:
+                    group["lr"] *= self.state.cut
+        return True
+
+    @property
+    def lr_scale(self) -> float:
+        """What a plateau multiplied this phase's learning rates by (``cut_learning_rates``); 1.0: nothing."""
+        return self.state.cut
 
     def phase_done(self, step: int) -> bool:
         """The current phase has used its own step budget."""
@@ -221,9 +249,13 @@ class SequenceGAN:
             return self._mle_step(real, step)
         return self._adversarial_step(real, train_generator=self.state.phase == "adversarial")
 
+    def _fraction(self, step: int) -> float:
+        o = self.options
+        return o.pretrain_decay ** (min(step - 1, o.pretrain_steps) / o.pretrain_steps)
+
     def _mle_step(self, real, step: int) -> tuple[dict[str, float], torch.Tensor]:
         o = self.options
-        fraction = o.pretrain_decay ** (min(step - 1, o.pretrain_steps) / o.pretrain_steps)  # exponential decay
+        fraction = self._fraction(step) * self.state.cut  # exponential decay, and a plateau's cut
         for group, base in zip(self.pretrain_opt.param_groups, self.pretrain_base_lrs):
             group["lr"] = base * fraction
         seqs = real(o.batch_size)  # (B, L)
