@@ -321,3 +321,23 @@ def test_a_cut_survives_a_checkpoint():
     assert resumed.steps == whole.steps and resumed.cuts == whole.cuts
     for (name, a), b in zip(whole.generator.state_dict().items(), resumed.generator.state_dict().values()):
         assert torch.equal(a, b), name
+
+
+def test_long_sequences_take_fewer_per_step_unless_a_batch_size_is_given():
+    """``max_batch_tokens`` (the autoregressive preset: 4 096) caps the tokens of a step, so a
+    64-token rule trains on 64 sequences a step where a 10-token one trains on 256; a batch size
+    the user gives is used as given."""
+    from seqgan_core.recipes.sequence import SequenceGAN
+
+    def per_step(length, **override):
+        return SequenceGAN.sequences_per_step(preset_config("autoregressive", **override).recipe_options(), length)
+
+    assert [per_step(L) for L in (10, 16, 20, 64, 10_000)] == [256, 256, 204, 64, 1]
+    assert per_step(64, batch_size=512) == 512
+    assert per_step(64, batch_size=512, max_batch_tokens=2048) == 32
+    assert SequenceGAN.sequences_per_step(preset_config("pacgan").recipe_options(), 64) == 64  # no cap
+    walk = RULES["palindrome"]  # L = 10: a recipe built for it uses the capped size
+    trainer = Trainer(walk, preset_config("autoregressive", max_steps=1, max_batch_tokens=50))
+    assert trainer.recipe.batch_size == 5
+    with pytest.raises(SeqganError, match="max_batch_tokens must be at least 1"):
+        preset_config("autoregressive", max_batch_tokens=0)

@@ -49,6 +49,7 @@ class SequenceOptions:
     betas: tuple[float, float] = (0.5, 0.999)  # Adam betas of G
     betas_d: tuple[float, float] | None = None  # Adam betas of D; None = betas
     batch_size: int = 64  # sequences per step
+    max_batch_tokens: int | None = None  # fewer sequences per step where batch_size x length would pass this
     tau: float = 1.0  # Gumbel-softmax temperature of the straight-through samples
     ema: float = 0.0  # decay of G's moving average (what is checked and saved); 0 = off
     pretrain_steps: int = 0  # most maximum-likelihood steps before the adversarial phase (autoregressive G)
@@ -70,6 +71,8 @@ class SequenceOptions:
             raise SeqganError(f"unknown loss {self.loss!r}; use one of {', '.join(losses.LOSSES)}")
         at_least(self, 1, "batch_size")
         at_least(self, 0, "pretrain_steps", "d_warmup")
+        if self.max_batch_tokens is not None and self.max_batch_tokens < 1:
+            raise SeqganError(f"max_batch_tokens must be at least 1, got {self.max_batch_tokens}")
         for name in ("lr", "lr_d", "pretrain_lr", "pretrain_head_lr"):
             if getattr(self, name) is not None:
                 in_range(getattr(self, name), 0, 100, "--lr" if name == "lr" else name)
@@ -132,9 +135,10 @@ class SequenceGAN:
     # nats/token, 18 min in all), but a faster learning-rate decay alone did better (2.827, 474 s).
     # That decay (pretrain_steps=1000) is not the default: on COCO it overshot real captions' BLEU
     # and Self-BLEU and took 1 344 s (README, "Maximum likelihood alone on finite data").
-    # The plateau cut (plateau_cut) was measured on rules only (presets.py): a data run still ends at
-    # its first held-out plateau, as every data figure in the README was measured.
-    finite_data = {"adversarial": False, "plateau_cut": 1.0}
+    # The plateau cut and the token cap per step were measured on rules only (presets.py): a data
+    # run still ends at its first held-out plateau, with 256 sequences a step, as every data figure
+    # in the README was measured.
+    finite_data = {"adversarial": False, "plateau_cut": 1.0, "max_batch_tokens": None}
 
     @staticmethod
     def build_generator(vocab_size: int, length: int, options: SequenceOptions) -> torch.nn.Module:
@@ -148,7 +152,7 @@ class SequenceGAN:
         g_opts, d_opts = options.model_options()
         self.generator = g_cls(V, L, g_opts).to(device)
         self.discriminator = d_cls(V, L, d_opts).to(device)
-        self.batch_size = options.batch_size
+        self.batch_size = self.sequences_per_step(options, L)
         self.autoregressive = g_cls.autoregressive
         self.g_opt = Adam(self.generator.parameters(), options.lr, options.betas)
         self.d_opt = Adam(self.discriminator.parameters(), options.lr_d or options.lr, options.betas_d or options.betas)
@@ -166,6 +170,16 @@ class SequenceGAN:
         # G's moving average, from the first adversarial step on
         self.ema = copy.deepcopy(self.generator).requires_grad_(False) if options.ema else None
         self.state = PhaseState(self._phases()[0])
+
+    @staticmethod
+    def sequences_per_step(options: SequenceOptions, length: int) -> int:
+        """``batch_size``, or fewer sequences where ``max_batch_tokens`` caps the tokens of a step
+        (rounded down to a multiple of the discriminator's pack, at least one pack)."""
+        if options.max_batch_tokens is None:
+            return options.batch_size
+        pack = getattr(options.model_options()[1], "pack", 1)
+        fits = options.max_batch_tokens // length // pack * pack
+        return max(pack, min(options.batch_size, fits))
 
     @property
     def eval_generator(self) -> torch.nn.Module:
@@ -258,7 +272,7 @@ class SequenceGAN:
         fraction = self._fraction(step) * self.state.cut  # exponential decay, and a plateau's cut
         for group, base in zip(self.pretrain_opt.param_groups, self.pretrain_base_lrs):
             group["lr"] = base * fraction
-        seqs = real(o.batch_size)  # (B, L)
+        seqs = real(self.batch_size)  # (B, L)
         self.pretrain_opt.zero_grad(set_to_none=True)
         loss = self.generator.nll(seqs)
         loss.backward()
@@ -268,9 +282,9 @@ class SequenceGAN:
 
     def _adversarial_step(self, real, train_generator: bool) -> tuple[dict[str, float], torch.Tensor]:
         o, D, G = self.options, self.discriminator, self.generator
-        fake, generated = G.generate(o.batch_size, o.tau)  # (B, L, V), (B, L)
+        fake, generated = G.generate(self.batch_size, o.tau)  # (B, L, V), (B, L)
         # real() is range-checked already (Rule.sample_checked): no second check on the hot path
-        real_onehot = one_hot(real(o.batch_size), G.vocab_size)  # (B, L, V)
+        real_onehot = one_hot(real(self.batch_size), G.vocab_size)  # (B, L, V)
 
         self.d_opt.zero_grad(set_to_none=True)
         d_loss = losses.d_loss(o.loss, D, real_onehot, fake.detach())
@@ -290,7 +304,7 @@ class SequenceGAN:
             p.requires_grad_(True)
         out["g"] = g_loss.item()
         if o.mle_weight:
-            mle = G.nll(real(o.batch_size))
+            mle = G.nll(real(self.batch_size))
             out["mle"] = mle.item()
             g_loss = g_loss + o.mle_weight * mle
         g_loss.backward()
