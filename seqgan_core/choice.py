@@ -2,8 +2,9 @@
 
 The test: draw real sequences, rebuild them with every position drawn independently from its own
 column (each column shuffled on its own), and ask the rule whether it still accepts them. If it
-does as often as it accepts real data, the positions are independent and a generator that emits
-all positions at once suffices (``independent``); if not, the positions depend on each other and
+does as often as it accepts real data, the positions are independent and the product of the
+positions' own distributions suffices (``independent``: exactly the rebuilt sequences' law,
+models/marginals.py); if not, the positions depend on each other and
 an autoregressive generator is needed (``autoregressive``). A rule that accepts everything (an
 oracle scored by likelihood) is asked through its own distance instead: rebuilt sequences that
 score clearly worse than real ones (beyond the gap between two real samples) mean dependent
