@@ -146,7 +146,7 @@ def preset_config(name: str, **overrides) -> TrainConfig:
     hints = typing.get_type_hints(TrainConfig)  # --set gives strings: a run setting takes its field's type
     run = {**preset.run, **{k: coerce(v, hints[k], f"run setting {k!r}") for k, v in given.items() if k in RUN_FIELDS}}
     options = {k: v for k, v in given.items() if k not in RUN_FIELDS}
-    if "batch_size" in options and "max_batch_tokens" not in options:
+    if "batch_size" in options and "max_batch_tokens" in preset.options and "max_batch_tokens" not in options:
         options["max_batch_tokens"] = None  # a batch size asked for is the batch size, whatever the length
     config = TrainConfig(preset=name, **run, options=dict(preset.options)).with_options(**options)
     return config.validate()

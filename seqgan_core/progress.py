@@ -95,7 +95,7 @@ class ProgressReporter:
             plateau = p.trainer.plateau
             if plateau.best != math.inf:  # what ends the phase: checks since a gain larger than the noise
                 signal = "NLL" if p.phase == "mle" or p.trainer.on_nll else "distance"
-                counted = getattr(p.trainer.recipe, "plateau_counts", lambda step: True)(p.step)
+                counted = p.trainer.recipe.plateau_counts(p.step)
                 parts.append(f"{plateau.since_best}/{plateau.patience} checks without a {signal} gain "
                              f"> {plateau.min_delta:.4f}" + ("" if counted else " (none ends it before half its budget)"))
         now = self.clock()

@@ -250,7 +250,7 @@ class Trainer:
             raise NonFiniteDistance(f"rule {self.rule.name!r} (plugin {self.rule.plugin}) returned distance "
                                     f"{distance} at step {self.step}")
         ref = reference(self.rule)
-        row = {"step": self.step, "phase": recipe.phase, "lr_scale": float(getattr(recipe, "lr_scale", 1.0)),
+        row = {"step": self.step, "phase": recipe.phase, "lr_scale": float(recipe.lr_scale),
                "distance": distance,
                "validity": self.rule.valid(seqs).float().mean().item(), "tv": ref.tv(seqs)}
         if getattr(recipe, "autoregressive", False):
@@ -361,7 +361,7 @@ class Trainer:
             if memorising:  # a data run whose model generalises worse than its best: it learns by heart
                 stop_reason, message = "memorising", why_memorising
                 break
-            if plateau and not budget_spent and getattr(recipe, "cut_learning_rates", lambda step: False)(self.step):
+            if plateau and not budget_spent and recipe.cut_learning_rates(self.step):
                 self.plateau.since_best = 0  # the phase goes on at its lower rates, against its best so far
                 self.cuts.append(self.step)
                 continue

@@ -336,8 +336,8 @@ def test_long_sequences_take_fewer_per_step_unless_a_batch_size_is_given():
     assert per_step(64, batch_size=512) == 512
     assert per_step(64, batch_size=512, max_batch_tokens=2048) == 32
     assert SequenceGAN.sequences_per_step(preset_config("pacgan").recipe_options(), 64) == 64  # no cap
-    walk = RULES["palindrome"]  # L = 10: a recipe built for it uses the capped size
-    trainer = Trainer(walk, preset_config("autoregressive", max_steps=1, max_batch_tokens=50))
+    palindrome = RULES["palindrome"]  # L = 10: a recipe built for it uses the capped size
+    trainer = Trainer(palindrome, preset_config("autoregressive", max_steps=1, max_batch_tokens=50))
     assert trainer.recipe.batch_size == 5
     with pytest.raises(SeqganError, match="max_batch_tokens must be at least 1"):
         preset_config("autoregressive", max_batch_tokens=0)

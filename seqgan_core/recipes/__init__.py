@@ -9,7 +9,9 @@ A recipe is a class with
 - ``phase``: the name of the current phase (``"mle"``, ``"warmup"``, ``"adversarial"``) and
   ``next_phase(step) -> bool`` (move on; False when this was the last one), ``phase_done(step)``
   (the phase has used its own step budget), ``plateau_counts(step)`` (a plateau of the phase's
-  signal may end it now: a learning-rate schedule can ask for part of its budget first);
+  signal may end it now: a learning-rate schedule can ask for part of its budget first),
+  ``cut_learning_rates(step) -> bool`` (at a plateau: lower the phase's rates and go on, True, or
+  let the plateau end the phase, False) and ``lr_scale`` (what a cut multiplied them by, 1.0 none);
 - ``step(real, step) -> (losses, generated)``: one training step; ``real(n)`` draws real index
   sequences ``(n, L)``; ``generated`` are the indices ``(n, L)`` the step produced (None when it generated none: maximum likelihood);
 - ``build_generator(vocab_size, length, options)`` (static): an untrained generator, which a

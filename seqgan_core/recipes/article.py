@@ -59,6 +59,11 @@ class ArticleGAN:
     def plateau_counts(self, step: int) -> bool:
         return True
 
+    def cut_learning_rates(self, step: int) -> bool:
+        return False  # the tutorial's fixed Adam rate: a plateau ends the run
+
+    lr_scale = 1.0
+
     def parts(self) -> dict:
         return {"generator": self.generator, "discriminator": self.discriminator,
                 "g_opt": self.g_opt, "d_opt": self.d_opt}

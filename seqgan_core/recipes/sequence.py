@@ -97,12 +97,16 @@ class SequenceOptions:
         if not self.adversarial and not self.pretrain_steps:
             raise SeqganError("adversarial=false leaves nothing to train: give --pretrain-steps too")
         self.model_options()  # the model families check their own options
-        pack = getattr(self.model_options()[1], "pack", 1)
+        pack = self.pack()
         if self.batch_size % pack:
             raise SeqganError(
                 f"--batch-size {self.batch_size} must be a multiple of {pack} "
                 f"(the discriminator sees {pack} sequences at a time)"
             )
+
+    def pack(self) -> int:
+        """Sequences the discriminator scores together (PacGAN); a batch is a whole number of them."""
+        return getattr(self.model_options()[1], "pack", 1)
 
     def model_options(self) -> tuple:
         """The generator's and the discriminator's own options objects."""
@@ -177,7 +181,7 @@ class SequenceGAN:
         (rounded down to a multiple of the discriminator's pack, at least one pack)."""
         if options.max_batch_tokens is None:
             return options.batch_size
-        pack = getattr(options.model_options()[1], "pack", 1)
+        pack = options.pack()
         fits = options.max_batch_tokens // length // pack * pack
         return max(pack, min(options.batch_size, fits))
 
@@ -263,13 +267,10 @@ class SequenceGAN:
             return self._mle_step(real, step)
         return self._adversarial_step(real, train_generator=self.state.phase == "adversarial")
 
-    def _fraction(self, step: int) -> float:
-        o = self.options
-        return o.pretrain_decay ** (min(step - 1, o.pretrain_steps) / o.pretrain_steps)
-
     def _mle_step(self, real, step: int) -> tuple[dict[str, float], torch.Tensor]:
         o = self.options
-        fraction = self._fraction(step) * self.state.cut  # exponential decay, and a plateau's cut
+        fraction = o.pretrain_decay ** (min(step - 1, o.pretrain_steps) / o.pretrain_steps)  # exponential decay
+        fraction *= self.state.cut  # and a plateau's cut (1.0 until one)
         for group, base in zip(self.pretrain_opt.param_groups, self.pretrain_base_lrs):
             group["lr"] = base * fraction
         seqs = real(self.batch_size)  # (B, L)
