@@ -159,7 +159,7 @@ class SeqGAN:
         The run folder is ``out`` (default: a temporary folder; ``save`` copies it)."""
         from .progress import ProgressReporter
         from .run import train_run
-        from .threads import configure_threads
+        from .threads import configure_threads, governor_for
 
         if isinstance(target, (str, Rule)):
             tgt = load_target(target)
@@ -168,7 +168,9 @@ class SeqGAN:
         config, choice = plan(tgt, self.preset, seed=self.seed, **self.overrides)
         folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="seqgan-"))
         restore = configure_threads(config, tgt.rule)
-        callbacks = [ProgressReporter(tgt.rule, config)] if progress else []
+        reporter = ProgressReporter(tgt.rule, config) if progress else None
+        governor = governor_for(config, tgt.rule, say=reporter.write if reporter else None)
+        callbacks = [c for c in (reporter, governor) if c is not None]
         try:
             self.outcome = train_run(tgt, config, folder, self.fmt, callbacks=callbacks, choice=choice.reason)
         finally:

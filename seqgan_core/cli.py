@@ -356,7 +356,7 @@ def _train(target, config, out, state, fmt, choice, ddp) -> int:
 
     from .progress import ProgressReporter
     from .run import train_run
-    from .threads import configure_threads
+    from .threads import configure_threads, governor_for
     from .training import StopRequest
 
     rule = target.rule
@@ -387,8 +387,10 @@ def _train(target, config, out, state, fmt, choice, ddp) -> int:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        outcome = train_run(target, config, out, fmt, state, callbacks=[reporter] if reporter else [],
-                            choice=choice, stop=stop)
+        # the machine's load may change during the run; the automatic thread count follows it
+        governor = governor_for(config, rule, say=reporter.write if reporter else None) if ddp is None else None
+        callbacks = [c for c in (reporter, governor) if c is not None]
+        outcome = train_run(target, config, out, fmt, state, callbacks=callbacks, choice=choice, stop=stop)
     finally:
         if reporter:
             reporter.close()

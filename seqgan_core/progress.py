@@ -73,7 +73,8 @@ class ProgressReporter:
                              leave=False)
         return self._bar
 
-    def _write(self, line: str) -> None:
+    def write(self, line: str) -> None:
+        """One line above the bar on a terminal, a plain line elsewhere."""
         if self.interactive:
             self.bar.write(line, file=self.stream)
         else:
@@ -116,7 +117,7 @@ class ProgressReporter:
             self.last_check = p.check
             if not self.explained:
                 self.explained = True
-                self._write(distance_meaning(self.config, p.trainer.recipe.batch_size))
+                self.write(distance_meaning(self.config, p.trainer.recipe.batch_size))
             if self.interactive:
                 self.bar.set_description_str(self.figures(p), refresh=False)
         due = p.step % self.config.log_every == 0
@@ -127,7 +128,7 @@ class ProgressReporter:
             else:
                 drawn = p.generated[0]
             sample = self.format_sequence(drawn)
-            self._write(f"step {p.step:>6}  {self.figures(p)}  sample: {sample}")
+            self.write(f"step {p.step:>6}  {self.figures(p)}  sample: {sample}")
 
     def close(self) -> None:
         if self._bar is not None:

@@ -259,6 +259,7 @@ def summary(result: TrainResult, target: Target, verdict: Verdict | None = None,
         "lr_cuts": result.cuts,  # steps at which a plateau cut the learning rates instead of ending a phase
         "seconds": round(result.seconds, 3),
         "threads_used": torch.get_num_threads(),  # reproducible for this count (seqgan_core.threads)
+        "thread_changes": result.thread_changes,  # [step, threads, other processes' cores]: ThreadGovernor
         "verdict": verdict.to_dict() if verdict else None,
         "temperature": sampling["temperature"],  # the saved sampler draws with these unless told otherwise
         "min_p": sampling["min_p"],

@@ -84,6 +84,7 @@ class TrainResult:
     kept_on: str = "distance"  # what picked the generator kept: distance | heldout_nll
     best_nll: float | None = None  # held-out NLL of the generator kept, when it was picked by it
     cuts: list[int] = field(default_factory=list)  # steps at which a plateau cut the learning rates
+    thread_changes: list[list] = field(default_factory=list)  # [step, threads, others' cores] (threads.py)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -149,6 +150,7 @@ class Trainer:
         self.best_state: dict | None = None  # the checked generator at its best distance
         self.history: list[dict] = []
         self.cuts: list[int] = []  # steps at which a plateau cut the learning rates (recipe.cut_learning_rates)
+        self.thread_changes: list[list] = []  # [step, threads, others' cores]: threads.ThreadGovernor, this process
         self.step = 0
         self.seconds = 0.0
         self.stop = stop or StopRequest()  # honoured between steps
@@ -392,7 +394,7 @@ class Trainer:
             stop_reason=stop_reason, seconds=self.seconds, history=list(self.history), message=message,
             real_validity=self.noise.validity, kept_on=self.config.stop_on,
             best_nll=self.best.best if self.on_nll and math.isfinite(self.best.best) else None,
-            cuts=list(self.cuts),
+            cuts=list(self.cuts), thread_changes=list(self.thread_changes),
         )
 
     # -- checkpoints: plain tensors and containers only, so torch.load(weights_only=True) opens them
