@@ -90,6 +90,14 @@ add(Preset(
 # length 64. On the suite's walk64 (L = 64, seed 0, two runs at once) batch 64 was learned at TV
 # 0.017 in 85 s, batch 128 at 0.021 in 122 s, and 256 at 0.016 in 302 s.
 #
+# ... and at most 1 280 000 output logits (``max_batch_logits``: batch x length x vocabulary, never
+# below 64 sequences), which only large vocabularies reach: 128 sequences of 10 tokens of 1 000, 85
+# at 1 500. On the suite's `pairs` (V = 1 000, seeds 0-2, two runs at once) 128 a step was learned
+# on every seed in 77-81 s where 256 took 172-185 s (one thread each: the cores were shared), at
+# token TV 0.021-0.042 on 100 000 samples against 256's 0.022 / 0.037 (real data's own: 0.017);
+# on a ring walk with V = 1 500 written outside the suite, 85 a step was learned in 80 s against
+# 178 s (TV 0.031 against 0.026; real 0.021).
+#
 # The adversarial phase (a short discriminator warm-up, then non-saturating steps with the MLE
 # term against a 1-D CNN discriminator) is off: ``--set adversarial=true`` runs it. On the rule
 # suite at 3966a4a (seed 0, README) maximum likelihood alone for the GAN run's own step count was
@@ -101,7 +109,7 @@ _AUTOREGRESSIVE = dict(
     generator="gru", generator_options={"embed": 32, "hidden": 128, "seen": True}, discriminator="cnn",
     loss="nonsaturating", batch_size=256, lr=1e-4, lr_d=2e-4, betas=(0.5, 0.999), tau=1.0,
     pretrain_steps=3000, pretrain_lr=5e-3, pretrain_head_lr=0.05, pretrain_decay=0.1, d_warmup=100, mle_weight=1.0,
-    adversarial=False, plateau_cut=0.1, max_batch_tokens=4096,
+    adversarial=False, plateau_cut=0.1, max_batch_tokens=4096, max_batch_logits=1_280_000,
 )
 add(Preset(
     "autoregressive", "autoregressive generator by maximum likelihood (--set adversarial=true: then adversarial "
@@ -146,7 +154,8 @@ def preset_config(name: str, **overrides) -> TrainConfig:
     hints = typing.get_type_hints(TrainConfig)  # --set gives strings: a run setting takes its field's type
     run = {**preset.run, **{k: coerce(v, hints[k], f"run setting {k!r}") for k, v in given.items() if k in RUN_FIELDS}}
     options = {k: v for k, v in given.items() if k not in RUN_FIELDS}
-    if "batch_size" in options and "max_batch_tokens" in preset.options and "max_batch_tokens" not in options:
-        options["max_batch_tokens"] = None  # a batch size asked for is the batch size, whatever the length
+    for cap in ("max_batch_tokens", "max_batch_logits"):  # a batch size asked for is the batch size
+        if "batch_size" in options and cap in preset.options and cap not in options:
+            options[cap] = None
     config = TrainConfig(preset=name, **run, options=dict(preset.options)).with_options(**options)
     return config.validate()

@@ -329,15 +329,32 @@ def test_long_sequences_take_fewer_per_step_unless_a_batch_size_is_given():
     the user gives is used as given."""
     from seqgan_core.recipes.sequence import SequenceGAN
 
-    def per_step(length, **override):
-        return SequenceGAN.sequences_per_step(preset_config("autoregressive", **override).recipe_options(), length)
+    def per_step(length, vocab=10, **override):
+        return SequenceGAN.sequences_per_step(preset_config("autoregressive", **override).recipe_options(), length, vocab)
 
     assert [per_step(L) for L in (10, 16, 20, 64, 10_000)] == [256, 256, 204, 64, 1]
     assert per_step(64, batch_size=512) == 512
     assert per_step(64, batch_size=512, max_batch_tokens=2048) == 32
-    assert SequenceGAN.sequences_per_step(preset_config("pacgan").recipe_options(), 64) == 64  # no cap
+    assert SequenceGAN.sequences_per_step(preset_config("pacgan").recipe_options(), 64, 10) == 64  # no cap
     palindrome = RULES["palindrome"]  # L = 10: a recipe built for it uses the capped size
     trainer = Trainer(palindrome, preset_config("autoregressive", max_steps=1, max_batch_tokens=50))
     assert trainer.recipe.batch_size == 5
     with pytest.raises(SeqganError, match="max_batch_tokens must be at least 1"):
         preset_config("autoregressive", max_batch_tokens=0)
+
+
+def test_large_vocabularies_take_fewer_sequences_per_step_but_never_fewer_than_64():
+    """``max_batch_logits`` (the autoregressive preset: 1 280 000) caps batch x length x vocabulary:
+    the suite's pairs rule (10 tokens of 1 000) trains on 128 sequences a step, a vocabulary of 100
+    keeps 256, a huge one keeps 64; a batch size the user gives is used as given."""
+    from seqgan_core.recipes.sequence import SequenceGAN
+
+    def per_step(length, vocab, **override):
+        return SequenceGAN.sequences_per_step(preset_config("autoregressive", **override).recipe_options(), length, vocab)
+
+    assert [per_step(10, V) for V in (100, 500, 1000, 1500, 50_000)] == [256, 256, 128, 85, 64]
+    assert per_step(64, 1000) == 64  # the token cap's 64 and the floor agree
+    assert per_step(128, 50_000) == 32  # the token cap alone may go below 64: it caps length
+    assert per_step(10, 1000, batch_size=256) == 256
+    with pytest.raises(SeqganError, match="max_batch_logits must be at least 1"):
+        preset_config("autoregressive", max_batch_logits=0)

@@ -50,6 +50,7 @@ class SequenceOptions:
     betas_d: tuple[float, float] | None = None  # Adam betas of D; None = betas
     batch_size: int = 64  # sequences per step
     max_batch_tokens: int | None = None  # fewer sequences per step where batch_size x length would pass this
+    max_batch_logits: int | None = None  # ... where batch_size x length x vocabulary would (never below 64)
     tau: float = 1.0  # Gumbel-softmax temperature of the straight-through samples
     ema: float = 0.0  # decay of G's moving average (what is checked and saved); 0 = off
     pretrain_steps: int = 0  # most maximum-likelihood steps before the adversarial phase (autoregressive G)
@@ -71,8 +72,9 @@ class SequenceOptions:
             raise SeqganError(f"unknown loss {self.loss!r}; use one of {', '.join(losses.LOSSES)}")
         at_least(self, 1, "batch_size")
         at_least(self, 0, "pretrain_steps", "d_warmup")
-        if self.max_batch_tokens is not None and self.max_batch_tokens < 1:
-            raise SeqganError(f"max_batch_tokens must be at least 1, got {self.max_batch_tokens}")
+        for name in ("max_batch_tokens", "max_batch_logits"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise SeqganError(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in ("lr", "lr_d", "pretrain_lr", "pretrain_head_lr"):
             if getattr(self, name) is not None:
                 in_range(getattr(self, name), 0, 100, "--lr" if name == "lr" else name)
@@ -139,10 +141,10 @@ class SequenceGAN:
     # nats/token, 18 min in all), but a faster learning-rate decay alone did better (2.827, 474 s).
     # That decay (pretrain_steps=1000) is not the default: on COCO it overshot real captions' BLEU
     # and Self-BLEU and took 1 344 s (README, "Maximum likelihood alone on finite data").
-    # The plateau cut and the token cap per step were measured on rules only (presets.py): a data
+    # The plateau cut and the caps per step (tokens, logits) were measured on rules only (presets.py): a data
     # run still ends at its first held-out plateau, with 256 sequences a step, as every data figure
     # in the README was measured.
-    finite_data = {"adversarial": False, "plateau_cut": 1.0, "max_batch_tokens": None}
+    finite_data = {"adversarial": False, "plateau_cut": 1.0, "max_batch_tokens": None, "max_batch_logits": None}
 
     @staticmethod
     def build_generator(vocab_size: int, length: int, options: SequenceOptions) -> torch.nn.Module:
@@ -156,7 +158,7 @@ class SequenceGAN:
         g_opts, d_opts = options.model_options()
         self.generator = g_cls(V, L, g_opts).to(device)
         self.discriminator = d_cls(V, L, d_opts).to(device)
-        self.batch_size = self.sequences_per_step(options, L)
+        self.batch_size = self.sequences_per_step(options, L, V)
         self.autoregressive = g_cls.autoregressive
         self.g_opt = Adam(self.generator.parameters(), options.lr, options.betas)
         self.d_opt = Adam(self.discriminator.parameters(), options.lr_d or options.lr, options.betas_d or options.betas)
@@ -175,15 +177,22 @@ class SequenceGAN:
         self.ema = copy.deepcopy(self.generator).requires_grad_(False) if options.ema else None
         self.state = PhaseState(self._phases()[0])
 
+    MIN_LOGIT_CAPPED = 64  # the fewest sequences a step keeps under max_batch_logits (walk64 learned at 64)
+
     @staticmethod
-    def sequences_per_step(options: SequenceOptions, length: int) -> int:
-        """``batch_size``, or fewer sequences where ``max_batch_tokens`` caps the tokens of a step
-        (rounded down to a multiple of the discriminator's pack, at least one pack)."""
-        if options.max_batch_tokens is None:
-            return options.batch_size
+    def sequences_per_step(options: SequenceOptions, length: int, vocab_size: int) -> int:
+        """``batch_size``, or fewer sequences where ``max_batch_tokens`` caps the tokens of a step or
+        ``max_batch_logits`` its output layer's logits (not below ``MIN_LOGIT_CAPPED`` sequences);
+        rounded down to a multiple of the discriminator's pack, at least one pack."""
+        fits = options.batch_size
+        if options.max_batch_tokens is not None:
+            fits = min(fits, options.max_batch_tokens // length)
+        if options.max_batch_logits is not None:
+            fits = min(fits, max(SequenceGAN.MIN_LOGIT_CAPPED, options.max_batch_logits // (length * vocab_size)))
+        if fits == options.batch_size:
+            return fits
         pack = options.pack()
-        fits = options.max_batch_tokens // length // pack * pack
-        return max(pack, min(options.batch_size, fits))
+        return max(pack, fits // pack * pack)
 
     @property
     def eval_generator(self) -> torch.nn.Module:
