@@ -11,13 +11,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 bench_suite = pytest.importorskip("bench_suite")
 
 
-def fake_runs(monkeypatch, preset: str, default_adversarial: bool = False) -> list[list]:
-    calls = []
+class Calls(list):
+    sizes: list
+
+
+def fake_runs(monkeypatch, preset: str, default_adversarial: bool = False) -> Calls:
+    calls, sizes = Calls(), []
     # whether a run ran the adversarial phase: the default as given, else what its flags say
     monkeypatch.setattr(bench_suite, "adversarial", lambda result: result["adversarial"])
 
-    def train_and_evaluate(args):
+    def train_and_evaluate(args, n):
         calls.append([str(a) for a in args])
+        sizes.append(n)
         chosen = args[args.index("--preset") + 1] if "--preset" in args else preset
         flags = " ".join(map(str, args))
         ran = "adversarial=true" in flags or ("adversarial=false" not in flags and default_adversarial)
@@ -26,6 +31,7 @@ def fake_runs(monkeypatch, preset: str, default_adversarial: bool = False) -> li
                 "adversarial": ran}
 
     monkeypatch.setattr(bench_suite, "train_and_evaluate", train_and_evaluate)
+    calls.sizes = sizes
     return calls
 
 
@@ -46,6 +52,14 @@ def test_beside_a_maximum_likelihood_default_the_gan_of_the_same_model(monkeypat
     assert default == ["--rule", "sum", "--seed", "0"]
     assert gan[-4:] == ["--preset", "autoregressive", "--set", "adversarial=true"] and "--max-steps" not in gan
     assert row["alt"] == "GAN" and row["alt_verdict_word"] == "learned"
+    assert calls.sizes == [100_000, 100_000]  # both runs scored on the section's sample size
+
+
+def test_samples_reach_every_evaluation(monkeypatch):
+    calls = fake_runs(monkeypatch, "autoregressive")
+    bench_suite.one_rule("sum", "arithmetic", 0, samples=2_000)
+    bench_suite.one_rule("sum", "arithmetic", 0, only_mle=50, samples=3_000)
+    assert calls.sizes == [2_000, 2_000, 3_000]
 
 
 def test_independent_rules_get_the_gan_too_and_alone_has_no_other_column(monkeypatch):
