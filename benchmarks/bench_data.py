@@ -107,7 +107,7 @@ def run_words(args, work: Path) -> list[dict]:
         rows.append(row)
     say("### words (`--chars`, web2 4-6 letters, 3000 lines)\n")
     say(table(rows, [("seed", "seed", ""), ("steps", "steps", ""), ("stop", "stop", ""), ("wall s", "wall_s", ".1f"),
-                     ("copied (GAN)", "gan_copied", ".3f"), ("real new (GAN)", "gan_real_new", ".4f"),
+                     ("copied (model)", "gan_copied", ".3f"), ("real new (model)", "gan_real_new", ".4f"),
                      ("copied (bigram)", "bigram_copied", ".3f"), ("real new (bigram)", "bigram_real_new", ".4f"),
                      ("ratio", "ratio", ".2f"), ("held-out NLL", "heldout_nll", ".3f"),
                      ("bigram NLL", "bigram_nll", ".3f")]))
