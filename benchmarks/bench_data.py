@@ -1,6 +1,7 @@
 """Section `data`: --data runs that generalise — invention against copying, time, held-out NLL.
 
     python benchmarks/benchmark.py data [--seeds N] [--only words,csv,large] [--max-steps N] [--no-fixed]
+                                        [--train-args "--set adversarial=true"]
 
 - ``words``: 3000 words of 4-6 letters drawn (seed 0) from web2 (Webster's Second International,
   public domain, as shipped by the PyPI package english-words 2.0.2), trained with ``--chars``.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import json
 import random
+import shlex
 import statistics
 import tempfile
 from collections import Counter, defaultdict
@@ -72,8 +74,8 @@ def shares(samples: list[str], train: set[str], dictionary: set[str]) -> dict:
             "distinct_real_new": len({w for w in samples if w in dictionary and w not in train})}
 
 
-def train(folder: Path, *args) -> dict:
-    done = seqgan("train", *args, "--out", folder, cwd=folder.parent, timeout=7200)
+def train(folder: Path, *args, more: str = "") -> dict:
+    done = seqgan("train", *args, *shlex.split(more), "--out", folder, cwd=folder.parent, timeout=7200)
     if done.returncode not in (0, 3):
         raise SystemExit(f"seqgan train {' '.join(map(str, args))} failed ({done.returncode}):\n{done.stderr}")
     config = json.loads((folder / "config.json").read_text())
@@ -96,7 +98,7 @@ def run_words(args, work: Path) -> list[dict]:
         train_words = {"".join(w) for w in training_part(WORDS, seed, chars=True)}
         folder = work / f"words-{seed}"
         extra = ["--max-steps", args.max_steps] if args.max_steps else []
-        row = {"seed": seed, **train(folder, "--data", WORDS, "--chars", "--seed", seed, *extra)}
+        row = {"seed": seed, **train(folder, "--data", WORDS, "--chars", "--seed", seed, *extra, more=args.train_args)}
         out = seqgan("sample", folder, "-n", SAMPLES, "--seed", 1, cwd=work)
         gan = shares(out.stdout.splitlines(), train_words, dictionary)
         bigram = shares(bigram_samples(sorted(train_words), SAMPLES, seed), train_words, dictionary)
@@ -138,7 +140,8 @@ def run_csv(args, work: Path) -> list[dict]:
     for seed in range(args.seeds):
         folder = work / f"csv-{seed}"
         extra = ["--max-steps", args.max_steps] if args.max_steps else []
-        row = {"seed": seed, **train(folder, "--data", CSV, "--header", "--seed", seed, *extra), **evaluate(folder)}
+        row = {"seed": seed, **train(folder, "--data", CSV, "--header", "--seed", seed, *extra, more=args.train_args),
+               **evaluate(folder)}
         rows.append(row)
     say("### csv (500 rows x 6 columns, `--header`)\n")
     say(table(rows, [("seed", "seed", ""), ("steps", "steps", ""), ("stop", "stop", ""), ("wall s", "wall_s", ".1f"),
@@ -170,6 +173,8 @@ def make_large(path: Path, n: int = 10_000, length: int = 20, types: int = 5000,
 def add_arguments(parser) -> None:
     parser.add_argument("--no-fixed", action="store_true",
                         help="large: skip the fixed-schedule run (27 min a seed on 2 cores; README has its figure)")
+    parser.add_argument("--train-args", default="",
+                        help="extra `seqgan train` arguments for every data run, e.g. \"--set adversarial=true\"")
 
 
 def run_large(args, work: Path) -> list[dict]:
@@ -185,7 +190,8 @@ def run_large(args, work: Path) -> list[dict]:
         for variant, flags in variants:
             folder = work / f"large-{seed}-{'fixed' if flags else 'nll'}"
             row = {"variant": variant, "seed": seed,
-                   **train(folder, "--data", path, "--seed", seed, *extra, *flags), **evaluate(folder)}
+                   **train(folder, "--data", path, "--seed", seed, *extra, *flags, more=args.train_args),
+                   **evaluate(folder)}
             rows.append(row)
     say("### large (10 000 sequences x 20 tokens, 5 000 types)\n")
     say(table(rows, [("variant", "variant", ""), ("seed", "seed", ""), ("steps", "steps", ""), ("stop", "stop", ""),
@@ -196,6 +202,7 @@ def run_large(args, work: Path) -> list[dict]:
 
 def run(args) -> list[dict]:
     args.max_steps = getattr(args, "max_steps", None)
+    args.train_args = getattr(args, "train_args", "")
     parts = {"words": run_words, "csv": run_csv, "large": run_large}
     chosen = args.only.split(",") if args.only else list(parts)
     work = Path(tempfile.mkdtemp(prefix="seqgan-bench-data-"))
