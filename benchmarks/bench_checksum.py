@@ -44,7 +44,7 @@ def sample(n: int, k: int, generator: torch.Generator) -> torch.Tensor:
 def make_model(name: str) -> tuple[torch.nn.Module, float]:
     from seqgan_core.models.gru import GRUGenerator
     from seqgan_core.models.transformer import TransformerGenerator
-    from seqgan_core.presets import get_preset
+    from seqgan_core.engine.presets import get_preset
 
     options = get_preset("autoregressive" if name == "gru" else "transformer").options
     if name == "gru":

@@ -52,8 +52,8 @@ def add_arguments(parser) -> None:
 
 def real_row(n: int) -> dict:
     """Real training captions, scored exactly as the samples are: the level to match."""
-    from seqgan_core.bleu import bleu_scores, self_bleu_scores
-    from seqgan_core.data import read_sequences
+    from seqgan_core.evaluation.bleu import bleu_scores, self_bleu_scores
+    from seqgan_core.rules.data import read_sequences
 
     captions = read_sequences(TRAIN)
     picked = random.Random(SEED).sample(captions, n)
@@ -71,9 +71,9 @@ def evaluate(folder: Path, name: str, samples: int) -> dict:
 
 def copied_from_train(folder: Path, name: str, samples: int) -> float:
     """Share of the samples ``evaluate`` scored (seed 0, temperature 1) found in coco_train."""
-    from seqgan_core.data import read_sequences
-    from seqgan_core.export import load_model
-    from seqgan_core.reference_file import as_strings
+    from seqgan_core.rules.data import read_sequences
+    from seqgan_core.io.export import load_model
+    from seqgan_core.rules.reference_file import as_strings
 
     drawn = as_strings(load_model(folder / name / "generator.pt").sample_tokens(samples, seed=0))
     known = set(read_sequences(TRAIN))
@@ -81,10 +81,10 @@ def copied_from_train(folder: Path, name: str, samples: int) -> float:
 
 
 def sweep(folder: Path, name: str, temps: list[float], samples: int) -> list[dict]:
-    from seqgan_core.bleu import References, bleu_scores, self_bleu_scores
-    from seqgan_core.data import read_sequences
-    from seqgan_core.export import load_model
-    from seqgan_core.reference_file import as_strings, nll_of
+    from seqgan_core.evaluation.bleu import References, bleu_scores, self_bleu_scores
+    from seqgan_core.rules.data import read_sequences
+    from seqgan_core.io.export import load_model
+    from seqgan_core.rules.reference_file import as_strings, nll_of
 
     model = load_model(folder / name / "generator.pt")
     test = read_sequences(TEST)

@@ -41,7 +41,7 @@ FIXED_STEPS = 2300  # the schedule data runs used to take: 2000 MLE + 100 warm-u
 
 def training_part(path: Path, seed: int, chars: bool) -> list[tuple]:
     """The training part of a data file, split exactly as seqgan splits it."""
-    from seqgan_core.data import Dataset, read_sequences
+    from seqgan_core.rules.data import Dataset, read_sequences
 
     data = Dataset.from_sequences(read_sequences(path, chars=chars), "bench", seed)
     return [tuple(data.vocab[i] for i in row if data.vocab[i] != data.eos) for row in data.train.tolist()]

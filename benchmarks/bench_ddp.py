@@ -38,10 +38,10 @@ def probe(out: str, threads: int) -> None:
     import torch
     import torch.distributed as dist
 
-    from seqgan_core import distributed
-    from seqgan_core.plugins import get_plugin_manager, load_rules
-    from seqgan_core.presets import preset_config
-    from seqgan_core.training import Trainer
+    from seqgan_core.runtime import distributed
+    from seqgan_core.plugins.manager import get_plugin_manager, load_rules
+    from seqgan_core.engine.presets import preset_config
+    from seqgan_core.engine.training import Trainer
 
     torch.set_num_threads(threads)
     ctx = distributed.setup("cpu")

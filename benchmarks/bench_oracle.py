@@ -58,8 +58,8 @@ def uniform_level() -> float:
 def sweep(folder: Path, name: str, temps: list[float], samples: int) -> list[dict]:
     import torch
 
-    from seqgan_core.export import load_model
-    from seqgan_core.metrics import per_token_nll
+    from seqgan_core.io.export import load_model
+    from seqgan_core.evaluation.metrics import per_token_nll
     from seqgan_plugins import oracle
 
     model = load_model(folder / name / "generator.pt")

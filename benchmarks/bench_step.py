@@ -25,7 +25,7 @@ CHILD = """
 import sys, time, torch
 torch.set_num_threads(1)
 from seqgan_core import api
-from seqgan_core.training import Trainer
+from seqgan_core.engine.training import Trainer
 target = api.load_target("multiples5")
 config, _ = api.plan(target)
 config.max_steps = 10 ** 9

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from common import median_row, note, say, table, train_and_evaluate
-from seqgan_core.temperature import describe
+from seqgan_core.evaluation.temperature import describe
 from suite import SUITE
 
 COLUMNS = [

@@ -10,19 +10,19 @@ Notebook users train with ``SeqGAN`` (``fit``, ``sample``, ``save``, ``load``)::
     gan = SeqGAN().fit("multiples5")
 """
 
-from .errors import SeqganError
-from .hookspecs import hookimpl
-from .rule import Rule
-from .vocabulary import Vocabulary
+from seqgan_core.errors import SeqganError
+from seqgan_core.plugins.hookspecs import hookimpl
+from seqgan_core.rules.rule import Rule
+from seqgan_core.rules.vocabulary import Vocabulary
 
-__version__ = "0.2.0"
+from seqgan_core._version import __version__
 
 __all__ = ["Rule", "SeqGAN", "SeqganError", "Vocabulary", "hookimpl", "__version__"]
 
 
 def __getattr__(name):  # SeqGAN pulls in the whole engine; plugins importing Rule need none of it
     if name == "SeqGAN":
-        from .api import SeqGAN
+        from seqgan_core.api import SeqGAN
 
         return SeqGAN
     raise AttributeError(f"module 'seqgan_core' has no attribute {name!r}")

@@ -20,12 +20,12 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .choice import Choice, choose
-from .config import TrainConfig
-from .errors import SeqganError
-from .presets import preset_config
-from .rule import Rule
-from .target import Target, data_target, rule_target, sequences_target
+from seqgan_core.engine.choice import Choice, choose
+from seqgan_core.engine.config import TrainConfig
+from seqgan_core.errors import SeqganError
+from seqgan_core.engine.presets import preset_config
+from seqgan_core.rules.rule import Rule
+from seqgan_core.rules.target import Target, data_target, rule_target, sequences_target
 
 
 def load_target(rule: str | Rule | None = None, data: str | Path | None = None, *, sequences=None,
@@ -34,7 +34,7 @@ def load_target(rule: str | Rule | None = None, data: str | Path | None = None, 
     if isinstance(rule, Rule):
         return rule_target(rule)
     if rule is not None:
-        from .plugins import get_plugin_manager, get_rule, load_rules
+        from seqgan_core.plugins.manager import get_plugin_manager, get_rule, load_rules
 
         return rule_target(get_rule(load_rules(get_plugin_manager(plugins, entry_points=entry_points)), rule))
     if data is not None:
@@ -46,7 +46,7 @@ def load_target(rule: str | Rule | None = None, data: str | Path | None = None, 
 
 def plan(target: Target, preset: str | None = None, **overrides) -> tuple[TrainConfig, Choice]:
     """The config a run trains with, and why: ``preset`` if given, else the choice the rule's own
-    structure makes (``seqgan_core.choice``), with the rule's recommended settings under
+    structure makes (``seqgan_core.engine.choice``), with the rule's recommended settings under
     ``overrides``."""
     given = {k: v for k, v in overrides.items() if v is not None}
     target.rule.probe()  # a broken plugin is named before anything else touches it
@@ -81,7 +81,7 @@ DATA_RUN = {"stop_on": "heldout_nll", "until_valid": False}  # what a data run c
 def _for_data(target: Target, config: TrainConfig, given: dict) -> tuple[TrainConfig, dict]:
     """A run on finite data with a likelihood model stops on held-out NLL and keeps the generator
     best on it: it ends when it stops generalising, not after a fixed schedule. Validity does not
-    hold it back: held-out data itself is not fully valid (``seqgan_core.data``).
+    hold it back: held-out data itself is not fully valid (``seqgan_core.rules.data``).
 
     Finite data is what a target with held-out sequences of its own has (``Rule.heldout``): a data
     file, and a rule whose sampler draws from a fixed training set while ``heldout`` draws fresh
@@ -91,8 +91,8 @@ def _for_data(target: Target, config: TrainConfig, given: dict) -> tuple[TrainCo
     The recipe and the generator family may also declare options of their own for finite data
     (``finite_data``: the sequence recipe's maximum likelihood alone, the GRU's dropout); each
     applies unless ``given`` sets it. Returns the config and what finite data changed in it."""
-    from .models import GENERATORS
-    from .recipes import get_recipe
+    from seqgan_core.models import GENERATORS
+    from seqgan_core.engine.recipes import get_recipe
 
     family = GENERATORS.get(config.options.get("generator", ""))
     if not target.finite or not getattr(family, "autoregressive", False):
@@ -116,10 +116,10 @@ def evaluate_model(model, target: Target, n: int, seed: int | None = 0, temperat
     An autoregressive model also gets ``heldout_nll``, its NLL of held-out real data (NLL_test on
     the oracle); ``reference_file`` adds BLEU, Self-BLEU and NLL_gen against that file
     (``reference_file.score_against``) under ``metrics["reference"]``."""
-    from .metrics import evaluate, reference
-    from .models import GENERATORS
-    from .reference_file import heldout_nll, score_against
-    from .verdict import judge
+    from seqgan_core.evaluation.metrics import evaluate, reference
+    from seqgan_core.models import GENERATORS
+    from seqgan_core.rules.reference_file import heldout_nll, score_against
+    from seqgan_core.evaluation.verdict import judge
 
     raw = model.sample(n, seed=seed, temperature=temperature, min_p=min_p)
     seqs = target.rule.canonical(raw)
@@ -157,9 +157,9 @@ class SeqGAN:
         """Train on ``target``: a rule name, a ``Rule``, or a list of token sequences (lists).
 
         The run folder is ``out`` (default: a temporary folder; ``save`` copies it)."""
-        from .progress import ProgressReporter
-        from .run import train_run
-        from .threads import configure_threads, governor_for
+        from seqgan_core.engine.progress import ProgressReporter
+        from seqgan_core.io.run import train_run
+        from seqgan_core.runtime.threads import configure_threads, governor_for
 
         if isinstance(target, (str, Rule)):
             tgt = load_target(target)
@@ -191,7 +191,7 @@ class SeqGAN:
 
     @property
     def model(self):
-        from .export import load_model
+        from seqgan_core.io.export import load_model
 
         if self._model is None:
             self._need_fit()
@@ -219,8 +219,8 @@ class SeqGAN:
     @classmethod
     def load(cls, path: str | Path) -> SeqGAN:
         """A saved run folder (or model file), ready to ``sample``."""
-        from .export import load_model
-        from .run import model_path
+        from seqgan_core.io.export import load_model
+        from seqgan_core.io.run import model_path
 
         gan = cls()
         gan._model = load_model(model_path(path))

@@ -13,8 +13,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from . import __version__
-from .errors import EXIT_FAILED, EXIT_LOST, LostPeers, SeqganError
+from seqgan_core._version import __version__
+from seqgan_core.errors import EXIT_FAILED, EXIT_LOST, LostPeers, SeqganError
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--chars", action="store_true", help="with --data: every character is a token")
     t.add_argument("--header", action="store_true",
                    help="with a --data CSV file: the first row names the columns (shown by sample --json)")
-    from .presets import PRESETS
+    from seqgan_core.engine.presets import PRESETS
 
     presets = "; ".join(f"{p.name}: {p.summary}" for p in PRESETS.values())
     t.add_argument("--preset", default=None,
@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_rules(args):
-    from .plugins import get_plugin_manager, load_rules
+    from seqgan_core.plugins.manager import get_plugin_manager, load_rules
 
     pm = get_plugin_manager(args.plugins, entry_points=not args.no_plugins)
     return pm, load_rules(pm)
@@ -167,7 +167,7 @@ def _positive(value: int, flag: str, most: int) -> int:
 
 
 def _seed(value: int | None) -> int | None:
-    from .config import check_seed
+    from seqgan_core.engine.config import check_seed
 
     return value if value is None else check_seed(value)
 
@@ -198,7 +198,7 @@ def cmd_rules(args) -> int:
 
 
 def cmd_plugins(args) -> int:
-    from .plugins import describe_plugins
+    from seqgan_core.plugins.manager import describe_plugins
 
     pm, _ = _load_rules(args)
     print(json.dumps(describe_plugins(pm), indent=2))
@@ -218,8 +218,8 @@ def _overrides(args) -> dict:
 
 def _new_run(args):
     """(target, config, out, format, choice) for a fresh `train`."""
-    from .api import load_target, plan
-    from .run import refuse_existing_run
+    from seqgan_core.api import load_target, plan
+    from seqgan_core.io.run import refuse_existing_run
 
     if args.chars and not args.data:
         raise SeqganError("--chars only applies to --data")
@@ -255,9 +255,9 @@ def _check_writable(out: Path) -> None:
 
 def _resumed_run(args):
     """(target, config, out, checkpoint, format, choice) for `train --resume RUN_DIR`."""
-    from .config import TrainConfig
-    from .run import check_identity, load_checkpoint
-    from .target import target_from_record
+    from seqgan_core.engine.config import TrainConfig
+    from seqgan_core.io.run import check_identity, load_checkpoint
+    from seqgan_core.rules.target import target_from_record
 
     given = [f"--{n.replace('_', '-')}" for n in TRAIN_OPTIONS
              if getattr(args, n) is not None and n not in RESUME_OPTIONS]
@@ -301,7 +301,7 @@ def _without_nproc(argv: list[str]) -> list[str]:
 
 def _check_parallel(config, state, nproc: int) -> None:
     """What data-parallel training refuses, checked before any process starts."""
-    from .recipes import get_recipe
+    from seqgan_core.engine.recipes import get_recipe
 
     if not getattr(get_recipe(config.recipe), "data_parallel", False):
         raise SeqganError(f"the {config.recipe} recipe (preset {config.preset!r}) trains in one process only; "
@@ -315,8 +315,8 @@ def _check_parallel(config, state, nproc: int) -> None:
 
 
 def cmd_train(args) -> int:
-    from . import distributed
-    from .training import resolve_device
+    from seqgan_core.runtime import distributed
+    from seqgan_core.runtime.device import resolve_device
 
     if args.resume_data and not args.resume:
         raise SeqganError("--resume-data only applies to --resume")
@@ -354,10 +354,10 @@ def cmd_train(args) -> int:
 def _train(target, config, out, state, fmt, choice, ddp) -> int:
     import torch
 
-    from .progress import ProgressReporter
-    from .run import train_run
-    from .threads import configure_threads, governor_for
-    from .training import StopRequest
+    from seqgan_core.engine.progress import ProgressReporter
+    from seqgan_core.io.run import train_run
+    from seqgan_core.runtime.threads import configure_threads, governor_for
+    from seqgan_core.engine.training import StopRequest
 
     rule = target.rule
     writer = ddp is None or ddp.writer
@@ -365,7 +365,7 @@ def _train(target, config, out, state, fmt, choice, ddp) -> int:
     restore_threads = configure_threads(config, rule)
     if ddp is not None and not config.threads:  # the processes of one machine share its cores
         per_machine = int(os.environ.get("LOCAL_WORLD_SIZE", ddp.world_size))
-        from .threads import available_cores
+        from seqgan_core.runtime.threads import available_cores
 
         torch.set_num_threads(max(1, min(torch.get_num_threads(), available_cores() // per_machine)))
     verb = f"resuming at step {state['step']}" if state else "training"
@@ -424,7 +424,7 @@ def _train(target, config, out, state, fmt, choice, ddp) -> int:
     if result.message:  # why a data run stopped when it began to memorise
         print(f"why: {result.message}", file=sys.stderr)
     if outcome.temperatures_tried:  # not clearly learned as trained: other samplers were tried (temperature.py)
-        from .temperature import describe
+        from seqgan_core.evaluation.temperature import describe
 
         at_one = outcome.temperatures_tried[0]["problem"]
         if (outcome.temperature, outcome.min_p) != (1.0, 0.0):
@@ -441,9 +441,9 @@ def _train(target, config, out, state, fmt, choice, ddp) -> int:
 
 def _model_and_target(args, path):
     """The saved model, and the target it was trained on (rule plugin or data file)."""
-    from .export import load_model
-    from .run import model_path
-    from .target import target_from_record
+    from seqgan_core.io.export import load_model
+    from seqgan_core.io.run import model_path
+    from seqgan_core.rules.target import target_from_record
 
     model = load_model(model_path(path))
     record = model.meta.get("target") or {"kind": "rule", "rule": model.meta["rule"]}
@@ -453,8 +453,8 @@ def _model_and_target(args, path):
 
 
 def cmd_sample(args) -> int:
-    from .export import load_model
-    from .run import model_path
+    from seqgan_core.io.export import load_model
+    from seqgan_core.io.run import model_path
 
     _positive(args.n, "-n", MAX_SAMPLES)
     model = load_model(model_path(args.model))
@@ -495,7 +495,7 @@ REFERENCE_ROWS = [  # (key, label, note) of `evaluate --reference FILE`
 
 
 def cmd_evaluate(args) -> int:
-    from .api import evaluate_model
+    from seqgan_core.api import evaluate_model
 
     _positive(args.n, "-n", MAX_EVAL_SAMPLES)
     model, target = _model_and_target(args, args.model)
@@ -533,9 +533,9 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from .metrics import reference
-    from .plot import plot_curves, plot_histogram
-    from .run import CONFIG_FILE, HISTORY_FILE, read_jsonl
+    from seqgan_core.evaluation.metrics import reference
+    from seqgan_core.io.plot import plot_curves, plot_histogram
+    from seqgan_core.io.run import CONFIG_FILE, HISTORY_FILE, read_jsonl
 
     run = Path(args.run)
     if not run.is_dir():

@@ -26,7 +26,7 @@ import types
 import typing
 from typing import Any
 
-from .errors import SeqganError
+from seqgan_core.errors import SeqganError
 
 
 def build(cls: type, values: dict | None, where: str) -> Any:

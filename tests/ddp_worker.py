@@ -13,10 +13,10 @@ import sys
 
 import torch
 
-from seqgan_core import distributed
-from seqgan_core.plugins import get_plugin_manager, load_rules
-from seqgan_core.presets import preset_config
-from seqgan_core.training import Trainer
+from seqgan_core.runtime import distributed
+from seqgan_core.plugins.manager import get_plugin_manager, load_rules
+from seqgan_core.engine.presets import preset_config
+from seqgan_core.engine.training import Trainer
 
 
 def main(out: str, global_batch: int, steps: int) -> None:

@@ -6,11 +6,11 @@ import stat
 import subprocess
 import sys
 
-from seqgan_core.atomic import write_text
+from seqgan_core.runtime.atomic import write_text
 
 WRITER = """
 import sys, time
-from seqgan_core.atomic import atomic_path
+from seqgan_core.runtime.atomic import atomic_path
 path = sys.argv[1]
 for version in (1, 2):
     body = str(version).encode() * 3_000_000
@@ -43,7 +43,7 @@ def test_failed_write_keeps_the_old_file_and_cleans_up(tmp_path):
     target = tmp_path / "config.json"
     write_text(target, "old")
     try:
-        from seqgan_core.atomic import atomic_path
+        from seqgan_core.runtime.atomic import atomic_path
 
         with atomic_path(target) as tmp:
             tmp.write_text("half")
@@ -57,7 +57,7 @@ def test_failed_write_keeps_the_old_file_and_cleans_up(tmp_path):
 def test_saved_files_are_readable_by_others(tmp_path):
     old = os.umask(0o022)
     try:
-        from seqgan_core.atomic import write_text
+        from seqgan_core.runtime.atomic import write_text
 
         write_text(tmp_path / "config.json", "{}")
     finally:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from helpers import rewrite_metadata
 from seqgan_core.errors import SeqganError
-from seqgan_core.export import load_model
+from seqgan_core.io.export import load_model
 from conftest import FINISHED
 
 

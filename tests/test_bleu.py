@@ -1,6 +1,6 @@
 """BLEU and Self-BLEU agree with nltk's sentence_bleu (method1, uniform weights) to 1e-9.
 
-nltk is only the cross-check here (the `test` extra); seqgan_core.bleu never imports it.
+nltk is only the cross-check here (the `test` extra); seqgan_core.evaluation.bleu never imports it.
 """
 
 import math
@@ -12,7 +12,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqgan_core.bleu import References, bleu, bleu_scores, self_bleu, self_bleu_scores
+from seqgan_core.evaluation.bleu import References, bleu, bleu_scores, self_bleu, self_bleu_scores
 
 nltk_bleu_score = pytest.importorskip("nltk.translate.bleu_score")
 METHOD1 = nltk_bleu_score.SmoothingFunction().method1

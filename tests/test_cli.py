@@ -168,7 +168,7 @@ def test_readme_check_sizes_match_the_presets():
     import re
     from pathlib import Path
 
-    from seqgan_core.presets import PRESETS
+    from seqgan_core.engine.presets import PRESETS
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     stated = re.findall(r"^\| `([\w-]+)` \|.*checks on (\d+) samples every (\d+) steps", readme, re.M)

@@ -8,9 +8,9 @@ from conftest import FINISHED
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqgan_core.data import EOS, DataFileError, Dataset, load_dataset, parse_sequences, read_sequences
+from seqgan_core.rules.data import EOS, DataFileError, Dataset, load_dataset, parse_sequences, read_sequences
 from seqgan_core.errors import SeqganError
-from seqgan_core.testing import check_rule, seeds
+from seqgan_core.rules.testing import check_rule, seeds
 
 
 def write(tmp_path, name, text):
@@ -171,7 +171,7 @@ def test_chars_runs_sample_as_text(run_cli, tmp_path):
 
 
 def test_csv_header_gives_column_names(tmp_path):
-    from seqgan_core.data import read_data
+    from seqgan_core.rules.data import read_data
 
     path = write(tmp_path, "t.csv", "colour,size\nred,1\nblue,2\n")
     assert read_data(path, header=True) == ([("red", "1"), ("blue", "2")], ["colour", "size"])
@@ -209,7 +209,7 @@ def test_a_data_run_that_memorises_ends_at_the_end_of_its_phase():
     import random
 
     from seqgan_core.api import load_target, plan
-    from seqgan_core.training import Trainer
+    from seqgan_core.engine.training import Trainer
 
     rng = random.Random(0)
     rows = [tuple(rng.choice("abcdefghij") for _ in range(6)) for _ in range(80)]
@@ -229,7 +229,7 @@ def test_a_data_run_that_memorises_ends_at_the_end_of_its_phase():
 
 def test_memorising_is_a_rise_beyond_noise_at_a_phase_end_or_twice_in_a_row():
     from seqgan_core.api import load_target, plan
-    from seqgan_core.training import Trainer
+    from seqgan_core.engine.training import Trainer
 
     target = load_target(sequences=[tuple("abc"), tuple("abd")] * 10, seed=0)
     trainer = Trainer(target.rule, plan(target, None, max_steps=10)[0])
@@ -255,7 +255,7 @@ def test_data_runs_stop_on_heldout_nll_and_keep_its_best(tmp_path):
     """A data run ends when held-out NLL stops improving, not after the whole schedule, and keeps
     the generator with the best held-out NLL over every check (whatever the distance did)."""
     from seqgan_core.api import load_target, plan
-    from seqgan_core.training import Trainer
+    from seqgan_core.engine.training import Trainer
 
     words = ["cat", "cot", "dog", "dot", "cog", "bat", "bot", "but", "big", "bag", "bog", "cats"] * 4
     target = load_target(sequences=[tuple(w) for w in words], seed=0)
@@ -286,7 +286,7 @@ def test_a_rule_with_held_out_sequences_of_its_own_trains_like_a_data_file():
     samples fresh sequences every step and keeps stopping on its distance."""
     from seqgan_core import Rule
     from seqgan_core.api import plan
-    from seqgan_core.target import rule_target
+    from seqgan_core.rules.target import rule_target
 
     fixed = torch.randint(0, 2, (40, 6), generator=torch.Generator().manual_seed(0))
 
@@ -317,7 +317,7 @@ def test_finite_data_turns_on_the_generator_familys_own_regularisation():
     from seqgan_core import Rule
     from seqgan_core.api import load_target, plan
     from seqgan_core.models import GRUGenerator
-    from seqgan_core.target import rule_target
+    from seqgan_core.rules.target import rule_target
 
     assert GRUGenerator.finite_data["dropout"] > 0
     words = [tuple(w) for w in ["cat", "cot", "dog", "dot", "cog", "bat", "bot", "but"] * 4]
@@ -345,7 +345,7 @@ def test_finite_data_trains_by_maximum_likelihood_alone_unless_asked():
     ``--set adversarial=true`` brings the phase back on either. The run's first line names only
     what finite data changed."""
     from seqgan_core.api import load_target, plan
-    from seqgan_core.recipes import SequenceGAN
+    from seqgan_core.engine.recipes import SequenceGAN
 
     words = [tuple(w) for w in ["cat", "cot", "dog", "dot", "cog", "bat", "bot", "but"] * 4]
     config, choice = plan(load_target(sequences=words, seed=0), None)

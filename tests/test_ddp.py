@@ -15,7 +15,7 @@ from conftest import FINISHED
 
 import ddp_worker
 from seqgan_core import cli
-from seqgan_core.export import load_model
+from seqgan_core.io.export import load_model
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or not torch.distributed.is_available(),
                                 reason="needs torch.distributed and Linux's /proc")

@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 from helpers import plain_torch, rewrite_metadata
 from seqgan_core import Rule
 from seqgan_core.errors import ModelFileError
-from seqgan_core.export import FORMAT_VERSION, load_model, stored_tokens
-from seqgan_core.plugins import get_plugin_manager, load_rules
-from seqgan_core.presets import preset_config
-from seqgan_core.run import save_run
-from seqgan_core.training import train
+from seqgan_core.io.export import FORMAT_VERSION, load_model, stored_tokens
+from seqgan_core.plugins.manager import get_plugin_manager, load_rules
+from seqgan_core.engine.presets import preset_config
+from seqgan_core.io.run import save_run
+from seqgan_core.engine.training import train
 
 RULES = load_rules(get_plugin_manager(entry_points=False))
 RULE = RULES["multiples5"]
@@ -131,7 +131,7 @@ def test_a_rule_with_tuple_tokens_saves_a_loadable_model(tmp_path):
 
 def test_exported_gru_samples_a_last_chunk_of_one(tmp_path, monkeypatch):
     """-n 65537 left a chunk of 1, which a torch.export GRU program refuses."""
-    from seqgan_core import export
+    from seqgan_core.io import export
 
     monkeypatch.setattr(export, "SAMPLE_CHUNK", 4)
     rule = RULES["palindrome"]

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seqgan_core import Rule
-from seqgan_core.metrics import Reference, evaluate, js_distance, tv_distance, unique_ratio
+from seqgan_core.evaluation.metrics import Reference, evaluate, js_distance, tv_distance, unique_ratio
 
 
 def cycling_rule(values=(0, 5, 10, 15), vocab_size=20, length=4):

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from seqgan_core import Rule
-from seqgan_core.export import load_model, metadata, save_sampler
+from seqgan_core.io.export import load_model, metadata, save_sampler
 from seqgan_core.models import (
     DISCRIMINATORS, GENERATORS, GRUGenerator, MarginalsGenerator, MLPGenerator, Sampler, TransformerGenerator,
     categorical,

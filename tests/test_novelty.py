@@ -4,7 +4,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqgan_core.novelty import nearest_edit, nearest_hamming, novelty
+from seqgan_core.evaluation.novelty import nearest_edit, nearest_hamming, novelty
 
 EOS = 9
 
@@ -56,7 +56,7 @@ def test_nothing_novel_has_no_nearest_figures():
 
 
 def test_data_verdict_names_memorising_and_inventing():
-    from seqgan_core.verdict import judge
+    from seqgan_core.evaluation.verdict import judge
 
     def metrics(nll, copied):
         return {"validity": 0.99, "unique_ratio": 0.5, "real_unique_ratio": 0.5, "heldout_nll": nll,
@@ -74,7 +74,7 @@ def test_data_verdict_names_memorising_and_inventing():
 def test_a_run_that_stopped_memorising_is_not_told_to_train_longer():
     """COCO's data run ended when held-out NLL rose (stop "memorising") a little under held-out data's
     validity, and the verdict said "try --patience 8": more patience only memorises more."""
-    from seqgan_core.verdict import judge
+    from seqgan_core.evaluation.verdict import judge
 
     metrics = {"validity": 0.224, "unique_ratio": 1.0, "real_unique_ratio": 1.0, "heldout_nll": 3.48,
                "bigram_heldout_nll": 3.87, "rule_metrics": {"copied": 0.0, "novel": 1.0, "heldout_copied": 0.01,

@@ -8,8 +8,8 @@ import torch
 from hypothesis import given, settings
 
 from seqgan_core.errors import RuleError
-from seqgan_core.plugins import get_plugin_manager, load_rules
-from seqgan_core.testing import check_rule, seeds
+from seqgan_core.plugins.manager import get_plugin_manager, load_rules
+from seqgan_core.rules.testing import check_rule, seeds
 from seqgan_plugins import oracle as o
 
 RULE = load_rules(get_plugin_manager(entry_points=False))["oracle"]
@@ -122,7 +122,7 @@ def test_bad_sequences_are_named():
 
 def test_import_and_registration_build_nothing():
     """Plugin discovery imports every plugin on every command: no oracle, no training set."""
-    code = ("from seqgan_core.plugins import get_plugin_manager, load_rules; "
+    code = ("from seqgan_core.plugins.manager import get_plugin_manager, load_rules; "
             "load_rules(get_plugin_manager(entry_points=False)); import seqgan_plugins.oracle as o; "
             "print(*(f.cache_info().currsize for f in (o.oracle, o.training_set, o.floor)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -2,10 +2,10 @@
 
 import pytest
 
-from seqgan_core.plot import phase_spans, plot_curves
-from seqgan_core.plugins import get_plugin_manager, load_rules
-from seqgan_core.presets import preset_config
-from seqgan_core.training import train
+from seqgan_core.io.plot import phase_spans, plot_curves
+from seqgan_core.plugins.manager import get_plugin_manager, load_rules
+from seqgan_core.engine.presets import preset_config
+from seqgan_core.engine.training import train
 
 RULES = load_rules(get_plugin_manager(entry_points=False))
 
@@ -72,7 +72,7 @@ def test_histogram_of_a_data_run_names_the_file(run_cli, tmp_path):
 
 def _figure_of(monkeypatch, history, tmp_path):
     """Draw the curves and return the figure (drawn, so tick labels are final)."""
-    from seqgan_core import plot
+    from seqgan_core.io import plot
 
     kept = {}
     original = plot._save

@@ -12,7 +12,7 @@ from conftest import FINISHED
 
 from seqgan_core import Rule, hookimpl
 from seqgan_core.errors import PluginError, RuleError
-from seqgan_core.plugins import (
+from seqgan_core.plugins.manager import (
     DEFAULT_PLUGINS, PluginLoadWarning, describe_plugins, get_plugin_manager, get_rule, load_rules,
 )
 

@@ -6,10 +6,10 @@ import io
 import pytest
 import torch
 
-from seqgan_core.plugins import get_plugin_manager, load_rules
-from seqgan_core.presets import preset_config
-from seqgan_core.progress import PLAIN_EVERY_S, ProgressReporter, distance_meaning
-from seqgan_core.training import EVAL_SEED_OFFSET, Progress, Trainer
+from seqgan_core.plugins.manager import get_plugin_manager, load_rules
+from seqgan_core.engine.presets import preset_config
+from seqgan_core.engine.progress import PLAIN_EVERY_S, ProgressReporter, distance_meaning
+from seqgan_core.engine.training import EVAL_SEED_OFFSET, Progress, Trainer
 
 RULE = load_rules(get_plugin_manager(entry_points=False))["multiples5"]
 

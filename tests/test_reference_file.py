@@ -8,8 +8,8 @@ import random
 import pytest
 import torch
 
-from seqgan_core.bleu import bleu_scores, self_bleu_scores
-from seqgan_core.export import load_model
+from seqgan_core.evaluation.bleu import bleu_scores, self_bleu_scores
+from seqgan_core.io.export import load_model
 
 from conftest import FINISHED
 
@@ -91,9 +91,9 @@ def test_sample_temperature(run_cli, text_run):
 
 def test_nll_test_on_the_oracle_is_the_saved_models_nll_of_fresh_draws(tmp_path):
     from seqgan_core.api import load_target
-    from seqgan_core.export import metadata, save_sampler
+    from seqgan_core.io.export import metadata, save_sampler
     from seqgan_core.models import GRUGenerator
-    from seqgan_core.reference_file import heldout_nll
+    from seqgan_core.rules.reference_file import heldout_nll
 
     target = load_target("oracle")  # evaluate adds these figures to the rule's nll_oracle and floor
     torch.manual_seed(0)

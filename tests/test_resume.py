@@ -12,12 +12,12 @@ import torch
 from conftest import FINISHED
 
 from seqgan_core import cli
-from seqgan_core.config import TrainConfig
-from seqgan_core.plugins import get_plugin_manager, load_rules
-from seqgan_core.presets import PRESETS, Preset, preset_config
-from seqgan_core.recipes import RECIPES
-from seqgan_core.recipes.article import ArticleGAN
-from seqgan_core.training import Trainer, train
+from seqgan_core.engine.config import TrainConfig
+from seqgan_core.plugins.manager import get_plugin_manager, load_rules
+from seqgan_core.engine.presets import PRESETS, Preset, preset_config
+from seqgan_core.engine.recipes import RECIPES
+from seqgan_core.engine.recipes.article import ArticleGAN
+from seqgan_core.engine.training import Trainer, train
 
 RULES = load_rules(get_plugin_manager(entry_points=False))
 
@@ -167,9 +167,9 @@ def test_resume_keeps_the_export_format(run_cli, tmp_path):
 def test_resume_max_steps_is_the_total_and_too_few_is_refused_without_finishing(tmp_path, capsys):
     """`--resume RUN --max-steps N`: N is the new total. N at or below the step reached used to end
     the run as finished for good; now it is one line, and the run can still be resumed."""
-    from seqgan_core.run import load_checkpoint, train_run
-    from seqgan_core.target import rule_target
-    from seqgan_core.training import StopRequest
+    from seqgan_core.io.run import load_checkpoint, train_run
+    from seqgan_core.rules.target import rule_target
+    from seqgan_core.engine.training import StopRequest
 
     stop = StopRequest()
     config = preset_config("independent", seed=1, max_steps=3000, patience=10_000)

@@ -4,8 +4,8 @@ from hypothesis import given
 
 from seqgan_core import Rule
 from seqgan_core.errors import RuleError
-from seqgan_core.plugins import get_plugin_manager, load_rules
-from seqgan_core.testing import check_rule, index_sequences, seeds
+from seqgan_core.plugins.manager import get_plugin_manager, load_rules
+from seqgan_core.rules.testing import check_rule, index_sequences, seeds
 
 BUILTIN = load_rules(get_plugin_manager(entry_points=False))
 # multiples5's distance is exact; the others add a marginal TV, which is noisy on 2000 samples
@@ -105,7 +105,7 @@ def _rule(**kw):
 
 
 def test_default_distance_is_invalid_share_plus_per_position_tv():
-    from seqgan_core.metrics import position_counts, reference, tv_distance
+    from seqgan_core.evaluation.metrics import position_counts, reference, tv_distance
 
     rule = _rule(is_valid=lambda s: s[:, 0] == 0)
     seqs = torch.tensor([[0, 0], [1, 0], [1, 1], [0, 1]])

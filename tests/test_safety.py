@@ -17,8 +17,8 @@ import torch
 from conftest import FINISHED
 
 from seqgan_core import cli
-from seqgan_core.atomic import WriteError
-from seqgan_core.lock import LOCK_FILE, RunLock
+from seqgan_core.runtime.atomic import WriteError
+from seqgan_core.runtime.lock import LOCK_FILE, RunLock
 
 SLOW = 600  # seconds: generous, the test machine may be busy with other jobs
 
@@ -78,7 +78,7 @@ def _no_space(path, data):
 
 def test_a_generator_that_does_not_fit_is_written_by_resume(tmp_path, monkeypatch, capsys):
     out = tmp_path / "r"
-    monkeypatch.setattr("seqgan_core.export.write_bytes", _no_space)
+    monkeypatch.setattr("seqgan_core.io.export.write_bytes", _no_space)
     code = cli.main(["train", "--rule", "multiples5", "--max-steps", "30", "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 2
@@ -303,7 +303,7 @@ def test_a_model_output_is_checked_before_use(real_run, tmp_path, main_in_proces
 
 def test_metadata_is_checked_before_torch_loads_the_program(real_run, tmp_path, monkeypatch):
     from seqgan_core.errors import ModelFileError
-    from seqgan_core.export import load_model
+    from seqgan_core.io.export import load_model
 
     def never(*a, **k):
         raise AssertionError("torch loaded a file seqgan should have refused first")
@@ -422,7 +422,7 @@ class _RunsCode:
 
 def test_a_weights_file_with_pickled_code_is_refused_unrun(tmp_path, real_run):
     from seqgan_core.errors import ModelFileError
-    from seqgan_core.export import WEIGHTS_KEY, load_model
+    from seqgan_core.io.export import WEIGHTS_KEY, load_model
 
     _RunsCode.marker = tmp_path / "ran"
     meta = json.dumps(_model_meta(real_run / "run" / "generator.pt"))
@@ -453,7 +453,7 @@ def test_a_nan_distance_late_in_training_keeps_the_best_generator(tmp_path, run_
 
 
 def test_a_token_with_a_line_break_stays_on_its_line(real_run):
-    from seqgan_core.export import load_model
+    from seqgan_core.io.export import load_model
 
     model = load_model(real_run / "run" / "generator.pt")
     assert model.as_line(["a\nb", "c\r\n", "d"]) == "a\\nb c\\r\\n d"

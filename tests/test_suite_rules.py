@@ -15,8 +15,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqgan_core.plugins import get_plugin_manager, load_rules
-from seqgan_core.testing import check_rule, seeds
+from seqgan_core.plugins.manager import get_plugin_manager, load_rules
+from seqgan_core.rules.testing import check_rule, seeds
 from test_rules import BUILTIN, TOLERANCE, default_distance
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"

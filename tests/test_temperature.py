@@ -10,16 +10,16 @@ import pytest
 import torch
 
 from seqgan_core.errors import ModelFileError
-from seqgan_core.export import load_model
-from seqgan_core.metrics import evaluate, reference
-from seqgan_core.plugins import get_plugin_manager, load_rules
-from seqgan_core.presets import preset_config
-from seqgan_core.run import FINAL_SAMPLES, NO_CHOICE, choose_temperature, save_run
-from seqgan_core.target import rule_target
+from seqgan_core.io.export import load_model
+from seqgan_core.evaluation.metrics import evaluate, reference
+from seqgan_core.plugins.manager import get_plugin_manager, load_rules
+from seqgan_core.engine.presets import preset_config
+from seqgan_core.io.run import FINAL_SAMPLES, NO_CHOICE, choose_temperature, save_run
+from seqgan_core.rules.target import rule_target
 from seqgan_core.models.sampling import categorical
-from seqgan_core.temperature import SAMPLERS, choose, clearly
-from seqgan_core.training import train
-from seqgan_core.verdict import judge
+from seqgan_core.evaluation.temperature import SAMPLERS, choose, clearly
+from seqgan_core.engine.training import train
+from seqgan_core.evaluation.verdict import judge
 
 RULES = load_rules(get_plugin_manager(entry_points=False))
 
@@ -192,7 +192,7 @@ class _OldSampler(torch.nn.Module):
 
 
 def test_a_file_from_before_min_p_samples_as_before_and_refuses_a_min_p(tmp_path, main_in_process, palindrome_run):
-    from seqgan_core.export import META_FILE, metadata
+    from seqgan_core.io.export import META_FILE, metadata
 
     rule, result = RULES["palindrome"], palindrome_run
     meta = metadata(rule, config=result.config.to_dict(), steps=result.steps, stop_reason="max_steps",

@@ -6,10 +6,10 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from seqgan_core.plugins import get_plugin_manager, load_rules
-from seqgan_core.presets import preset_config
-from seqgan_core.threads import MAX_AUTO_THREADS, available_cores, choose_threads, configure_threads
-from seqgan_core.training import train
+from seqgan_core.plugins.manager import get_plugin_manager, load_rules
+from seqgan_core.engine.presets import preset_config
+from seqgan_core.runtime.threads import MAX_AUTO_THREADS, available_cores, choose_threads, configure_threads
+from seqgan_core.engine.training import train
 
 RULES = load_rules(get_plugin_manager(entry_points=False))
 
@@ -47,7 +47,7 @@ def test_same_seed_and_same_thread_count_give_the_same_generator(threads):
 
 def test_busy_cores_are_measured_now_not_from_the_load_average(monkeypatch):
     # the 1-minute load average lags: just after a run ends it still says a core is busy
-    from seqgan_core import threads
+    from seqgan_core.runtime import threads
 
     readings = iter([(1_000, 2_000), (1_150, 2_200)])  # 150 of 200 jiffies idle: a quarter busy
     monkeypatch.setattr(threads, "_cpu_times", lambda: next(readings))
@@ -57,7 +57,7 @@ def test_busy_cores_are_measured_now_not_from_the_load_average(monkeypatch):
 
 
 def test_without_proc_stat_the_load_average_is_used(monkeypatch):
-    from seqgan_core import threads
+    from seqgan_core.runtime import threads
 
     monkeypatch.setattr(threads, "_cpu_times", lambda: None)
     monkeypatch.setattr(threads.os, "getloadavg", lambda: (1.5, 1.0, 1.0))
@@ -65,7 +65,7 @@ def test_without_proc_stat_the_load_average_is_used(monkeypatch):
 
 
 def test_proc_stat_reads_as_idle_and_total_jiffies():
-    from seqgan_core import threads
+    from seqgan_core.runtime import threads
 
     times = threads._cpu_times()
     if times is None:
@@ -91,7 +91,7 @@ class FakeMachine:
         self.idle += int(100 * (2.0 - busy) * seconds)
 
     def governor(self, **kw):
-        from seqgan_core.threads import ThreadGovernor
+        from seqgan_core.runtime.threads import ThreadGovernor
 
         return ThreadGovernor(2, cores=2, every_s=5.0, clock=lambda: self.wall, own_cpu=lambda: self.cpu,
                               machine=lambda: (self.idle, self.total), machine_cores=2,
@@ -151,7 +151,7 @@ def test_governor_ignores_one_busy_reading_and_waits_between_readings():
 
 
 def test_no_governor_where_the_count_is_pinned_or_the_step_is_small():
-    from seqgan_core.threads import governor_for
+    from seqgan_core.runtime.threads import governor_for
 
     assert governor_for(preset_config("independent"), RULES["multiples5"]) is None  # small steps
     big = preset_config("autoregressive", batch_size=256)
@@ -164,8 +164,8 @@ def test_a_run_records_its_thread_changes_in_config_json(tmp_path, monkeypatch):
     # a governor that changes the count at its first call: the change reaches config.json
     import json
 
-    from seqgan_core import threads
-    from seqgan_core.run import train_run
+    from seqgan_core.runtime import threads
+    from seqgan_core.io.run import train_run
     from seqgan_core.api import load_target
 
     class Once:

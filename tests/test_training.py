@@ -4,14 +4,14 @@ import pytest
 import torch
 
 from seqgan_core import Rule
-from seqgan_core.choice import choose, rebuild_independent
-from seqgan_core.early_stopping import EarlyStopping
+from seqgan_core.engine.choice import choose, rebuild_independent
+from seqgan_core.engine.early_stopping import EarlyStopping
 from seqgan_core.errors import SeqganError
-from seqgan_core.metrics import reference
-from seqgan_core.plugins import get_plugin_manager, load_rules
-from seqgan_core.presets import PRESETS, preset_config
-from seqgan_core.training import Trainer, train
-from seqgan_core.verdict import judge
+from seqgan_core.evaluation.metrics import reference
+from seqgan_core.plugins.manager import get_plugin_manager, load_rules
+from seqgan_core.engine.presets import PRESETS, preset_config
+from seqgan_core.engine.training import Trainer, train
+from seqgan_core.evaluation.verdict import judge
 
 RULES = load_rules(get_plugin_manager(entry_points=False))
 RULE = RULES["multiples5"]
@@ -327,7 +327,7 @@ def test_long_sequences_take_fewer_per_step_unless_a_batch_size_is_given():
     """``max_batch_tokens`` (the autoregressive preset: 4 096) caps the tokens of a step, so a
     64-token rule trains on 64 sequences a step where a 10-token one trains on 256; a batch size
     the user gives is used as given."""
-    from seqgan_core.recipes.sequence import SequenceGAN
+    from seqgan_core.engine.recipes.sequence import SequenceGAN
 
     def per_step(length, vocab=10, **override):
         return SequenceGAN.sequences_per_step(preset_config("autoregressive", **override).recipe_options(), length, vocab)
@@ -347,7 +347,7 @@ def test_large_vocabularies_take_fewer_sequences_per_step_but_never_fewer_than_6
     """``max_batch_logits`` (the autoregressive preset: 1 280 000) caps batch x length x vocabulary:
     the suite's pairs rule (10 tokens of 1 000) trains on 128 sequences a step, a vocabulary of 100
     keeps 256, a huge one keeps 64; a batch size the user gives is used as given."""
-    from seqgan_core.recipes.sequence import SequenceGAN
+    from seqgan_core.engine.recipes.sequence import SequenceGAN
 
     def per_step(length, vocab, **override):
         return SequenceGAN.sequences_per_step(preset_config("autoregressive", **override).recipe_options(), length, vocab)

@@ -5,7 +5,7 @@ from hypothesis import given
 
 import seqgan_evens
 from seqgan_core import Rule
-from seqgan_core.testing import check_rule, index_sequences, seeds
+from seqgan_core.rules.testing import check_rule, index_sequences, seeds
 
 registered = []
 seqgan_evens.register_rules(registered.append)

@@ -8,14 +8,14 @@ is reproducible, in seqgan and in the exported file alike. Autoregressive genera
 Every family is built as ``Family(vocab_size, length, Family.Options(...))``.
 """
 
-from .article import ArticleDiscriminator, ArticleGenerator
-from .cnn import CNNDiscriminator
-from .gru import GRUGenerator
-from .marginals import MarginalsGenerator
-from .mlp import MLPDiscriminator, MLPGenerator
-from .sampler import LikelihoodSampler, Sampler
-from .sampling import categorical, gumbel_noise, straight_through
-from .transformer import TransformerGenerator
+from seqgan_core.models.article import ArticleDiscriminator, ArticleGenerator
+from seqgan_core.models.cnn import CNNDiscriminator
+from seqgan_core.models.gru import GRUGenerator
+from seqgan_core.models.marginals import MarginalsGenerator
+from seqgan_core.models.mlp import MLPDiscriminator, MLPGenerator
+from seqgan_core.models.sampler import LikelihoodSampler, Sampler
+from seqgan_core.models.sampling import categorical, gumbel_noise, straight_through
+from seqgan_core.models.transformer import TransformerGenerator
 
 GENERATORS = {"marginals": MarginalsGenerator, "mlp": MLPGenerator, "gru": GRUGenerator,
               "transformer": TransformerGenerator}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .sampling import categorical, straight_through
+from seqgan_core.models.sampling import categorical, straight_through
 
 
 class GRUGenerator(nn.Module):

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .sampling import categorical, straight_through
+from seqgan_core.models.sampling import categorical, straight_through
 
 
 class MarginalsGenerator(nn.Module):
     """``p(x) = prod_l softmax(logits_l)[x_l]``: ``logits`` ``(L, V)`` is the whole model.
 
-    This is exactly the model that ``seqgan_core.choice`` tests a rule against before it picks
+    This is exactly the model that ``seqgan_core.engine.choice`` tests a rule against before it picks
     the ``independent`` preset: it rebuilds real sequences with each position drawn from its own
     frequencies and checks that the rule still accepts them. When it does, this model is valid
     at real data's rate once its rows match those frequencies, and maximum likelihood takes it

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .sampling import categorical, straight_through
+from seqgan_core.models.sampling import categorical, straight_through
 
 
 class CausalSelfAttention(nn.Module):

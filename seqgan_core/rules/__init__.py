@@ -1,0 +1,1 @@
+"""Targets: the Rule contract, vocabularies, data files and the Target a run trains towards."""

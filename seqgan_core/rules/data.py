@@ -1,0 +1,320 @@
+"""Learning from the user's own data: read a sequence file and turn it into a rule.
+
+Accepted files (UTF-8 text):
+
+- one sequence per line, tokens separated by whitespace (``--chars``: every character is a token);
+- ``.csv``: one sequence per row, one column per position, every row with the same column count;
+  with ``--header`` the first row names the columns (kept in the run, shown by ``sample --json``).
+
+Blank lines are skipped. Sequences shorter than the longest are padded with an end-of-sequence
+token, which sampling strips. The sequences are shuffled with the seed and split into a training
+part (what the GAN sees as real data) and a held-out part (held-out NLL, novelty, n-gram metrics).
+
+Validity is *local plausibility*, not membership: a generated sequence is valid when every pair of
+adjacent tokens in it (its first token after the start, and the end after its last token) also
+occurs in the training part — at the same position for fixed-length data such as a CSV (so each
+cell is a value its column takes, next to a value its neighbour column takes with it). A new
+sequence can be valid; so can nonsense built from plausible pieces, which is why a data run's
+verdict rests on held-out NLL and novelty too (``seqgan_core.evaluation.verdict``). Held-out data is not
+always valid by this test (it may hold pairs training never saw); ``heldout_validity`` is that
+rate, the level a perfect model reaches.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from seqgan_core.errors import SeqganError
+from seqgan_core.evaluation.metrics import js_distance
+from seqgan_core.evaluation.novelty import novelty
+from seqgan_core.rules.rule import Rule
+
+EOS = "<eos>"
+HOLDOUT_SHARE = 0.1  # of the sequences, at least one, kept out of training
+BIGRAM_WEIGHTS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)  # bigram vs unigram mixes the baseline picks its best from
+MAX_BYTES = 200 * 1024 * 1024  # refuse files that could not sensibly be held in memory
+MAX_LENGTH = 256  # tokens per sequence: the generators unroll over every position
+MAX_VOCAB = 50_000  # distinct tokens: models cost O(V x H) (no V x V tables); measured in the README
+# (benchmarks/bench_scaling.py), the per-position reference counts cost L x V doubles
+
+
+class DataFileError(SeqganError):
+    """A data file that cannot be read as sequences; the message names the file and line."""
+
+
+def read_sequences(path: str | Path, chars: bool = False) -> list[tuple[str, ...]]:
+    return read_data(path, chars=chars)[0]
+
+
+def read_data(path: str | Path, chars: bool = False, header: bool = False) -> tuple[list[tuple[str, ...]], list[str] | None]:
+    """The sequences of a data file, and its column names (a CSV read with ``header``, else None)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"data file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise DataFileError(f"data file {str(path)!r} is a directory; give a text or CSV file")
+    if not path.is_file():  # a FIFO would block for ever, /dev/zero never ends
+        raise DataFileError(f"data file {str(path)!r} is not a regular file (a pipe, device or socket); "
+                            "save the data to a text or CSV file and give that")
+    if path.stat().st_size > MAX_BYTES:  # before reading it, not after
+        raise DataFileError(f"data file {str(path)!r} is larger than {MAX_BYTES // 2**20} MiB")
+    is_csv = path.suffix.lower() == ".csv"
+    if header and not is_csv:
+        raise DataFileError(f"--header only applies to CSV files; {str(path)!r} is not a .csv file")
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DataFileError(f"cannot read data file {str(path)!r}: {e.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise DataFileError(f"data file {str(path)!r} is larger than {MAX_BYTES // 2**20} MiB")
+    if is_csv and chars:
+        raise DataFileError(f"--chars does not apply to CSV files like {str(path)!r}: each cell is a token")
+    columns: list[str] = []
+    seqs = parse_sequences(raw, str(path), chars=chars, is_csv=is_csv, header=header, columns=columns)
+    return seqs, (columns if header else None)
+
+
+def parse_sequences(raw: bytes, name: str, chars: bool = False, is_csv: bool = False, header: bool = False,
+                    columns: list | None = None) -> list[tuple[str, ...]]:
+    """Bytes of a data file -> sequences of string tokens. Errors name ``name`` and the line.
+    With ``header`` (CSV only) the first row holds column names, appended to ``columns``."""
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise DataFileError(f"{name}:{line}: binary data (NUL byte); give a UTF-8 text file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise DataFileError(f"{name}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x})") from None
+    # only \n (and \r\n) end a line; str.splitlines would also split on form feeds etc.
+    numbered = [(i, line.removesuffix("\r")) for i, line in enumerate(text.split("\n"), 1)]
+    if is_csv:
+        seqs = _parse_csv(text, name)
+        if header:
+            seqs = _take_header(seqs, name, columns if columns is not None else [])
+    elif chars:
+        seqs = [(i, tuple(line)) for i, line in numbered if line.strip()]
+    else:
+        seqs = [(i, tuple(line.split())) for i, line in numbered if line.strip()]
+    return check_sequences(seqs, name, numbered=True)
+
+
+def _take_header(rows: list, name: str, columns: list) -> list:
+    """The first row as column names (into ``columns``); the rest is data."""
+    if not rows:
+        raise DataFileError(f"{name}: no header row (the file is empty or blank)")
+    line, names = rows[0]
+    if len(set(names)) != len(names):
+        twice = sorted({c for c in names if names.count(c) > 1})
+        raise DataFileError(f"{name}:{line}: column name {twice[0]!r} appears twice in the header row")
+    columns.extend(names)
+    return rows[1:]
+
+
+def check_sequences(seqs: list, name: str, numbered: bool = False) -> list[tuple]:
+    """The limits every source of sequences must meet; errors name ``name`` and the line (or
+    the sequence's position). ``numbered``: items are ``(line, sequence)`` pairs."""
+    pairs = seqs if numbered else list(enumerate(seqs, 1))
+    where = (lambda i: f"{name}:{i}") if numbered else (lambda i: f"{name}: sequence {i}")
+    if not pairs:
+        raise DataFileError(f"{name}: no sequences (the file is empty or blank)")
+    if len(pairs) < 2:
+        raise DataFileError(f"{name}: only one sequence; need at least 2 to split into training and held-out parts")
+    for i, seq in pairs:
+        if not seq:
+            raise DataFileError(f"{where(i)}: an empty sequence")
+        if EOS in seq:
+            raise DataFileError(f"{where(i)}: the token {EOS!r} is reserved for end-of-sequence padding")
+        if len(seq) > MAX_LENGTH:
+            raise DataFileError(f"{where(i)}: {len(seq)} tokens; sequences of at most {MAX_LENGTH} are supported")
+    try:
+        vocab = {t for _, seq in pairs for t in seq}
+    except TypeError as e:
+        raise DataFileError(f"{name}: tokens must be hashable ({e})") from None
+    if len(vocab) > MAX_VOCAB:
+        raise DataFileError(
+            f"{name}: {len(vocab)} distinct tokens; at most {MAX_VOCAB} are supported "
+            "(use --chars for text, or map rare tokens to one)"
+        )
+    return [tuple(seq) for _, seq in pairs]
+
+
+def _parse_csv(text: str, name: str) -> list[tuple[int, tuple[str, ...]]]:
+    """One sequence per CSV row (a header row is taken off by the caller); quoted cells may hold commas and newlines."""
+    rows, width, first = [], None, None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise DataFileError(f"{name}:{start}: not a valid CSV row ({e})") from None
+        cells = [c.strip() for c in cells]
+        if not any(cells):
+            continue
+        if width is None:
+            width, first = len(cells), start
+        elif len(cells) != width:
+            raise DataFileError(
+                f"{name}:{start}: {len(cells)} columns, but line {first} has {width}; every row needs the same columns"
+            )
+        if any(c == "" for c in cells):
+            raise DataFileError(f"{name}:{start}: empty cell; every position needs a token")
+        rows.append((start, tuple(cells)))
+    return rows
+
+
+@dataclass
+class Dataset:
+    """Sequences as vocabulary indices ``(n, length)``, split by the seed."""
+
+    name: str
+    vocab: list[str]
+    length: int
+    eos: str | None  # the padding token, None when every sequence has the same length
+    train: torch.Tensor  # (n_train, length)
+    heldout: torch.Tensor  # (n_heldout, length)
+    all_sequences: set[tuple[int, ...]]  # every sequence in the file, as index tuples
+    columns: list[str] | None = None  # a CSV's column names (--header), one per position
+
+    @classmethod
+    def from_sequences(cls, seqs: list[tuple[str, ...]], name: str, seed: int) -> Dataset:
+        length = max(len(s) for s in seqs)
+        eos = EOS if any(len(s) < length for s in seqs) else None
+        counts = Counter(t for s in seqs for t in s)
+        vocab = sorted(counts, key=_natural_key) + ([eos] if eos else [])
+        index = {t: i for i, t in enumerate(vocab)}
+        pad = index.get(eos, -1)
+        rows = torch.tensor([[index[t] for t in s] + [pad] * (length - len(s)) for s in seqs], dtype=torch.long)
+        order = list(range(len(seqs)))
+        random.Random(seed).shuffle(order)
+        n_held = max(1, round(HOLDOUT_SHARE * len(seqs)))
+        held, train = order[:n_held], order[n_held:]
+        return cls(name, vocab, length, eos, rows[train], rows[held], {tuple(r) for r in rows.tolist()})
+
+    @property
+    def eos_index(self) -> int | None:
+        return self.vocab.index(self.eos) if self.eos else None
+
+    def _pairs(self, seqs: torch.Tensor) -> torch.Tensor:
+        """Each canonical sequence ``(n, L)`` as codes of its adjacent pairs ``(n, L + 1)``: with a
+        start before it and, without end tokens, an end after it (so a cut-off sequence is caught);
+        fixed-length data keys every pair by its position too."""
+        V, n = len(self.vocab), len(seqs)
+        start = torch.full((n, 1), V)  # a start symbol outside the vocabulary
+        ends = [] if self.eos else [torch.full((n, 1), V + 1)]
+        seq = torch.cat([start, seqs, *ends], dim=1)  # (n, L + 1 or L + 2)
+        codes = seq[:, :-1] * (V + 2) + seq[:, 1:]  # (n, L or L + 1)
+        if self.eos is None:  # a position's own pairs: a CSV's columns
+            codes = codes + torch.arange(codes.shape[1]) * (V + 2) ** 2
+        else:  # padding after the end is no pair of the sequence: -1, always seen
+            codes = torch.where(seq[:, :-1] == self.eos_index, -1, codes)
+        return codes
+
+    def to_rule(self) -> Rule:
+        """The file as a rule: real data is the training part, held-out data the rest."""
+        train, heldout = self.train, self.heldout
+        seen = torch.unique(torch.cat([self._pairs(train).flatten(), torch.tensor([-1])]))  # every pair code in training
+
+        def sample(n: int, generator: torch.Generator) -> torch.Tensor:
+            return train[torch.randint(len(train), (n,), generator=generator)]
+
+        def held(n: int, generator: torch.Generator) -> torch.Tensor:
+            return heldout[torch.randint(len(heldout), (n,), generator=generator)]
+
+        def is_valid(seqs: torch.Tensor) -> torch.Tensor:
+            return torch.isin(self._pairs(seqs), seen).all(dim=1)
+
+        rule = Rule(name=self.name, description=f"sequences from {self.name}", vocab=self.vocab,
+                    length=self.length, sample=sample, is_valid=is_valid, eos=self.eos, heldout=held,
+                    metrics=self.metrics)
+        self._rule = rule
+        return rule
+
+    def metrics(self, seqs: torch.Tensor) -> dict:
+        """Copies and novelty (``seqgan_core.evaluation.novelty``), held-out data's own validity, and n-gram
+        (1-4) Jensen-Shannon distances to the held-out part, of canonical ``seqs``."""
+        eos = self.eos_index
+        out = novelty(seqs, self.train, self.heldout, eos)
+        rule = getattr(self, "_rule", None) or self.to_rule()
+        out["heldout_validity"] = rule.valid(self.heldout).float().mean().item()
+        unpadded = [[t for t in r if t != eos] for r in seqs.tolist()]
+        heldout = [[t for t in r if t != eos] for r in self.heldout.tolist()]
+        for n in range(1, min(4, self.length) + 1):  # no 4-grams in sequences of 3
+            out[f"ngram{n}_js"] = _ngram_js(unpadded, heldout, n)
+        return out
+
+    def bigram_nll(self) -> float:
+        """Per-token NLL (nats) of the held-out part under the best bigram model of the training
+        part (bigram mixed with unigram frequencies, the mix chosen on the held-out part itself:
+        the strongest baseline a bigram can be). Tokens counted as ``metrics.per_token_nll`` does:
+        up to and including the first end token. Fixed-length data conditions on the position too."""
+        from seqgan_core.evaluation.metrics import token_mask
+
+        V = len(self.vocab)
+
+        def contexts(seqs):  # (n, L): the previous token (start = V), and the position if fixed-length
+            prev = torch.cat([torch.full((len(seqs), 1), V), seqs[:, :-1]], dim=1)
+            return prev + (torch.arange(seqs.shape[1]) * (V + 1) if self.eos is None else 0)
+
+        def unigram_key(seqs):
+            return seqs + (torch.arange(seqs.shape[1]) * V if self.eos is None else 0)
+
+        train_mask = token_mask(self.train, self.eos_index)
+        ctx, tok = contexts(self.train)[train_mask], self.train[train_mask]
+        pair_counts = Counter(zip(ctx.tolist(), tok.tolist()))
+        ctx_counts = Counter(ctx.tolist())
+        uni_counts = Counter(unigram_key(self.train)[train_mask].tolist())
+        uni_totals = Counter((k // V if self.eos is None else 0) for k in unigram_key(self.train)[train_mask].tolist())
+        held_mask = token_mask(self.heldout, self.eos_index)
+        h_ctx = contexts(self.heldout)[held_mask].tolist()
+        h_tok = self.heldout[held_mask].tolist()
+        h_uni = unigram_key(self.heldout)[held_mask].tolist()
+        uni = torch.tensor([(uni_counts[u] + 1) / (uni_totals[u // V if self.eos is None else 0] + V) for u in h_uni],
+                           dtype=torch.float64)
+        bi = torch.tensor([pair_counts[(c, t)] / ctx_counts[c] if ctx_counts[c] else 0.0
+                           for c, t in zip(h_ctx, h_tok)], dtype=torch.float64)
+        return min(-(w * bi + (1 - w) * uni).log().mean().item() for w in BIGRAM_WEIGHTS)
+
+
+def load_dataset(path: str | Path, seed: int, chars: bool = False, header: bool = False) -> Dataset:
+    seqs, columns = read_data(path, chars=chars, header=header)
+    dataset = Dataset.from_sequences(seqs, data_rule_name(path), seed)
+    dataset.columns = columns
+    return dataset
+
+
+def data_rule_name(path: str | Path) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(path).stem).strip("-.") or "file"
+    return f"data-{stem}"
+
+
+def _natural_key(token: str):
+    """Numbers in numeric order, then everything else alphabetically."""
+    try:
+        return (0, float(token), token)
+    except ValueError:
+        return (1, 0.0, token)
+
+
+def _ngram_js(generated: list[tuple], heldout: list, n: int) -> float:
+    def grams(rows):
+        return Counter(tuple(r[i : i + n]) for r in rows for i in range(len(r) - n + 1))
+
+    g, h = grams(generated), grams(heldout)
+    if not g or not h:  # one side has no n-grams at all: as far apart as can be, unless both
+        return 0.0 if not g and not h else 1.0
+    keys = list(g.keys() | h.keys())
+    p = torch.tensor([g[k] for k in keys], dtype=torch.float64)
+    q = torch.tensor([h[k] for k in keys], dtype=torch.float64)
+    return js_distance(p, q).item()

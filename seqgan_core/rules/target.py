@@ -1,0 +1,113 @@
+"""What a run learns: a registered rule, or the user's data file turned into a rule.
+
+The target's ``record`` is stored in config.json, the checkpoint and the model file, so that
+``evaluate``, ``plot`` and ``train --resume`` rebuild the same target later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from seqgan_core.rules.data import Dataset, load_dataset
+from seqgan_core.errors import SeqganError
+from seqgan_core.rules.rule import Rule
+
+
+@dataclass
+class Target:
+    rule: Rule
+    record: dict  # {"kind": "rule", "rule": ..., "plugin": ...} or {"kind": "data", "path": ..., ...}
+    dataset: Dataset | None = None
+
+    @property
+    def finite(self) -> bool:
+        """Finite data: a fixed training set with held-out sequences of its own (``Rule.heldout``) —
+        a data file, or a rule like the SeqGAN oracle. Such a run stops on held-out NLL and saves
+        its sampler at T = 1; a rule that draws fresh sequences every step cannot be memorised."""
+        return self.rule.heldout is not None
+
+    def extra_metrics(self, seqs: torch.Tensor) -> dict:
+        """The rule's own extra figures (a data file's novelty and n-gram distances, ...)."""
+        return self.rule.extra_metrics(seqs.cpu())
+
+    def format(self, seq: torch.Tensor) -> str:
+        """One index sequence as a line: decoded, cut at the end token; a --chars run's characters
+        are joined as they were in the file."""
+        tokens = self.rule.strip(self.rule.vocabulary.decode(seq))
+        return ("" if self.record.get("chars") else " ").join(map(str, tokens))
+
+    def check_vocabulary(self, tokens: list, what: str) -> None:
+        """A data file rebuilt later must give the vocabulary the model was trained with."""
+        if self.dataset is not None and list(tokens) != list(self.rule.vocab):
+            raise SeqganError(
+                f"{self.record['path']} no longer matches {what}: its tokens changed since training "
+                f"({len(self.rule.vocab)} now, {len(tokens)} then); pass the original file"
+            )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def rule_target(rule: Rule) -> Target:
+    return Target(rule, {"kind": "rule", "rule": rule.name, "plugin": rule.plugin})
+
+
+def data_target(path: str | Path, seed: int, chars: bool = False, header: bool = False) -> Target:
+    path = Path(path)
+    dataset = load_dataset(path, seed=seed, chars=chars, header=header)
+    rule = dataset.to_rule()
+    rule.plugin = "--data"
+    record = {"kind": "data", "path": str(path.resolve()), "chars": chars, "seed": seed,
+              "rule": rule.name, "eos": dataset.eos, "vocab_size": len(dataset.vocab),
+              "sha256": file_sha256(path)}  # what --resume checks: the same bytes, not just the same tokens
+    if header:
+        record.update(header=True, columns=dataset.columns)
+    return Target(rule, record, dataset)
+
+
+def sequences_target(sequences, seed: int, name: str = "sequences") -> Target:
+    """Token sequences given in Python (lists of hashable tokens), learned like a data file."""
+    from seqgan_core.rules.data import Dataset, check_sequences
+
+    seqs = check_sequences([tuple(s) for s in sequences], name)
+    dataset = Dataset.from_sequences(seqs, name, seed)
+    rule = dataset.to_rule()
+    rule.plugin = "python"
+    record = {"kind": "sequences", "rule": rule.name, "seed": seed, "eos": dataset.eos,
+              "vocab_size": len(dataset.vocab)}
+    return Target(rule, record, dataset)
+
+
+def target_from_record(record: dict, rules: Callable[[], dict[str, Rule]], data: str | None = None,
+                       data_flag: str = "--data FILE") -> Target:
+    """Rebuild a saved target. ``rules`` loads the plugin registry (only called for rule targets);
+    ``data`` overrides the stored data path (the file may have moved)."""
+    if record.get("kind") == "data":
+        path = data or record["path"]
+        if not Path(path).exists():
+            raise SeqganError(
+                f"this run learned from {record['path']!r}, which no longer exists; pass the file with {data_flag}"
+            )
+        return data_target(path, seed=int(record["seed"]), chars=bool(record.get("chars")),
+                           header=bool(record.get("header")))
+    if record.get("kind") == "sequences":
+        raise SeqganError("this run learned from sequences given in Python, which seqgan cannot reload; "
+                          "use SeqGAN(...).fit(sequences) again, or save them to a file and use --data")
+    name = record.get("rule")
+    registry = rules()
+    if name not in registry:
+        raise SeqganError(
+            f"the model was trained on rule {name!r} (plugin {record.get('plugin')}), which is not "
+            "installed; install that plugin or load it with -p MODULE"
+        )
+    return rule_target(registry[name])
