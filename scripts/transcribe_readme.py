@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 SOURCE = "transcribed from README"
-SHARED_ORACLE = "/work/shared/data/seqgan-oracle/README.md"
+# the published oracle figures: the README of the oracle data set (the paper's parameters)
 
 
 def cells(line: str) -> list[str]:
@@ -189,7 +189,7 @@ def oracle(md: str) -> dict:
         if r[0].startswith("gan (d56f28d)"):
             sweep_rows.append({"temperature": num(r[1]), "nll_oracle": num(r[2]), "nll_test": num(r[3])})
     sweep = tab("Temperature sweep of the default's model (the GAN run kept the same model)", "2026-12-04",
-                "python benchmarks/benchmark.py oracle --samples 2000 --temps 0.7,0.8,0.9,1.0,1.1",
+                "python benchmarks/benchmark.py oracle --samples 2000 --temps 0.7,0.8,0.9,1.0,1.1,1.2",
                 [{"key": "temperature", "label": "T"}, {"key": "nll_oracle", "label": "NLL_oracle"},
                  {"key": "nll_test", "label": "NLL_test"}], sweep_rows)
     spec = [("settings", "settings", text), ("stopped at step", "stopped_step", lambda c: num(c.replace("step", ""))),
@@ -205,7 +205,8 @@ def oracle(md: str) -> dict:
                     [{"model": m, "nll_oracle": v} for m, v in [
                         ("MLE", 9.038), ("scheduled sampling", 8.985), ("PG-BLEU", 8.946), ("SeqGAN", 8.736),
                         ("RankGAN", 8.247), ("LeakGAN", 7.038), ("RelGAN (its own seeded oracle)", 6.680)]],
-                    source=f"published; {SHARED_ORACLE}",
+                    source="published: the SeqGAN (Yu et al., 2017) and LeakGAN (Guo et al., 2018) papers; "
+                           "RelGAN (Nie et al., 2019) on its own seeded oracle",
                     note="Single points at temperature 1. On the paper's oracle its own samples score 5.74-5.75 "
                          "(the floor) and uniform random tokens 11.42.")
     frontier = []
@@ -219,7 +220,7 @@ def oracle(md: str) -> dict:
     caccia = tab("Quality-diversity frontier of Caccia et al. (Language GANs Falling Short)", None, None,
                  [{"key": "model", "label": "model"}, {"key": "temperature", "label": "T"},
                   {"key": "nll_oracle", "label": "NLL_oracle"}, {"key": "nll_test", "label": "NLL_test"}], frontier,
-                 source=f"published; {SHARED_ORACLE}",
+                 source="published: Caccia et al., Language GANs Falling Short (2020), from the CSV files behind their figure",
                  note="Their best MLE: a 2-layer LSTM of 128, variational dropout 0.6, on the paper's oracle.")
     return {"name": "oracle", "command": ours["command"], "date": "2026-12-05", "tables": [ours, sweep, tries, published, caccia]}
 
@@ -319,7 +320,9 @@ def multiples5(md: str) -> dict:
 
 
 def main() -> None:
-    rev = sys.argv[1] if len(sys.argv) > 1 else "HEAD"
+    if len(sys.argv) != 2:  # the README no longer holds the tables: the revision must be named
+        sys.exit("usage: python scripts/transcribe_readme.py REV (the last commit whose README held the tables)")
+    rev = sys.argv[1]
     md = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:README.md"], capture_output=True, text=True, check=True).stdout
     RESULTS.mkdir(exist_ok=True)
     for make in (suite, checksum, ddp, data, oracle, coco, scaling, threads, multiples5):
