@@ -1,12 +1,14 @@
-"""seqgan benchmarks: every figure in README.md comes from a section here.
+"""seqgan benchmarks: every figure on the docs' benchmark pages comes from a section here.
 
-    python benchmarks/benchmark.py SECTION [--seeds N] [--json FILE]
+    python benchmarks/benchmark.py SECTION [--seeds N] [--json FILE] [--results NAME]
 
 Each section lives in its own module ``benchmarks/bench_<section>.py`` with a ``run(args)`` that
-prints its tables (Markdown, ready for the README) and returns its rows; ``--json FILE`` keeps
-them. Training runs are whole ``seqgan`` processes with seqgan's own thread choice, as users run
-them (see common.py); medians are over seeds, and ratios compare runs made side by side in the
-same invocation.
+prints its tables (Markdown) and returns its rows. The rows are written, with the command, the
+machine and the date, to ``benchmarks/results/SECTION.json``; ``python benchmarks/render.py``
+turns those files into the docs' benchmark pages. ``--json FILE`` keeps the bare rows too.
+Training runs are whole ``seqgan`` processes with seqgan's own thread choice, as users run them
+(see common.py); medians are over seeds, and ratios compare runs made side by side in the same
+invocation.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1,
                         help="training runs at once where a section allows (default 1; more makes wall times those of a busy machine)")
     parser.add_argument("--json", default=None, help="also write every row to this file")
+    parser.add_argument("--results", default=None, metavar="NAME",
+                        help="write benchmarks/results/NAME.json (default: the section's name; "
+                             "'-' writes none), which the docs' benchmark pages are rendered from")
     parser.add_argument("--max-steps", type=int, default=None,
                         help="cap every training run at this many steps, where a section allows (a shortened run)")
     args, rest = parser.parse_known_args()
@@ -52,12 +57,16 @@ def main() -> None:
         own.parse_args(rest, namespace=args)
     elif rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    from common import machine_line, say
+    from common import machine_line, say, write_results
 
     say(machine_line() + "\n")
     rows = module.run(args)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
+    if args.results != "-":
+        name = args.results or args.section
+        command = " ".join(["python", "benchmarks/benchmark.py", *sys.argv[1:]])
+        say(f"results: {write_results(name, command, rows, shortened=args.max_steps is not None)}")
 
 
 if __name__ == "__main__":

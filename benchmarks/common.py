@@ -41,6 +41,44 @@ def machine_line() -> str:
             f"torch {torch.__version__}; load average {load:.1f} at start; {time.strftime('%Y-%m-%d')}")
 
 
+def machine() -> dict:
+    """The machine a results file was measured on: what a reader needs to compare two of them."""
+    import torch
+
+    return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "machine": platform.machine(),
+            "python": platform.python_version(), "torch": torch.__version__,
+            "load_average_at_start": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
+
+
+RESULTS = BENCH / "results"
+
+
+def write_results(name: str, command: str, figures, *, directory: Path | None = None, **extra) -> Path:
+    """Write ``results/NAME.json``: the figures with the command, machine and date that produced them.
+
+    The docs' benchmark pages are rendered from these files (benchmarks/render.py), so a rerun
+    updates the docs without anyone copying numbers by hand. Written atomically: a benchmark
+    killed while writing leaves the previous results intact.
+    """
+    directory = RESULTS if directory is None else Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    record = {"name": name, "command": command, "machine": machine(), "date": time.strftime("%Y-%m-%d"),
+              **extra, "figures": figures}
+    path = directory / f"{name}.json"
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            # default=str: a row may hold a Path (a run folder) beside its figures
+            f.write(json.dumps(record, indent=1, default=str) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 @dataclass
 class Done:
     returncode: int

@@ -1,0 +1,217 @@
+"""Render the docs' benchmark pages from the results files.
+
+    python benchmarks/render.py            # writes docs/benchmarks/*.md and copies the PNGs
+    python benchmarks/render.py --check    # exit 1 if a committed page differs from a fresh render
+
+Every number on those pages comes from ``benchmarks/results/NAME.json`` (written by
+``benchmark.py``, or transcribed from the old README). The prose here says what a benchmark
+measures and how to read it; it holds no figures of its own, so rerunning a benchmark and this
+script is the whole update.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+PAGES = ROOT / "docs" / "benchmarks"
+
+# name -> (page title, what it measures, how to read it, PNGs from benchmarks/results shown on the page)
+PAGES_SPEC = {
+    "suite": ("The rule suite",
+              "Plain `seqgan train --rule NAME` on every rule of the suite (`benchmarks/suite.py`: 19 rules "
+              "in 9 families), with no preset and no per-rule setting, each saved generator scored on "
+              "100 000 samples with the sampler its run chose. *Real data's TV* is a second real sample's "
+              "token TV at that size: the sampling noise every model's TV carries too.",
+              "Every rule but `checksum` is learned on every seed; `checksum` stays at chance, and the "
+              "[checksum probe](checksum.md) shows why. The GAN column (`--set adversarial=true`) learns the "
+              "same rules, with token TV within thousandths of the default's either way, at several times "
+              "the wall time — which is why maximum likelihood alone is the default.", []),
+    "checksum": ("Why checksum is not learned",
+                 "The default GRU (or the transformer preset's generator) trained by maximum likelihood on "
+                 "fresh real batches, no early stopping, on a check digit that sums K of nine digits; the "
+                 "check digit's cross-entropy is measured on 4 096 real sequences every 1 000 steps. "
+                 "K = 9 is the suite's rule.",
+                 "No digit short of all K says anything about the check digit, so the gradient gets no partial "
+                 "credit until the model already represents the whole sum — the parity case of Shalev-Shwartz "
+                 "et al., \"Failures of gradient-based deep learning\". The run's verdict says *not learned*, "
+                 "which is what the suite asks of a rule the budget cannot learn.", []),
+    "data": ("Your own data (`--data`)",
+             "Data runs on a word list (`--chars`), a CSV with a header and a large token file. A data run "
+             "stops when held-out NLL stops improving and keeps the best held-out generator; it is judged "
+             "against a bigram model of the same training part and on novelty, not on copying.",
+             "The word runs find real words that are not in the training part at several times the bigram "
+             "model's rate; the CSV runs take seconds; the large file finishes within ten minutes with a "
+             "held-out NLL far below the old fixed schedule's.", []),
+    "oracle": ("The SeqGAN oracle",
+               "The built-in `oracle` rule: the SeqGAN paper's architecture (L = 20, V = 5 000) with parameters "
+               "from a seeded generator, not the paper's file, so its floor and random levels differ from the "
+               "published ones. NLL_oracle is the oracle's NLL of our samples (quality); NLL_test is our model's "
+               "NLL of fresh oracle samples (coverage). `benchmark.py oracle` trains the default and the GAN side "
+               "by side and sweeps the sampling temperature: maximum likelihood with a temperature sweep is the "
+               "curve a GAN must beat (Caccia et al.).",
+               "The default stops on held-out NLL early, and the GAN run keeps the same model, so the two curves "
+               "are one. The target of NLL_oracle at most 7.0 is missed: every setting tried lands on the same "
+               "NLL_oracle / NLL_test trade as the temperature sweep. The published rows are on the paper's "
+               "oracle, not ours; read them as the field's reference points.",
+               ["oracle_nll.png"]),
+    "coco": ("COCO captions",
+             "Texygen's split: 10 000 training and 10 000 test captions. `benchmark.py coco` trains on the "
+             "training captions, scores samples against the test captions with BLEU-2…5 (nltk's `sentence_bleu`, "
+             "smoothing method 1), Self-BLEU (each sample against the others: high means little diversity), "
+             "the share copied from training and NLL_gen, and sweeps the sampling temperature. Real training "
+             "captions scored the same way are the level to match: a score above it is bought with diversity.",
+             "Every BLEU is within .02 of real captions' and Self-BLEU-4 within .03. The GAN run kept the "
+             "maximum-likelihood generator; the adversarial generator it did not keep lies on the same "
+             "temperature curve — it does what lowering the temperature does.",
+             ["coco_bleu_selfbleu.png"]),
+    "scaling": ("Scaling",
+                "One generator alone at the presets' sizes, up to V = 50 000 token types and L = 128 positions: "
+                "sequences per second for an adversarial step, a maximum-likelihood step and sampling, and peak "
+                "memory. Each point runs in a fresh process.",
+                "Parameters grow as hidden size × V (no V × V table anywhere); what grows with L × V is a step's "
+                "activations — the logits and one-hots of every position.", []),
+    "threads": ("Threads",
+                "Whole `seqgan train` processes with a fixed number of steps: seqgan's own thread choice against "
+                "`--threads 1` and `--threads 2`; and the suite's `pairs` rule, where a step is large enough for "
+                "a second thread to pay, alone and with a second run started beside it.",
+                "On a busy machine every forced second thread lost; on free cores a large step gains from one. "
+                "A run whose count seqgan chose follows the cores other processes leave free (see "
+                "[Threads and speed](../threads.md)).", []),
+    "multiples5": ("multiples5 against the tutorial",
+                   "`seqgan train --rule multiples5` against the tutorial's own script, run as whole processes, on "
+                   "an idle machine and beside one spinning process. The ratio is seqgan's wall time over the "
+                   "faster of the tutorial's two runs (torch's default threads, one thread).",
+                   "Most of seqgan's time is `import torch`, which the tutorial pays too.", []),
+    "ddp": ("Data-parallel training",
+            "`benchmark.py ddp`: throughput of 1 process against 2 (gloo, CPU), and the wall time to the same "
+            "quality, seeds 0–2. `--batch-size` is per process, so 2 processes train on twice the global batch.",
+            "These were measured on a shared, loaded 2-core machine: they show that data-parallel training works "
+            "and what it costs per step, not what idle cores would give. Nothing here was measured on a GPU.", []),
+}
+ORDER = list(PAGES_SPEC)
+
+
+def cell(value, missing: str = "") -> str:
+    if value is None:
+        return missing
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return format(value, "g") if abs(value) < 1e6 else f"{value:.0f}"
+    # a pipe inside a cell would split it into two columns
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def columns_of(rows: list[dict]) -> list[dict]:
+    keys: list[str] = []
+    for row in rows:
+        keys += [k for k, v in row.items() if k not in keys and not isinstance(v, (list, dict))]
+    return [{"key": k, "label": k} for k in keys]
+
+
+def markdown_table(columns: list[dict], rows: list[dict]) -> str:
+    lines = ["| " + " | ".join(cell(c["label"]) for c in columns) + " |",
+             "|" + "|".join("---" for _ in columns) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(cell(row.get(c["key"]), c.get("missing", "")) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def tables_of(record: dict) -> list[dict]:
+    figures = record["figures"]
+    if isinstance(figures, dict) and "tables" in figures:
+        return figures["tables"]
+    rows = figures if isinstance(figures, list) else [figures]  # a benchmark's own rows
+    return [{"title": None, "date": record.get("date"), "command": record.get("command"),
+             "columns": columns_of(rows), "rows": rows}]
+
+
+def machine_words(machine: dict) -> str:
+    parts = [f"{machine['cpu_count']} CPUs" if machine.get("cpu_count") else None, machine.get("platform"),
+             f"torch {machine['torch']}" if machine.get("torch") else None]
+    return ", ".join(p for p in parts if p)
+
+
+def page(name: str, record: dict) -> str:
+    title, intro, reading, pngs = PAGES_SPEC.get(name, (name, "", "", []))
+    out = [f"# {title}", "", "<!-- rendered by benchmarks/render.py from benchmarks/results/"
+           f"{name}.json; edit those, not this page -->", "", intro, ""]
+    source = f" ({record['source']})" if record.get("source") else ""
+    out += [f"Results file: `benchmarks/results/{name}.json`{source}. Machine: {machine_words(record.get('machine', {}))}.",
+            "", "To measure again:", "", "```bash", record["command"], "```", ""]
+    for t in tables_of(record):
+        if t.get("title"):
+            out += [f"## {t['title']}", ""]
+        meta = []
+        if t.get("source"):
+            meta.append(f"Source: {t['source']}.")
+        else:
+            if t.get("command") and t["command"] != record["command"]:
+                meta.append(f"Command: `{t['command']}`.")
+            if t.get("date"):
+                meta.append(f"Measured {t['date']}.")
+        if t.get("note"):
+            meta.append(t["note"])
+        if meta:
+            out += [" ".join(meta), ""]
+        out += [markdown_table(t["columns"], t["rows"]), ""]
+    for png in pngs:
+        out += [f"![{png}]({png})", ""]
+    if reading:
+        out += ["## Reading it", "", reading, ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def index(names: list[str]) -> str:
+    out = ["# Benchmarks", "", "<!-- rendered by benchmarks/render.py; edit that script or the results files, not this page -->", "",
+           "`python benchmarks/benchmark.py SECTION` reruns a benchmark and writes "
+           "`benchmarks/results/SECTION.json` (the command, the machine, the date and every row); "
+           "`python benchmarks/render.py` turns those files into these pages. Training runs are whole "
+           "`seqgan` processes with seqgan's own thread choice, as a user runs them. Wall times on a shared "
+           "machine vary with what else runs; quality figures do not (same seed, same thread count, same "
+           "numbers).", "",
+           "| benchmark | what it measures | measured |", "|---|---|---|"]
+    for name in names:
+        record = json.loads((RESULTS / f"{name}.json").read_text())
+        title, intro, _, _ = PAGES_SPEC.get(name, (name, "", "", []))
+        first = intro.split(". ")[0].rstrip(".") + "." if intro else ""
+        out.append(f"| [{title}]({name}.md) | {cell(first)} | {record['date']} |")
+    return "\n".join(out) + "\n"
+
+
+def render() -> dict[Path, bytes]:
+    """Every file the pages consist of, path -> content."""
+    names = sorted((p.stem for p in RESULTS.glob("*.json")), key=lambda n: (n not in ORDER, ORDER.index(n) if n in ORDER else 0, n))
+    files = {PAGES / "index.md": index(names).encode()}
+    for name in names:
+        files[PAGES / f"{name}.md"] = page(name, json.loads((RESULTS / f"{name}.json").read_text())).encode()
+        for png in PAGES_SPEC.get(name, ("", "", "", []))[3]:
+            files[PAGES / png] = (RESULTS / png).read_bytes()
+    return files
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="compare with the committed pages, write nothing")
+    args = parser.parse_args()
+    files = render()
+    stale = [p for p, content in files.items() if not p.exists() or p.read_bytes() != content]
+    if args.check:
+        for p in stale:
+            print(f"out of date: {p.relative_to(ROOT)} (run python benchmarks/render.py)", file=sys.stderr)
+        return 1 if stale else 0
+    PAGES.mkdir(parents=True, exist_ok=True)
+    for p in stale:
+        p.write_bytes(files[p])
+        print(f"wrote {p.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
