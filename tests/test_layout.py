@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "seqgan_core"
 
 # Bottom to top; a module may import its own layer or any layer below it.
 LAYERS = [
-    {"errors", "options", "_version"},
+    {"errors", "options", "_version", "advice"},
     {"models"},
     {"evaluation"},
     {"rules"},
