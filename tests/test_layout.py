@@ -20,7 +20,7 @@ LAYERS = [
     {"plugins"},
     {"engine"},
     {"io"},
-    {"api", "cli", "__main__", "__init__"},
+    {"api", "cli", "session", "__main__", "__init__"},
 ]
 
 
