@@ -22,7 +22,7 @@ OWN_FLAGS = ("preset", *FLAG_SETTINGS)  # ... and the preset, which is no run se
 
 @dataclass(frozen=True)
 class Advice:
-    setting: str  # a run setting, recipe option or dotted model option ("generator.hidden"), or "preset"; "" = none (more data)
+    setting: str  # a run setting, recipe option, dotted model option ("generator.hidden") or "preset"; "" = none
     value: Any = None  # the value to give it; None = the user's pick, in the direction `how` names
     why: str = ""  # what the change does, shown in parentheses after it (or alone when setting is "")
     how: str = ""  # with no value: which way to change it ("another", "a lower")

@@ -386,7 +386,8 @@ def _train(target, config, out, state, fmt, choice, ddp) -> int:
               f"{outcome.model} and a checkpoint; continue with: seqgan train --resume {out}{nproc}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if result.stop_reason == "diverged":
-        hint = "fix the rule's distance" if "returned distance" in result.message else f"try {as_flags(DIVERGED_ADVICE)}"
+        hint = ("fix the rule's distance" if "returned distance" in result.message
+                else f"try {as_flags(DIVERGED_ADVICE)}")
         print(f"seqgan: error: training diverged: {result.message}; kept the best generator so far ({where}) "
               f"in {outcome.model}; {hint}", file=sys.stderr)
         return EXIT_FAILED

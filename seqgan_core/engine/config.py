@@ -33,7 +33,7 @@ class TrainConfig:
     recipe: str = "sequence"  # the GAN recipe that trains (seqgan_core.engine.recipes.RECIPES)
     options: dict = field(default_factory=dict)  # the recipe's options; its Options class checks them
     seed: int = 0  # seeds model init, noise and the real-data sampler
-    max_steps: int = 3000  # most training steps, all phases together (with --resume: the new total, above the step reached)
+    max_steps: int = 3000  # most training steps in all phases (with --resume: the new total, above the step reached)
     eval_every: int = 50  # check the generator every this many steps
     eval_samples: int = 1000  # sequences sampled per check; 0 = the ones the step just generated
     patience: int = 5  # checks without a significant improvement before a phase (or the run) ends
