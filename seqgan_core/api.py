@@ -1,4 +1,4 @@
-"""The Python API: what ``seqgan train`` does, for a notebook. The CLI is a thin client of it.
+"""The Python API: what ``seqgan train`` does, for a notebook. Both train through ``session.train``.
 
     from seqgan_core import SeqGAN
 
@@ -8,9 +8,9 @@
     gan.save("runs/m5")                                 # a run folder, like `seqgan train --out`
     again = SeqGAN.load("runs/m5")
 
-``fit`` chooses a preset from the rule exactly as the CLI does (or takes ``preset=``); any other
-keyword is a run setting (``max_steps``, ``patience``...) or a recipe option (``lr``,
-``batch_size``, ``generator.layers``...).
+``fit`` chooses a preset from the rule exactly as the CLI does (or takes ``preset=``); ``SeqGAN``'s
+docstring documents each argument, and any other keyword is a run setting (``eval_every``...) or a
+recipe option (``loss``, ``**{"generator.layers": 3}``...); an unknown one is an error.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from seqgan_core.advice import as_keywords
 from seqgan_core.engine.choice import Choice, choose
 from seqgan_core.engine.config import TrainConfig
 from seqgan_core.errors import SeqganError
@@ -146,43 +147,84 @@ def evaluate_model(model, target: Target, n: int, seed: int | None = 0, temperat
 
 
 class SeqGAN:
-    """Train a sequence GAN on a rule or on sequences, sample from it, save and load it."""
+    """Train a sequence GAN on a rule or on sequences, sample from it, save and load it.
 
-    def __init__(self, preset: str | None = None, *, seed: int = 0, fmt: str = "torchscript", **overrides):
-        self.preset, self.seed, self.fmt, self.overrides = preset, seed, fmt, overrides
+    Every argument is optional; None leaves the setting to the preset (chosen from the rule's
+    structure, as ``seqgan train`` does, unless ``preset`` names one):
+
+    - ``preset``: the preset to train with (``seqgan_core.engine.presets.PRESETS``: independent,
+      autoregressive, pacgan, transformer, article...); None = chosen from the rule.
+    - ``generator``: the generator family (``mlp``, ``gru``, ``transformer``, ``marginals``...).
+    - ``max_steps``: most training steps, all phases together.
+    - ``patience``: checks without a significant improvement before a phase (or the run) ends.
+    - ``seed``: seeds model initialisation, noise and the real-data sampler (default 0).
+    - ``batch_size``: sequences per step.
+    - ``lr``: the generator's learning rate in the adversarial phase.
+    - ``device``: where to train: ``"auto"`` (default), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    - ``threads``: torch threads; None = chosen from the model's size and the machine's free cores,
+      and followed during the run.
+    - ``out``: a folder to keep the run in (like ``seqgan train --out``); None = the run is kept in
+      memory and ``save`` writes it, nothing is left on disk.
+    - ``fmt``: the saved generator's format: ``"torchscript"`` (default), ``"export"`` or ``"weights"``.
+    - ``progress``: print progress lines (or a bar in a terminal) to stderr while training.
+    - ``**options``: any other run setting (``eval_every``, ``min_delta``, ``pretrain_steps``...: the
+      fields of ``TrainConfig``) or recipe option (``loss``, ``tau``...), and model options by their
+      dotted names: ``**{"generator.hidden": 64}``. ``SeqGAN.settings()`` lists them all.
+
+    A verdict's advice names these arguments: ``try max_steps=8000, patience=8``.
+    """
+
+    def __init__(self, preset: str | None = None, *, generator: str | None = None, max_steps: int | None = None,
+                 patience: int | None = None, seed: int = 0, batch_size: int | None = None, lr: float | None = None,
+                 device: str = "auto", threads: int | None = None, out: str | Path | None = None,
+                 fmt: str = "torchscript", progress: bool = False, **options):
+        _check_names(options)
+        self.preset, self.seed, self.fmt, self.out, self.progress = preset, seed, fmt, out, progress
+        named = dict(generator=generator, max_steps=max_steps, patience=patience, batch_size=batch_size, lr=lr,
+                     device=device, threads=threads)
+        self.overrides = {**{k: v for k, v in named.items() if v is not None}, **options}
         self.outcome = None
         self._model = None
+        self._files: dict[str, bytes] = {}  # the run folder's files, when the run was kept in memory
 
-    def fit(self, target: str | Rule | list, out: str | Path | None = None, progress: bool = False) -> SeqGAN:
+    @staticmethod
+    def settings() -> list[str]:
+        """Every keyword ``SeqGAN`` takes: its named arguments, the run settings and the recipes' options."""
+        return sorted(set(_NAMED) | _setting_names())
+
+    def fit(self, target: str | Rule | list, out: str | Path | None = None, progress: bool | None = None) -> SeqGAN:
         """Train on ``target``: a rule name, a ``Rule``, or a list of token sequences (lists).
 
-        The run folder is ``out`` (default: a temporary folder; ``save`` copies it)."""
-        from seqgan_core.engine.progress import ProgressReporter
-        from seqgan_core.io.run import train_run
-        from seqgan_core.runtime.threads import configure_threads, governor_for
+        ``out`` (default: the constructor's): the run folder to train into; None keeps the run in
+        memory (``save`` writes it). ``progress`` (default: the constructor's): print progress."""
+        from seqgan_core.session import train
 
         if isinstance(target, (str, Rule)):
             tgt = load_target(target)
         else:
             tgt = load_target(sequences=target, seed=self.seed)
         config, choice = plan(tgt, self.preset, seed=self.seed, **self.overrides)
-        folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="seqgan-"))
-        restore = configure_threads(config, tgt.rule)
-        reporter = ProgressReporter(tgt.rule, config) if progress else None
-        governor = governor_for(config, tgt.rule, say=reporter.write if reporter else None)
-        callbacks = [c for c in (reporter, governor) if c is not None]
-        try:
-            self.outcome = train_run(tgt, config, folder, self.fmt, callbacks=callbacks, choice=choice.reason)
-        finally:
-            restore()
+        out = self.out if out is None else out
+        progress = self.progress if progress is None else progress
+        say = _stderr if progress else None
+        if out is not None:
+            self.outcome = train(tgt, config, Path(out), fmt=self.fmt, choice=choice.reason, progress=progress,
+                                 say=say, render=as_keywords)
+            self._files, self._model = {}, None
+        else:
+            with tempfile.TemporaryDirectory(prefix="seqgan-") as folder:
+                self.outcome = train(tgt, config, Path(folder), fmt=self.fmt, choice=choice.reason,
+                                     progress=progress, say=say, render=as_keywords)
+                self._model = self._load(self.outcome.model)
+                self._files = {p.name: p.read_bytes() for p in Path(folder).iterdir() if p.is_file()}
         self.choice, self.target = choice, tgt
-        self._model = None
         return self
 
     @property
     def verdict(self):
+        """The verdict on the run; its advice names ``SeqGAN``'s keyword arguments."""
         self._need_fit()
-        return self.outcome.verdict
+        return self.outcome.verdict.for_python()
 
     @property
     def metrics(self) -> dict:
@@ -191,12 +233,16 @@ class SeqGAN:
 
     @property
     def model(self):
-        from seqgan_core.io.export import load_model
-
         if self._model is None:
             self._need_fit()
-            self._model = load_model(self.outcome.model)
+            self._model = self._load(self.outcome.model)
         return self._model
+
+    @staticmethod
+    def _load(path: Path):
+        from seqgan_core.io.export import load_model
+
+        return load_model(path)
 
     def sample(self, n: int = 10, seed: int | None = None, temperature: float | None = None,
                min_p: float | None = None) -> list[list]:
@@ -205,12 +251,21 @@ class SeqGAN:
         return self.model.sample_tokens(n, seed=seed, temperature=temperature, min_p=min_p)
 
     def save(self, path: str | Path) -> Path:
-        """Copy the run folder to ``path`` (which must not hold a run)."""
+        """Write the run folder to ``path`` (which must not hold a run): the files kept in memory,
+        or a copy of the folder the run trained in."""
         import shutil
+
+        from seqgan_core.runtime.atomic import write_bytes
 
         self._need_fit()
         dest = Path(path)
-        if dest.resolve() != self.outcome.out.resolve():
+        if self._files:
+            if dest.exists() and any(dest.iterdir()):
+                raise SeqganError(f"{str(dest)!r} is not empty; save into a new folder")
+            dest.mkdir(parents=True, exist_ok=True)
+            for name, data in self._files.items():
+                write_bytes(dest / name, data)
+        elif dest.resolve() != self.outcome.out.resolve():
             if dest.exists() and any(dest.iterdir()):
                 raise SeqganError(f"{str(dest)!r} is not empty; save into a new folder")
             shutil.copytree(self.outcome.out, dest, dirs_exist_ok=True)
@@ -235,3 +290,35 @@ class SeqGAN:
             return f"SeqGAN(preset={self.preset!r}, seed={self.seed})"
         return f"SeqGAN({self.outcome.result.config.preset!r} on {self.target.rule.name!r}: {self.verdict.line})"
 
+
+
+_NAMED = ("preset", "generator", "max_steps", "patience", "seed", "batch_size", "lr", "device", "threads", "out",
+          "fmt", "progress")
+
+
+def _setting_names() -> set[str]:
+    """Run settings (``TrainConfig`` fields a user may give) and every recipe's options."""
+    from dataclasses import fields
+
+    from seqgan_core.engine.presets import RUN_FIELDS
+    from seqgan_core.engine.recipes import RECIPES
+
+    return set(RUN_FIELDS) | {f.name for recipe in RECIPES.values() for f in fields(recipe.Options)}
+
+
+def _check_names(options: dict) -> None:
+    """One line naming the first keyword ``SeqGAN`` does not know, and the ones it does."""
+    known = _setting_names()
+    for name in options:
+        part, dot, _ = name.partition(".")
+        if dot and part in ("generator", "discriminator"):
+            continue  # a model family's option, checked by the family when fit builds the config
+        if name not in known:
+            raise SeqganError(f"SeqGAN() got an unknown argument {name!r}; valid: {', '.join(SeqGAN.settings())}, "
+                              "or generator.X / discriminator.X for a model family's options")
+
+
+def _stderr(line: str) -> None:
+    import sys
+
+    print(line, file=sys.stderr, flush=True)

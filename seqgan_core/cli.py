@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 import warnings
 from pathlib import Path
 
 from seqgan_core._version import __version__
+from seqgan_core.advice import FLAG_SETTINGS, as_flags
 from seqgan_core.errors import EXIT_FAILED, EXIT_LOST, LostPeers, SeqganError
 
 EXIT_USAGE = 2
@@ -21,21 +21,29 @@ EXIT_INTERRUPTED = 130
 
 EXIT_NOT_LEARNED = 3  # training finished and the model is saved, but the verdict is "not learned"
 
-# `seqgan train` flags: a run setting (TrainConfig field) or a recipe option of the same name
-TRAIN_OPTIONS = {
-    "seed": (int, "random seed (default 0)"),
-    "max_steps": (int, "most training steps in all (with --resume: the new total, above the step reached)"),
-    "patience": (int, "checks without a significant improvement before a phase or the run ends"),
-    "min_delta": (float, "smallest improvement of the distance that counts (default: from the check's noise)"),
-    "distance": (str, "what checks minimise: quality (invalid share + per-position TV) or rule (the rule's own)"),
-    "lr": (float, "learning rate of the generator (recipe option)"),
-    "loss": (str, "adversarial loss: bce, nonsaturating, hinge or wgan-gp (recipe option)"),
-    "batch_size": (int, "sequences per step (recipe option)"),
-    "pretrain_steps": (int, "most maximum-likelihood steps before the adversarial phase (autoregressive)"),
-    "checkpoint_every": (int, "save checkpoint.pt every this many steps (default 500)"),
-    "device": (str, "auto, cpu, cuda or cuda:N (default auto)"),
-    "threads": (int, "torch threads (default: chosen from the model's size)"),
-}
+# `seqgan train` flags: a run setting (TrainConfig field) or a recipe option of the same name; their
+# help is the comment beside each default in its dataclass (engine.config.setting_help)
+TRAIN_OPTIONS = FLAG_SETTINGS
+
+
+def train_flag_help(name: str) -> tuple[type, str]:
+    """(type, help) of the `seqgan train` flag for the setting ``name``, from its dataclass."""
+    from seqgan_core.engine.config import setting_help
+
+    setting = setting_help(name)
+    if setting.recipe:
+        where = "recipe option; default: from the preset"
+    elif name in _preset_settings():
+        where = "default: from the preset"
+    else:
+        where = f"default {setting.default}"
+    return setting.kind, f"{setting.help} ({where})".replace("%", "%%")
+
+
+def _preset_settings() -> set[str]:
+    from seqgan_core.engine.presets import PRESETS
+
+    return {name for preset in PRESETS.values() for name in preset.run}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     presets = "; ".join(f"{p.name}: {p.summary}" for p in PRESETS.values())
     t.add_argument("--preset", default=None,
                    help=f"training preset (default: chosen from the rule's structure). {presets}")
-    for name, (kind, help) in TRAIN_OPTIONS.items():
+    for name in TRAIN_OPTIONS:
+        kind, help = train_flag_help(name)
         t.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=help)
     t.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                    help="any run setting or recipe option, e.g. --set eval_every=25 --set generator.layers=3")
@@ -351,52 +360,16 @@ def cmd_train(args) -> int:
     return code
 
 
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _train(target, config, out, state, fmt, choice, ddp) -> int:
-    import torch
+    from seqgan_core.session import DIVERGED_ADVICE, train
 
-    from seqgan_core.engine.progress import ProgressReporter
-    from seqgan_core.io.run import train_run
-    from seqgan_core.runtime.threads import configure_threads, governor_for
-    from seqgan_core.engine.training import StopRequest
-
-    rule = target.rule
     writer = ddp is None or ddp.writer
-    reporter = ProgressReporter(rule, config, format_sequence=target.format) if writer else None
-    restore_threads = configure_threads(config, rule)
-    if ddp is not None and not config.threads:  # the processes of one machine share its cores
-        per_machine = int(os.environ.get("LOCAL_WORLD_SIZE", ddp.world_size))
-        from seqgan_core.runtime.threads import available_cores
-
-        torch.set_num_threads(max(1, min(torch.get_num_threads(), available_cores() // per_machine)))
-    verb = f"resuming at step {state['step']}" if state else "training"
-    why = f" ({choice})" if choice else ""
-    if writer:
-        print(f"{verb}: {rule.name!r} with preset {config.preset!r}{why}, seed {config.seed}, "
-              f"{torch.get_num_threads()} thread(s) -> {out}", file=sys.stderr)
-    if ddp is not None and writer:
-        batch = config.recipe_options().batch_size
-        print(f"data-parallel: {ddp.world_size} processes ({ddp.backend}, {ddp.device.type}) x batch {batch} "
-              f"= global batch {ddp.world_size * batch} per step", file=sys.stderr)
-
-    stop = StopRequest()
-
-    def request_stop(signum, frame):
-        if not stop.requested and writer:
-            print("\nseqgan: stopping after this step and saving ...", file=sys.stderr)
-        stop.requested = True  # honoured between steps; saving is never cut short
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        # the machine's load may change during the run; the automatic thread count follows it
-        governor = governor_for(config, rule, say=reporter.write if reporter else None) if ddp is None else None
-        callbacks = [c for c in (reporter, governor) if c is not None]
-        outcome = train_run(target, config, out, fmt, state, callbacks=callbacks, choice=choice, stop=stop)
-    finally:
-        if reporter:
-            reporter.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        restore_threads()
+    outcome = train(target, config, out, fmt=fmt, state=state, choice=choice, say=_say, ddp=ddp,
+                    stop_on_signals=True)
     result = outcome.result
     if not writer:
         return 0  # rank 0 reports, and its exit status is the run's
@@ -413,7 +386,8 @@ def _train(target, config, out, state, fmt, choice, ddp) -> int:
               f"{outcome.model} and a checkpoint; continue with: seqgan train --resume {out}{nproc}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if result.stop_reason == "diverged":
-        hint = "fix the rule's distance" if "returned distance" in result.message else "try a lower --lr"
+        hint = ("fix the rule's distance" if "returned distance" in result.message
+                else f"try {as_flags(DIVERGED_ADVICE)}")
         print(f"seqgan: error: training diverged: {result.message}; kept the best generator so far ({where}) "
               f"in {outcome.model}; {hint}", file=sys.stderr)
         return EXIT_FAILED

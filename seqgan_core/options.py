@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import types
 import typing
 from typing import Any
@@ -116,17 +117,49 @@ def describe(cls: type) -> list[tuple[str, Any, str]]:
     """(name, default, comment) of every option, for --help and the README."""
     import inspect
 
-    comments: dict[str, str] = {}
     try:
-        for line in inspect.getsource(cls).splitlines():
-            stripped = line.strip()
-            if ":" in stripped and "#" in stripped and not stripped.startswith(("#", "def", "class")):
-                name = stripped.split(":", 1)[0].strip()
-                comments[name] = stripped.split("#", 1)[1].strip()
+        comments = {name: comment for name, (_, comment) in fields_in(inspect.getsource(cls), cls.__name__).items()}
     except (OSError, TypeError):
-        pass
+        comments = {}
     out = []
     for f in dataclasses.fields(cls):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
         out.append((f.name, default, comments.get(f.name, "")))
     return out
+
+
+def fields_in(source: str, class_name: str) -> dict[str, tuple[str, str]]:
+    """(annotation, comment) of each field of the class ``class_name`` in ``source``, read as text:
+    the comment on a field's line is its help. Reading the source, not the class, gives a module's
+    option help without importing it (and torch with it), so ``seqgan --help`` stays fast."""
+    import ast
+    import io
+    import textwrap
+    import tokenize
+
+    source = textwrap.dedent(source)
+    comments = {tok.start[0]: tok.string.lstrip("#").strip()
+                for tok in tokenize.generate_tokens(io.StringIO(source).readline) if tok.type == tokenize.COMMENT}
+    out = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef) and node.name == class_name:
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    out[item.target.id] = (ast.unparse(item.annotation), comments.get(item.end_lineno, ""))
+            break
+    return out
+
+
+def fields_in_file(path: str | os.PathLike, class_name: str) -> dict[str, tuple[str, str]]:
+    """``fields_in`` of the file at ``path`` (not imported)."""
+    with open(path, encoding="utf-8") as f:
+        return fields_in(f.read(), class_name)
+
+
+PLAIN_TYPES = {"int": int, "float": float, "str": str, "bool": str}  # a bool flag takes true/false as text
+
+
+def plain_type(annotation: str) -> type:
+    """The type a command-line value of a field annotated ``annotation`` is read as ("float | None": float)."""
+    inner = [part.strip() for part in annotation.split("|") if part.strip() != "None"]
+    return PLAIN_TYPES.get(inner[0] if len(inner) == 1 else "", str)

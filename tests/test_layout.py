@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "seqgan_core"
 
 # Bottom to top; a module may import its own layer or any layer below it.
 LAYERS = [
-    {"errors", "options", "_version"},
+    {"errors", "options", "_version", "advice"},
     {"models"},
     {"evaluation"},
     {"rules"},
@@ -20,7 +20,7 @@ LAYERS = [
     {"plugins"},
     {"engine"},
     {"io"},
-    {"api", "cli", "__main__", "__init__"},
+    {"api", "cli", "session", "__main__", "__init__"},
 ]
 
 

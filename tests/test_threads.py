@@ -119,7 +119,7 @@ def test_governor_drops_to_one_thread_when_another_process_takes_a_core():
     gov(at(300, trainer))
     assert m.threads == 1
     assert trainer.thread_changes == [[300, 1, 1.0]]
-    assert said == ["threads: 2 -> 1 at step 300: other processes use 1.0 of 2 cores (--threads N pins the count)"]
+    assert said == ["threads: 2 -> 1 at step 300: other processes use 1.0 of 2 cores (set --threads to pin the count)"]
 
 
 def test_governor_goes_back_up_when_the_other_process_ends_but_not_above_its_ceiling():

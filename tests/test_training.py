@@ -243,7 +243,7 @@ def test_verdict_learned():
 @pytest.mark.parametrize("changes, kw, problem, advice", [
     ({"validity": 0.43}, {}, "validity 43.00% is below 99.00%", "--patience 8"),
     ({"validity": 0.43}, {"stop_reason": "max_steps", "steps": 1000}, "validity 43.0%", "--max-steps 2000"),
-    ({"validity": 0.43}, {"stop_reason": "budget", "steps": 1000}, "validity 43.0%", "--set pretrain_steps=2000"),
+    ({"validity": 0.43}, {"stop_reason": "budget", "steps": 1000}, "validity 43.0%", "--pretrain-steps 2000"),
     ({"validity": 0.10}, {"autoregressive": False}, "validity 10.0%", "--preset autoregressive"),
     ({"unique_ratio": 0.2}, {}, "too few distinct sequences", "another --seed"),
     ({"tv": 0.2}, {}, "token frequencies are off", "--patience 8"),

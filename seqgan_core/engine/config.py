@@ -8,10 +8,12 @@ that the recipe's own ``Options`` dataclass validates; model families validate t
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
 
 from seqgan_core.errors import SeqganError
-from seqgan_core.options import at_least, build
+from seqgan_core.options import at_least, build, fields_in_file, plain_type
 
 MAX_SEED = 2**63 - 1
 DISTANCES = ("quality", "rule")
@@ -31,11 +33,11 @@ class TrainConfig:
     recipe: str = "sequence"  # the GAN recipe that trains (seqgan_core.engine.recipes.RECIPES)
     options: dict = field(default_factory=dict)  # the recipe's options; its Options class checks them
     seed: int = 0  # seeds model init, noise and the real-data sampler
-    max_steps: int = 3000  # hard cap on training steps (all phases together)
+    max_steps: int = 3000  # most training steps in all phases (with --resume: the new total, above the step reached)
     eval_every: int = 50  # check the generator every this many steps
     eval_samples: int = 1000  # sequences sampled per check; 0 = the ones the step just generated
     patience: int = 5  # checks without a significant improvement before a phase (or the run) ends
-    min_delta: float | None = None  # an improvement must beat the best by more than this; None = 2 x the check's noise
+    min_delta: float | None = None  # smallest improvement of the distance that counts; None = 2 x the check's noise
     distance: str = "quality"  # quality: invalid share + per-position TV to real data | rule: the rule's own
     keep: str = "best"  # which generator is saved: the best checked one, or the final one
     stop_on: str = "distance"  # after maximum likelihood, what ends a phase and picks the best: distance | heldout_nll
@@ -44,7 +46,7 @@ class TrainConfig:
     metrics_every: int = 250  # full metrics to metrics.jsonl every this many steps
     checkpoint_every: int = 500  # checkpoint.pt every this many steps
     log_every: int = 200  # a progress line with a decoded sample every this many steps
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    device: str = "auto"  # where to train: auto | cpu | cuda | cuda:N
     threads: int = 0  # torch intra-op threads; 0 = chosen from the model's size (seqgan_core.runtime.threads)
 
     def to_dict(self) -> dict:
@@ -104,3 +106,34 @@ def set_options(options: dict, changes: dict) -> dict:
         else:
             out[key] = value
     return out
+
+
+# The default recipe's options class: the comments beside its defaults are the help of the recipe
+# options `seqgan train` has flags for (--lr, --batch-size...). Read as text: importing the recipe
+# imports torch, which `seqgan --help` must not wait for.
+RECIPE_OPTIONS_SOURCE = (Path(__file__).parent / "recipes" / "sequence.py", "SequenceOptions")
+
+
+@dataclass(frozen=True)
+class SettingHelp:
+    name: str  # a TrainConfig field or an option of the default recipe
+    kind: type  # what a command-line value is read as: int, float or str
+    help: str  # the comment beside the setting's default in its dataclass
+    recipe: bool  # a recipe option (its default comes from the preset), not a run setting
+    default: Any = None  # the run setting's dataclass default (None for recipe options)
+
+
+def setting_help(name: str) -> SettingHelp:
+    """Type and help of the run setting or recipe option ``name``, from the one place it is defined."""
+    run = {f.name: f for f in fields(TrainConfig)}
+    if name in run:
+        annotation, comment = fields_in_file(__file__, "TrainConfig")[name]
+        default = run[name].default if run[name].default is not MISSING else None
+        return SettingHelp(name, plain_type(annotation), comment, False, default)
+    path, cls = RECIPE_OPTIONS_SOURCE
+    options = fields_in_file(path, cls)
+    if name not in options:
+        raise SeqganError(f"{name!r} is neither a run setting nor an option of {cls}; "
+                          f"run settings: {', '.join(run)}")
+    annotation, comment = options[name]
+    return SettingHelp(name, plain_type(annotation), comment, True)

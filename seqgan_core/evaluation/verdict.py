@@ -17,7 +17,9 @@ data. The figures it reports are copies, novelty and the nearest-training distan
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
+
+from seqgan_core.advice import Advice, Alternatives, as_flags, as_keywords, either, one
 
 VALIDITY_FLOOR = 0.99  # learned means at least this valid (or real data's own rate, if lower)
 VALIDITY_SLACK = 0.01  # ... minus this much sampling slack when real data itself is not always valid
@@ -27,12 +29,18 @@ DATA_VALIDITY_SHARE = 0.9  # data runs: validity at least this share of held-out
 NOVEL_SHARE = 0.1  # data runs: novel samples at least this share of held-out data's own novelty
 
 
-@dataclass
+@dataclass(frozen=True)
 class Verdict:
     learned: bool
     summary: str  # the figures, in units a user reads: validity vs real data's, diversity, TV
     problem: str = ""  # the biggest miss, when not learned
-    advice: str = ""  # the one thing to try next, when not learned
+    tries: Alternatives = ()  # what to try next, when not learned: settings, not flag text
+    keywords: bool = False  # render ``tries`` as SeqGAN keyword arguments (the Python API), not as flags
+
+    @property
+    def advice(self) -> str:
+        """What to try next, as flags (``--patience 8``) or, for the API, keywords (``patience=8``)."""
+        return as_keywords(self.tries) if self.keywords else as_flags(self.tries)
 
     @property
     def line(self) -> str:
@@ -40,8 +48,13 @@ class Verdict:
             return f"learned: {self.summary}"
         return f"not learned: {self.problem} ({self.summary}); try {self.advice}"
 
+    def for_python(self) -> Verdict:
+        """The same verdict, its advice in keyword arguments of ``SeqGAN``."""
+        return replace(self, keywords=True)
+
     def to_dict(self) -> dict:
-        return {**asdict(self), "line": self.line}
+        return {"learned": self.learned, "summary": self.summary, "problem": self.problem, "advice": self.advice,
+                "tries": [[a.to_dict() for a in group] for group in self.tries], "line": self.line}
 
 
 def validity_needed(real_validity: float) -> float:
@@ -49,21 +62,24 @@ def validity_needed(real_validity: float) -> float:
     return min(VALIDITY_FLOOR, real_validity - VALIDITY_SLACK)
 
 
-MEMORISING_ADVICE = (
-    "more training data, more dropout in the GRU generator (--set generator.dropout=0.5; runs on finite data "
-    "use 0.3), or a smaller generator (--set generator.hidden=64)")
+SMALLER_GENERATOR = Advice("generator.hidden", 64, "a smaller generator")
+MEMORISING_ADVICE = either(
+    Advice("", why="more training data"),
+    Advice("generator.dropout", 0.5, "more dropout in the GRU generator; runs on finite data use 0.3"),
+    SMALLER_GENERATOR)
+ANOTHER_START = either(Advice("seed", how="another"), Advice("lr", how="a lower"))
 
 
-def more_training(stop_reason: str, steps: int, max_steps: int, patience: int) -> str:
-    """Flags for a longer run, naming both budgets: a run that hit ``--max-steps`` gets twice the
+def more_training(stop_reason: str, steps: int, max_steps: int, patience: int) -> Alternatives:
+    """Settings for a longer run, naming both budgets: a run that hit ``max_steps`` gets twice the
     steps *and* keeps its patience, one that plateaued gets twice the patience *and* keeps its
     step budget — so following the advice twice never undoes the first (``--patience 8`` then
     ``--max-steps 8000`` alone would fall back to the default patience)."""
     if stop_reason == "max_steps":
-        return f"--max-steps {max(2 * max_steps, steps * 2)} --patience {patience}"
+        return one(Advice("max_steps", max(2 * max_steps, steps * 2)), Advice("patience", patience))
     if stop_reason == "budget":  # maximum likelihood alone used its budget: it began at step 0
-        return f"--set pretrain_steps={2 * steps} --max-steps {max(max_steps, 2 * steps)}"
-    return f"--patience {2 * patience} --max-steps {max_steps}"
+        return one(Advice("pretrain_steps", 2 * steps), Advice("max_steps", max(max_steps, 2 * steps)))
+    return one(Advice("patience", 2 * patience), Advice("max_steps", max_steps))
 
 
 def judge(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, autoregressive: bool,
@@ -89,13 +105,13 @@ def judge(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, autore
     if validity < need_validity:
         problem = f"validity {validity:.2%} is below {need_validity:.2%}"  # 2 decimals: 98.98% is not 99.0%
         if not autoregressive and validity < 0.5 * real_validity:
-            advice = "--preset autoregressive (positions may depend on each other)"
+            advice = one(Advice("preset", "autoregressive", "positions may depend on each other"))
         else:
             advice = more
         return Verdict(False, summary, problem, advice)
     if unique < UNIQUE_SHARE * real_unique:
         problem = f"too few distinct sequences ({unique:.3f} against real data's {real_unique:.3f})"
-        return Verdict(False, summary, problem, "another --seed, or a lower --lr")
+        return Verdict(False, summary, problem, ANOTHER_START)
     if tv > tv_ceiling:
         problem = f"token frequencies are off (TV {tv:.4f} > {tv_ceiling:.4f})"
         return Verdict(False, summary, problem, more)
@@ -126,8 +142,7 @@ def judge_data(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, p
     if nll is not None and bigram is not None and nll > bigram:
         # copying far more than held-out data would is memorising: more steps make it worse
         memorised = novel < 0.5 * held_novel
-        advice = "--set stop_on=heldout_nll, or a smaller generator (--set generator.hidden=64)" if memorised \
-            else keep_going
+        advice = either(Advice("stop_on", "heldout_nll"), SMALLER_GENERATOR) if memorised else keep_going
         return Verdict(False, summary, f"held-out NLL {nll:.3f} is no better than a bigram model's {bigram:.3f}"
                        + (" (it memorised the training part)" if memorised else ""), advice)
     if validity < DATA_VALIDITY_SHARE * held_validity:
@@ -135,8 +150,8 @@ def judge_data(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, p
                        f"held-out data's {held_validity:.1%}", keep_going)
     if novel < NOVEL_SHARE * held_novel:
         return Verdict(False, summary, f"it mostly copies training data ({novel:.1%} novel)",
-                       "more data, or a smaller generator (--set generator.hidden=64)")
+                       either(Advice("", why="more data"), SMALLER_GENERATOR))
     if unique < UNIQUE_SHARE * real_unique:
         problem = f"too few distinct sequences ({unique:.3f} against real data's {real_unique:.3f})"
-        return Verdict(False, summary, problem, "another --seed, or a lower --lr")
+        return Verdict(False, summary, problem, ANOTHER_START)
     return Verdict(True, summary)

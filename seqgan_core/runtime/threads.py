@@ -50,6 +50,8 @@ from collections.abc import Callable
 
 import torch
 
+from seqgan_core.advice import Advice, Alternatives, as_flags, one
+
 if TYPE_CHECKING:  # annotations only: this layer must not import the one above it
     from seqgan_core.engine.config import TrainConfig
     from seqgan_core.rules.rule import Rule
@@ -115,14 +117,21 @@ def step_work(config: TrainConfig, rule: Rule) -> int:
     return int(config.options.get("batch_size", 1)) * rule.length * len(rule.vocabulary)
 
 
-def configure_threads(config: TrainConfig, rule: Rule) -> Callable[[], None]:
-    """Set torch's intra-op threads for this run; returns a function that restores the old count."""
+def configure_threads(config: TrainConfig, rule: Rule, processes: int = 1) -> Callable[[], None]:
+    """Set torch's intra-op threads for this run; returns a function that restores the old count.
+
+    ``processes``: how many training processes share this machine's cores (data-parallel ranks);
+    an automatic count then takes at most their share."""
     before = torch.get_num_threads()
-    torch.set_num_threads(choose_threads(config, rule))
+    threads = choose_threads(config, rule)
+    if processes > 1 and not config.threads:
+        threads = max(1, min(threads, available_cores() // processes))
+    torch.set_num_threads(threads)
     return lambda: torch.set_num_threads(before)
 
 
 GOVERN_EVERY_S = 5.0  # how often a run with an automatic thread count looks at the machine again
+PIN_THREADS = one(Advice("threads", how="set"))  # what turns the governor off
 
 
 class ThreadGovernor:
@@ -132,14 +141,16 @@ class ThreadGovernor:
     cores from /proc/stat less this process's CPU time) give ``cores - others`` threads, between 1
     and ``ceiling``. A new count takes two readings in a row that agree (one busy moment changes
     nothing); it is set, recorded on the trainer (``thread_changes``: step, threads, others' cores)
-    and reported through ``say``. Clocks and readers are injectable for tests.
+    and reported through ``say``, with the setting that pins the count in ``render``'s words (flags
+    for the CLI, keywords for the API). Clocks and readers are injectable for tests.
     """
 
     def __init__(self, ceiling: int, cores: int | None = None, every_s: float = GOVERN_EVERY_S,
-                 say: Callable[[str], None] | None = None, clock=time.perf_counter, own_cpu=time.process_time,
+                 say: Callable[[str], None] | None = None, render: Callable[[Alternatives], str] = as_flags,
+                 clock=time.perf_counter, own_cpu=time.process_time,
                  machine=_cpu_times, machine_cores: int | None = None,
                  get_threads=torch.get_num_threads, set_threads=torch.set_num_threads):
-        self.ceiling, self.every_s, self.say = ceiling, every_s, say
+        self.ceiling, self.every_s, self.say, self.render = ceiling, every_s, say, render
         self.cores = cores or available_cores()
         self.machine_cores = machine_cores or os.cpu_count() or 1
         self.clock, self.own_cpu, self.machine = clock, own_cpu, machine
@@ -181,13 +192,14 @@ class ThreadGovernor:
         progress.trainer.thread_changes.append([progress.step, want, round(others, 2)])
         if self.say is not None:
             self.say(f"threads: {now} -> {want} at step {progress.step}: other processes use {others:.1f} of "
-                     f"{self.cores} cores (--threads N pins the count)")
+                     f"{self.cores} cores ({self.render(PIN_THREADS)} to pin the count)")
 
 
-def governor_for(config: TrainConfig, rule: Rule, say: Callable[[str], None] | None = None) -> ThreadGovernor | None:
+def governor_for(config: TrainConfig, rule: Rule, say: Callable[[str], None] | None = None,
+                 render: Callable[[Alternatives], str] = as_flags) -> ThreadGovernor | None:
     """A governor for a run whose thread count seqgan chose and whose steps could use more than one
     thread; None where the count is pinned (``--threads``), the step is small or there is one core."""
     ceiling = min(MAX_AUTO_THREADS, available_cores())
     if config.threads or step_work(config, rule) < MULTI_THREAD_WORK or ceiling < 2:
         return None
-    return ThreadGovernor(ceiling, say=say)
+    return ThreadGovernor(ceiling, say=say, render=render)
