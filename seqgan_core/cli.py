@@ -143,9 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_rules(args):
+    from seqgan_core.plugins import registry
     from seqgan_core.plugins.manager import get_plugin_manager, load_rules
 
     pm = get_plugin_manager(args.plugins, entry_points=not args.no_plugins)
+    registry.use(pm)  # generators, recipes and presets come from the same plugins as the rules
     return pm, load_rules(pm)
 
 
@@ -303,7 +305,7 @@ def _check_parallel(config, state, nproc: int) -> None:
     """What data-parallel training refuses, checked before any process starts."""
     from seqgan_core.engine.recipes import get_recipe
 
-    if not getattr(get_recipe(config.recipe), "data_parallel", False):
+    if not get_recipe(config.recipe).data_parallel:
         raise SeqganError(f"the {config.recipe} recipe (preset {config.preset!r}) trains in one process only; "
                           "drop --nproc / torchrun")
     if state is not None:
