@@ -34,9 +34,12 @@ def load_target(rule: str | Rule | None = None, data: str | Path | None = None, 
     if isinstance(rule, Rule):
         return rule_target(rule)
     if rule is not None:
+        from seqgan_core.plugins import registry
         from seqgan_core.plugins.manager import get_plugin_manager, get_rule, load_rules
 
-        return rule_target(get_rule(load_rules(get_plugin_manager(plugins, entry_points=entry_points)), rule))
+        pm = get_plugin_manager(plugins, entry_points=entry_points)
+        registry.use(pm)  # generators, recipes and presets from the same plugins as the rule
+        return rule_target(get_rule(load_rules(pm), rule))
     if data is not None:
         return data_target(data, seed=seed, chars=chars, header=header)
     if sequences is not None:

@@ -87,9 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--chars", action="store_true", help="with --data: every character is a token")
     t.add_argument("--header", action="store_true",
                    help="with a --data CSV file: the first row names the columns (shown by sample --json)")
-    from seqgan_core.engine.presets import PRESETS
+    from seqgan_core.engine.presets import BUILTIN_PRESETS  # plugins' presets: `seqgan plugins` (no loading here)
 
-    presets = "; ".join(f"{p.name}: {p.summary}" for p in PRESETS.values())
+    presets = "; ".join(f"{p.name}: {p.summary}" for p in BUILTIN_PRESETS)
     t.add_argument("--preset", default=None,
                    help=f"training preset (default: chosen from the rule's structure). {presets}")
     for name, (kind, help) in TRAIN_OPTIONS.items():
