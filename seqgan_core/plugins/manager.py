@@ -146,7 +146,8 @@ def _register(pm: PluginManager, plugin, name: str, version: str | None) -> None
         if pm.get_plugin(name) is not None:
             pm.unregister(name=name)
         raise PluginError(
-            f"plugin {name!r} is invalid: {e}; fix it, or switch it off with --no-plugins or {ALLOW_ENV}"
+            f"plugin {name!r} is invalid: {' '.join(str(e).split())}; fix it, or switch it off with --no-plugins "
+            f"or {ALLOW_ENV}"
         ) from None
     pm.versions[name] = version
 

@@ -33,18 +33,24 @@ class Registry(MutableMapping):
     def __init__(self, kind: str, hook: str, check: Callable[[Any], str]):
         self.kind, self.hook, self.check = kind, hook, check  # check(thing) -> its name, or raises SeqganError
         self._items: dict[str, Any] | None = None
-        self.providers: dict[str, str] = {}  # name -> the plugin that registered it
+        self._providers: dict[str, str] = {}
         Registry.instances.append(self)
 
     def _load(self) -> dict[str, Any]:
         if self._items is None:
             pm = _source if _source is not None else get_plugin_manager()
-            self._items, self.providers = collect(pm, self.hook, self.kind, self.check)
+            self._items, self._providers = collect(pm, self.hook, self.kind, self.check)
         return self._items
+
+    @property
+    def providers(self) -> dict[str, str]:
+        """Name -> the plugin that registered it."""
+        self._load()
+        return self._providers
 
     def reset(self) -> None:
         """Forget what was loaded: the next use asks the plugins again."""
-        self._items, self.providers = None, {}
+        self._items, self._providers = None, {}
 
     def __getitem__(self, name: str) -> Any:
         return self._load()[name]
@@ -54,7 +60,7 @@ class Registry(MutableMapping):
 
     def __delitem__(self, name: str) -> None:
         del self._load()[name]
-        self.providers.pop(name, None)
+        self._providers.pop(name, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._load())
