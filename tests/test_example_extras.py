@@ -52,9 +52,9 @@ def test_the_preset_trains_from_the_api(installed, tmp_path):
     script = textwrap.dedent("""
         from seqgan_core import SeqGAN
         gan = SeqGAN(preset="reinforce-lstm", max_steps=120, pretrain_steps=60).fit("multiples5")
-        print(gan.outcome.result.config.recipe, gan.outcome.result.steps, tuple(gan.sample(4).shape))
+        print(gan.outcome.result.config.recipe, gan.outcome.result.steps, len(gan.sample(4)))
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
                          env={**os.environ, **installed}, timeout=600)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split()[-4:] == ["reinforce", "120", "(4,", "10)"], out.stdout
+    assert out.stdout.split()[-3:] == ["reinforce", "120", "4"], out.stdout
