@@ -36,7 +36,6 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from seqgan_core.runtime import distributed
 from seqgan_core.runtime.runtime import STREAMS, Runtime
 from seqgan_core.engine.config import TrainConfig
 from seqgan_core.engine.early_stopping import EarlyStopping
@@ -390,8 +389,8 @@ class Trainer:
         gathers each rank's random-number state, and checks that the ranks' weights agree)."""
         rng = self._rng_state()
         if self.runtime.data_parallel:
-            distributed.check_consistent(self.modules())
-            rng = {**rng, "ranks": distributed.gather(rng)}  # rank r resumes its own streams
+            self.runtime.check_consistent(self.modules())
+            rng = {**rng, "ranks": self.runtime.gather(rng)}  # rank r resumes its own streams
         return {
             "checkpoint_version": CHECKPOINT_VERSION,
             "world_size": self.runtime.world_size,
@@ -411,7 +410,7 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict) -> None:
-        distributed.refuse_other_world(int(state.get("world_size", 1)), "the checkpoint")
+        self.runtime.refuse_other_world(int(state.get("world_size", 1)), "the checkpoint")
         for name, part in self.recipe.parts().items():
             if name == "phase" and name not in state["parts"]:  # a one-phase recipe's checkpoint may have none
                 continue

@@ -34,12 +34,14 @@ class Registry(MutableMapping):
         self.kind, self.hook, self.check = kind, hook, check  # check(thing) -> its name, or raises SeqganError
         self._items: dict[str, Any] | None = None
         self._providers: dict[str, str] = {}
+        self._plugins: tuple[str, ...] = ()  # the plugins the items came from
         Registry.instances.append(self)
 
     def _load(self) -> dict[str, Any]:
         if self._items is None:
             pm = _source if _source is not None else get_plugin_manager()
             self._items, self._providers = collect(pm, self.hook, self.kind, self.check)
+            self._plugins = _names(pm)
         return self._items
 
     @property
@@ -116,12 +118,18 @@ def collect(pm: PluginManager, hook: str, kind: str, check: Callable[[Any], str]
     return items, providers
 
 
+def _names(pm: PluginManager) -> tuple[str, ...]:
+    return tuple(name for name, _ in pm.list_name_plugin())
+
+
 def use(pm: PluginManager | None) -> None:
-    """Load every registry from ``pm`` from now on (None: the default plugin manager again)."""
+    """Load every registry from ``pm`` from now on (None: the default plugin manager again). A
+    registry already loaded from the same plugins keeps what it holds."""
     global _source
     _source = pm
     for registry in Registry.instances:
-        registry.reset()
+        if pm is None or registry._items is None or registry._plugins != _names(pm):
+            registry.reset()
 
 
 def _check_family(base: type, kind: str) -> Callable[[Any], str]:

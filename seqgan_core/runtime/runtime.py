@@ -98,3 +98,16 @@ class Runtime:
     def agree(self, flags: list[int]) -> list[int]:
         """The maximum of each flag over the ranks."""
         return distributed.agree(flags) if self.data_parallel else list(flags)
+
+    def gather(self, obj) -> list:
+        """``obj`` of every rank, in rank order (small objects: random-number states)."""
+        return distributed.gather(obj) if self.data_parallel else [obj]
+
+    def check_consistent(self, modules: dict[str, nn.Module]) -> None:
+        """Before a checkpoint: every rank must hold the same weights (nothing to check alone)."""
+        if self.data_parallel:
+            distributed.check_consistent(modules)
+
+    def refuse_other_world(self, saved: int, where: str) -> None:
+        """A checkpoint resumes with the number of processes that wrote it."""
+        distributed.refuse_other_world(saved, where)
