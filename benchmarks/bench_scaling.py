@@ -51,7 +51,8 @@ def measure(family: str, vocab: int, length: int, batch: int, steps: int) -> dic
     """One point, in this process: the figures of ``family`` at (V, L)."""
     import torch
 
-    from seqgan_core.models import GENERATORS
+    from seqgan_core.models import AutoregressiveGenerator
+    from seqgan_core.plugins.registry import GENERATORS
 
     torch.set_num_threads(1)
     base = current_rss_mb()
@@ -86,7 +87,7 @@ def measure(family: str, vocab: int, length: int, batch: int, steps: int) -> dic
         return batch * steps / (time.perf_counter() - start)
 
     out = {"family": family, "V": vocab, "L": length, "params_m": params / 1e6, "adv_seq_s": timed(adversarial)}
-    if getattr(gen, "autoregressive", False):
+    if isinstance(gen, AutoregressiveGenerator):
         out["mle_seq_s"] = timed(mle)
     with torch.no_grad():
         out["sample_seq_s"] = timed(lambda: gen.sample(batch))

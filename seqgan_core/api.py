@@ -35,9 +35,12 @@ def load_target(rule: str | Rule | None = None, data: str | Path | None = None, 
     if isinstance(rule, Rule):
         return rule_target(rule)
     if rule is not None:
+        from seqgan_core.plugins import registry
         from seqgan_core.plugins.manager import get_plugin_manager, get_rule, load_rules
 
-        return rule_target(get_rule(load_rules(get_plugin_manager(plugins, entry_points=entry_points)), rule))
+        pm = get_plugin_manager(plugins, entry_points=entry_points)
+        registry.use(pm)  # generators, recipes and presets from the same plugins as the rule
+        return rule_target(get_rule(load_rules(pm), rule))
     if data is not None:
         return data_target(data, seed=seed, chars=chars, header=header)
     if sequences is not None:
@@ -92,14 +95,15 @@ def _for_data(target: Target, config: TrainConfig, given: dict) -> tuple[TrainCo
     The recipe and the generator family may also declare options of their own for finite data
     (``finite_data``: the sequence recipe's maximum likelihood alone, the GRU's dropout); each
     applies unless ``given`` sets it. Returns the config and what finite data changed in it."""
-    from seqgan_core.models import GENERATORS
     from seqgan_core.engine.recipes import get_recipe
+    from seqgan_core.models import AutoregressiveGenerator
+    from seqgan_core.plugins.registry import GENERATORS
 
     family = GENERATORS.get(config.options.get("generator", ""))
-    if not target.finite or not getattr(family, "autoregressive", False):
+    if not target.finite or family is None or not issubclass(family, AutoregressiveGenerator):
         return config, {}
-    declared = {**getattr(get_recipe(config.recipe), "finite_data", {}),
-                **{f"generator.{k}": v for k, v in getattr(family, "finite_data", {}).items()}}
+    declared = {**get_recipe(config.recipe).finite_data,
+                **{f"generator.{k}": v for k, v in family.finite_data.items()}}
     own = {k: v for k, v in declared.items() if k not in given and _option(config, k) != v}
     if own:
         config = config.with_options(**own)
@@ -118,7 +122,8 @@ def evaluate_model(model, target: Target, n: int, seed: int | None = 0, temperat
     the oracle); ``reference_file`` adds BLEU, Self-BLEU and NLL_gen against that file
     (``reference_file.score_against``) under ``metrics["reference"]``."""
     from seqgan_core.evaluation.metrics import evaluate, reference
-    from seqgan_core.models import GENERATORS
+    from seqgan_core.models import AutoregressiveGenerator
+    from seqgan_core.plugins.registry import GENERATORS
     from seqgan_core.rules.reference_file import heldout_nll, score_against
     from seqgan_core.evaluation.verdict import judge
 
@@ -141,7 +146,7 @@ def evaluate_model(model, target: Target, n: int, seed: int | None = 0, temperat
     family = GENERATORS.get(options.get("generator", ""))
     verdict = judge(metrics, steps=int(model.meta.get("steps") or 0), max_steps=int(config.get("max_steps") or 0),
                     stop_reason=model.meta.get("stop_reason", "max_steps"),
-                    autoregressive=bool(getattr(family, "autoregressive", False)),
+                    autoregressive=family is not None and issubclass(family, AutoregressiveGenerator),
                     patience=int(config.get("patience") or 1), data=target.dataset is not None)
     return metrics, verdict
 

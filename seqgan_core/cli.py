@@ -95,9 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--chars", action="store_true", help="with --data: every character is a token")
     t.add_argument("--header", action="store_true",
                    help="with a --data CSV file: the first row names the columns (shown by sample --json)")
-    from seqgan_core.engine.presets import PRESETS
+    from seqgan_core.engine.presets import BUILTIN_PRESETS  # plugins' presets: `seqgan plugins` (no loading here)
 
-    presets = "; ".join(f"{p.name}: {p.summary}" for p in PRESETS.values())
+    presets = "; ".join(f"{p.name}: {p.summary}" for p in BUILTIN_PRESETS)
     t.add_argument("--preset", default=None,
                    help=f"training preset (default: chosen from the rule's structure). {presets}")
     for name in TRAIN_OPTIONS:
@@ -152,9 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_rules(args):
+    from seqgan_core.plugins import registry
     from seqgan_core.plugins.manager import get_plugin_manager, load_rules
 
     pm = get_plugin_manager(args.plugins, entry_points=not args.no_plugins)
+    registry.use(pm)  # generators, recipes and presets come from the same plugins as the rules
     return pm, load_rules(pm)
 
 
@@ -312,7 +314,7 @@ def _check_parallel(config, state, nproc: int) -> None:
     """What data-parallel training refuses, checked before any process starts."""
     from seqgan_core.engine.recipes import get_recipe
 
-    if not getattr(get_recipe(config.recipe), "data_parallel", False):
+    if not get_recipe(config.recipe).data_parallel:
         raise SeqganError(f"the {config.recipe} recipe (preset {config.preset!r}) trains in one process only; "
                           "drop --nproc / torchrun")
     if state is not None:

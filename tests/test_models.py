@@ -6,9 +6,10 @@ import torch
 from seqgan_core import Rule
 from seqgan_core.io.export import load_model, metadata, save_sampler
 from seqgan_core.models import (
-    DISCRIMINATORS, GENERATORS, GRUGenerator, MarginalsGenerator, MLPGenerator, Sampler, TransformerGenerator,
+    AutoregressiveGenerator, GRUGenerator, MarginalsGenerator, MLPGenerator, Sampler, TransformerGenerator,
     categorical,
 )
+from seqgan_core.plugins.registry import DISCRIMINATORS, GENERATORS
 
 V, L = 13, 7  # sizes no hidden width below shares, so a V x V table cannot hide
 SMALL = {  # small models: every test runs in well under a second
@@ -19,7 +20,7 @@ SMALL = {  # small models: every test runs in well under a second
 # variants with an option that changes every code path: (family, options)
 VARIANTS = {"gru+seen": ("gru", GRUGenerator.Options(embed=8, hidden=16, seen=True))}
 MODELS = [*GENERATORS, *VARIANTS]
-AUTOREGRESSIVE = [name for name, family in GENERATORS.items() if family.autoregressive] + ["gru+seen"]
+AUTOREGRESSIVE = [name for name, family in GENERATORS.items() if issubclass(family, AutoregressiveGenerator)] + ["gru+seen"]
 LOOPED = [name for name in AUTOREGRESSIVE if name != "marginals"]  # a sampling loop over positions
 
 
@@ -93,7 +94,7 @@ def test_temperature_towards_zero_is_greedy(name):
     g = make(name)
     torch.manual_seed(0)
     seqs = g.sample(40, temperature=1e-4)
-    if g.autoregressive:
+    if isinstance(g, AutoregressiveGenerator):
         with torch.no_grad():  # every token is the argmax given the tokens before it
             assert torch.equal(g.teacher_forced_logits(seqs).argmax(-1), seqs)
     else:

@@ -94,7 +94,8 @@ def test_entry_point_distribution_is_loaded(site):
     pm = get_plugin_manager()
     rules = load_rules(pm)
     assert rules["letters"].plugin == "fake_letters"
-    assert {"name": "fake_letters", "version": "1.2.3", "hooks": ["register_rules"]} in describe_plugins(pm)
+    assert {"name": "fake_letters", "version": "1.2.3", "hooks": ["register_rules"],
+            "provides": {"rules": ["letters"]}} in describe_plugins(pm)
 
 
 def test_broken_entry_point_is_one_warning_and_skipped(site):
@@ -164,7 +165,8 @@ def test_cli_lists_entry_point_rules_and_warns_about_broken_ones(site, run_cli):
     assert "letters" in out.stdout and "multiples5" in out.stdout
     assert out.stderr.count("\n") == 1 and "seqgan: warning: skipping plugin 'fake_broken'" in out.stderr
     plugins = json.loads(run_cli("plugins", env=env).stdout)
-    assert {"name": "fake_letters", "version": "1.2.3", "hooks": ["register_rules"]} in plugins
+    assert {"name": "fake_letters", "version": "1.2.3", "hooks": ["register_rules"],
+            "provides": {"rules": ["letters"]}} in plugins
 
 
 def test_pip_installed_example_package_trains(tmp_path, run_cli):

@@ -2,32 +2,49 @@
 suite (``benchmarks/benchmark.py suite``) — never by a rule's name.
 
 With no ``--preset``, ``seqgan train`` picks ``independent`` or ``autoregressive`` from the rule
-itself (``seqgan_core.engine.choice``). Adding a preset touches this file only.
+itself (``seqgan_core.engine.choice``). Presets are found by name in ``PRESETS``, which plugins
+fill through the ``register_presets`` hook; the built-in ones below are registered by
+``seqgan_core.engine.builtins`` like any plugin's. Adding one is one ``add(Preset(...))`` here
+(or one ``register(Preset(...))`` in a plugin).
 """
 
 from __future__ import annotations
 
 import typing
 from dataclasses import dataclass, fields
+from typing import Any
 
 from seqgan_core.engine.config import TrainConfig
 from seqgan_core.errors import SeqganError
 from seqgan_core.options import coerce
+from seqgan_core.plugins.registry import Registry
 
 
 @dataclass(frozen=True)
 class Preset:
     name: str
     summary: str  # one line for `seqgan train --help` and the README
-    run: dict  # TrainConfig fields
+    run: dict  # TrainConfig fields, ``recipe`` among them (default: the sequence recipe)
     options: dict  # the recipe's options
 
 
-PRESETS: dict[str, Preset] = {}
+def _check_preset(thing: Any) -> str:
+    if not isinstance(thing, Preset):
+        raise SeqganError(f"{thing!r} is not a seqgan_core.engine.presets.Preset")
+    if not thing.name or not isinstance(thing.run, dict) or not isinstance(thing.options, dict):
+        raise SeqganError(f"preset {thing.name!r} needs a name and dicts run= and options=")
+    unknown = sorted(set(thing.run) - {f.name for f in fields(TrainConfig)})
+    if unknown:
+        raise SeqganError(f"preset {thing.name!r} has unknown run settings: {', '.join(unknown)}")
+    return thing.name
+
+
+PRESETS = Registry("preset", "register_presets", _check_preset)
+BUILTIN_PRESETS: list[Preset] = []  # registered by seqgan_core.engine.builtins
 
 
 def add(preset: Preset) -> Preset:
-    PRESETS[preset.name] = preset
+    BUILTIN_PRESETS.append(preset)
     return preset
 
 
@@ -137,10 +154,7 @@ RUN_FIELDS = {f.name for f in fields(TrainConfig)} - {"options", "recipe", "pres
 
 
 def get_preset(name: str) -> Preset:
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise SeqganError(f"unknown preset {name!r}; available presets: {', '.join(sorted(PRESETS))}") from None
+    return PRESETS.lookup(name)
 
 
 def preset_config(name: str, **overrides) -> TrainConfig:

@@ -1,8 +1,9 @@
 """The training loop: steps, checks, phases, early stopping that cannot declare victory early.
 
-The loop knows nothing about architectures: a recipe (``seqgan_core.engine.recipes``) owns its models,
-optimisers, phases and one ``step``; the ``Trainer`` owns seeding, checks, stopping, divergence,
-which generator is kept, and a ``state_dict`` from which an interrupted run resumes bit-for-bit
+The loop knows nothing about architectures: a recipe (the ``Recipe`` contract,
+``seqgan_core.engine.recipes.base``) owns its models, optimisers, phases and one ``step``; the
+``Trainer`` owns the runtime (device, ranks, random streams: ``seqgan_core.runtime.runtime``),
+checks, stopping, divergence, which generator is kept, and a ``state_dict`` from which an interrupted run resumes bit-for-bit
 on the CPU.
 
 Every ``eval_every`` steps (and at the end of each phase) a **check** samples ``eval_samples``
@@ -35,8 +36,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from seqgan_core.runtime import distributed
-from seqgan_core.runtime.device import resolve_device
+from seqgan_core.runtime.runtime import STREAMS, Runtime
 from seqgan_core.engine.config import TrainConfig
 from seqgan_core.engine.early_stopping import EarlyStopping
 from seqgan_core.errors import SeqganError
@@ -45,10 +45,7 @@ from seqgan_core.engine.recipes import get_recipe
 from seqgan_core.rules.rule import Rule
 
 CHECKPOINT_VERSION = 2
-EVAL_SEED_OFFSET = 1_000_003  # checks sample with their own seed, so they never shift training's RNG
-DATA_SEED_OFFSET = 2_000_029  # real data has its own stream, apart from G's noise
-NOISE_SEED_OFFSET = 3_000_017  # real batches that measure the check's own noise
-HELDOUT_SEED_OFFSET = 4_000_037  # the fixed held-out set of NLL checks
+EVAL_SEED_OFFSET = STREAMS["eval"]  # checks sample with their own seed (callers pass offsets of it)
 NOISE_REPEATS = 4  # real batches behind the noise estimate
 HELDOUT_SIZE = 1000  # held-out sequences behind the NLL check
 CHUNK_CELLS = 1 << 24  # logits cells held at once when checks sample or score: 64 MB of float32, at any V
@@ -111,22 +108,21 @@ class Trainer:
     def __init__(self, rule: Rule, config: TrainConfig, callbacks: list[Callable[[Progress], None]] = (),
                  stop: StopRequest | None = None):
         self.rule, self.config, self.callbacks = rule, config.validate(), list(callbacks)
-        self.ddp = distributed.current()  # None when this process trains alone
+        self.runtime = Runtime.create(config.device, config.seed, config.threads)
         recipe_cls = get_recipe(config.recipe)
-        if self.ddp is not None and not getattr(recipe_cls, "data_parallel", False):
+        if self.runtime.data_parallel and not recipe_cls.data_parallel:
             raise SeqganError(f"the {config.recipe} recipe trains in one process only; run it without torchrun "
                               "or --nproc")
-        self.device = self.ddp.device if self.ddp else resolve_device(config.device)
+        self.device = self.runtime.device
         torch.manual_seed(config.seed)  # model init (the same on every rank) and G's noise
         # real sequences, on the CPU; its own stream, so real data and noise never share bits
-        # (and each rank its own: rank r adds r x RANK_SEED_OFFSET, rank 0 is a one-process run's)
-        offset = distributed.seed_offset()
-        self.data_rng = torch.Generator().manual_seed(config.seed + DATA_SEED_OFFSET + offset)
-        self.recipe = recipe_cls(rule, config.recipe_options(), self.device)
-        if self.ddp is not None:
-            distributed.broadcast_modules(list(self.modules().values()))
-            if offset:
-                torch.manual_seed(config.seed + offset)  # this rank's own noise, after the shared init
+        # (and each rank its own, rank 0's being a one-process run's)
+        self.data_rng = self.runtime.generator("data")
+        self.recipe = recipe_cls(rule, config.recipe_options(), self.runtime)
+        if self.runtime.data_parallel:
+            self.runtime.broadcast(list(self.modules().values()))
+            if self.runtime.rank:
+                torch.manual_seed(self.runtime.seed_for("noise"))  # this rank's own noise, after the shared init
         self.plateau = EarlyStopping(patience=config.patience, min_delta=config.min_delta or 0.0)
         self.best = EarlyStopping(patience=config.patience)  # over stop_on's signal: the generator kept
         self.best_distance = math.inf  # best distance of any check, whatever picks the generator kept
@@ -142,7 +138,7 @@ class Trainer:
         self.best_nll_terms: torch.Tensor | None = None  # ... at the phase's best check
         self._heldout: torch.Tensor | None = None
         self.on_nll = config.stop_on == "heldout_nll"
-        if self.on_nll and not getattr(self.recipe, "autoregressive", False):
+        if self.on_nll and not self.recipe.autoregressive:
             raise SeqganError("stop_on=heldout_nll needs an autoregressive generator (one that gives likelihoods); "
                               "use --preset autoregressive or --set stop_on=distance")
 
@@ -156,7 +152,7 @@ class Trainer:
 
     def modules(self) -> dict[str, nn.Module]:
         """The recipe's models (not its optimisers): what every rank must hold identically."""
-        return {name: part for name, part in self.recipe.parts().items() if isinstance(part, nn.Module)}
+        return self.recipe.trainable()
 
     # -- real data and checks
 
@@ -173,7 +169,7 @@ class Trainer:
         """Real data's own score on checks of this size (measured once, on its own seed)."""
         if self._noise is None:
             n = self.config.eval_samples or self.recipe.batch_size
-            g = torch.Generator().manual_seed(self.config.seed + NOISE_SEED_OFFSET)
+            g = self.runtime.generator("check_noise")
             batches = [self.rule.sample_checked(n, g) for _ in range(NOISE_REPEATS)]
             scores = [self.distance(b) for b in batches]
             validity = statistics.fmean(self.rule.valid(b).float().mean().item() for b in batches)
@@ -184,7 +180,7 @@ class Trainer:
     def heldout(self) -> torch.Tensor:
         """A fixed held-out set ``(n, L)`` for the NLL check of autoregressive generators."""
         if self._heldout is None:
-            g = torch.Generator().manual_seed(self.config.seed + HELDOUT_SEED_OFFSET)
+            g = self.runtime.generator("heldout")
             self._heldout = self.rule.canonical(self.rule.heldout_checked(HELDOUT_SIZE, g))
         return self._heldout
 
@@ -238,7 +234,7 @@ class Trainer:
         row = {"step": self.step, "phase": recipe.phase, "lr_scale": float(recipe.lr_scale),
                "distance": distance,
                "validity": self.rule.valid(seqs).float().mean().item(), "tv": ref.tv(seqs)}
-        if getattr(recipe, "autoregressive", False):
+        if recipe.autoregressive:
             row["nll"], row["nll_se"] = self.heldout_nll(recipe.eval_generator)
         self.best_distance = min(self.best_distance, distance)
         kept_signal = row["nll"] if self.on_nll else distance
@@ -249,7 +245,7 @@ class Trainer:
         if self.on_nll:
             row["best_nll"] = self.best.best
         # the phase's own signal, and the smallest change of it that is more than noise
-        on_nll = recipe.phase == "mle" or self.on_nll
+        on_nll = recipe.current.signal == "heldout_nll" or self.on_nll
         signal = row["nll"] if on_nll else distance
         if cfg.min_delta is None and on_nll:
             # the same held-out sequences at every check: the noise of a change is the paired one
@@ -302,12 +298,12 @@ class Trainer:
         stop requested by a callback, after the agreement, takes effect one step later).
         """
         cfg, recipe = self.config, self.recipe
-        writer = distributed.is_writer()
+        writer, parallel = self.runtime.is_main, self.runtime.data_parallel
         started = time.perf_counter() - self.seconds
         stop_reason, message, last = "max_steps", "", None
-        agreed_stop = distributed.agree([int(self.stop_requested)])[0]
+        agreed_stop = self.runtime.agree([int(self.stop_requested)])[0]
         while self.step < cfg.max_steps:
-            if agreed_stop if self.ddp is not None else self.stop_requested:
+            if agreed_stop if parallel else self.stop_requested:
                 stop_reason = "interrupted"
                 break
             self.step += 1
@@ -330,7 +326,7 @@ class Trainer:
             may_end = not (cfg.until_valid and self.far_below(last))
             why_memorising = self.memorising(row, budget_spent or plateau)  # rank 0's check; agreed below
             # one small all-reduce: a signal, a bad loss or check, or rank 0's decision reaches every rank
-            agreed_stop, any_bad, plateau, may_end, memorising = distributed.agree(
+            agreed_stop, any_bad, plateau, may_end, memorising = self.runtime.agree(
                 [int(self.stop_requested), int(bool(bad or failed_check)), int(plateau), int(may_end and writer),
                  int(bool(why_memorising))])
             if any_bad:
@@ -392,12 +388,12 @@ class Trainer:
         """Everything to resume from. Under data-parallel training every rank must call it (it
         gathers each rank's random-number state, and checks that the ranks' weights agree)."""
         rng = self._rng_state()
-        if self.ddp is not None:
-            distributed.check_consistent(self.modules())
-            rng = {**rng, "ranks": distributed.gather(rng)}  # rank r resumes its own streams
+        if self.runtime.data_parallel:
+            self.runtime.check_consistent(self.modules())
+            rng = {**rng, "ranks": self.runtime.gather(rng)}  # rank r resumes its own streams
         return {
             "checkpoint_version": CHECKPOINT_VERSION,
-            "world_size": distributed.world_size(),
+            "world_size": self.runtime.world_size,
             "rule": self.rule.name,
             "config": self.config.to_dict(),
             "step": self.step,
@@ -414,10 +410,12 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict) -> None:
-        distributed.refuse_other_world(int(state.get("world_size", 1)), "the checkpoint")
+        self.runtime.refuse_other_world(int(state.get("world_size", 1)), "the checkpoint")
         for name, part in self.recipe.parts().items():
+            if name == "phase" and name not in state["parts"]:  # a one-phase recipe's checkpoint may have none
+                continue
             part.load_state_dict(state["parts"][name])
-        rng = state["rng"]["ranks"][self.ddp.rank] if self.ddp is not None else state["rng"]
+        rng = state["rng"]["ranks"][self.runtime.rank] if self.runtime.data_parallel else state["rng"]
         torch.set_rng_state(rng["torch"])
         self.data_rng.set_state(rng["data"])
         if "cuda" in rng and self.device.type == "cuda":

@@ -47,7 +47,7 @@ from torch import nn
 
 from seqgan_core.runtime.atomic import write_bytes
 from seqgan_core.errors import ModelFileError
-from seqgan_core.models import LikelihoodSampler, Sampler
+from seqgan_core.models import AutoregressiveGenerator, LikelihoodSampler, Sampler
 from seqgan_core.rules.vocabulary import Vocabulary
 
 FORMAT_VERSION = 1
@@ -98,7 +98,7 @@ def save_sampler(generator: nn.Module, meta: dict, path: str | os.PathLike, fmt:
     """Wrap ``generator`` in a ``Sampler`` on the CPU, drawing at ``temperature`` and ``min_p``
     unless a call says otherwise, and write it atomically to ``path``."""
     # autoregressive generators also carry token_log_probs, so that evaluate can compute NLLs
-    kind = LikelihoodSampler if getattr(generator, "autoregressive", False) else Sampler
+    kind = LikelihoodSampler if isinstance(generator, AutoregressiveGenerator) else Sampler
     sampler = kind(copy.deepcopy(generator).cpu().eval(), temperature, min_p)
     extra = {META_FILE: json.dumps(meta)}
     buffer = io.BytesIO()

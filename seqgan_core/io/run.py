@@ -295,7 +295,7 @@ def save_run(out_dir: str | Path, result: TrainResult, target: Target | Rule, fm
 
 def final_verdict(trainer: Trainer, result: TrainResult, metrics: dict, data: bool = False) -> Verdict:
     return judge(metrics, steps=result.steps, max_steps=trainer.config.max_steps, stop_reason=result.stop_reason,
-                 autoregressive=bool(getattr(trainer.recipe, "autoregressive", False)),
+                 autoregressive=trainer.recipe.autoregressive,
                  patience=trainer.config.patience, data=data)
 
 
@@ -303,7 +303,7 @@ def heldout_figures(trainer: Trainer, result: TrainResult, target: Target) -> di
     """A data run's held-out NLL of the saved generator on the whole held-out part, beside the
     best bigram model's: figures only a run can measure (the exported sampler gives no likelihoods),
     stored in the model file for ``evaluate``."""
-    if target.dataset is None or not getattr(trainer.recipe, "autoregressive", False):
+    if target.dataset is None or not trainer.recipe.autoregressive:
         return {}
     nll, se = trainer.heldout_nll(result.generator, target.dataset.heldout)
     return {"heldout_nll": nll, "heldout_nll_se": se, "bigram_heldout_nll": target.dataset.bigram_nll()}
@@ -353,7 +353,7 @@ def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> R
         checkpointer.save(trainer, result.stop_reason)  # its part of the gather; rank 0 writes
         return RunOutcome(out, out / FORMATS[fmt], result, {}, None, resume_at)
     # the last collective before rank 0's long final measurement, so no rank waits on it for a timeout
-    final_state = trainer.state_dict() if trainer.ddp is not None else None
+    final_state = trainer.state_dict() if trainer.runtime.data_parallel else None
     # the final metrics measure the generator that is saved, on the checks' own noise
     final = metrics_log.measure(trainer.sample(FINAL_SAMPLES, result.generator))
     measured = heldout_figures(trainer, result, target)

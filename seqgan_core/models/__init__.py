@@ -1,14 +1,18 @@
-"""Generators and discriminators, one family per module, and the exported ``Sampler``.
+"""Generators and discriminators, one family per module, their contracts (``base``), and the
+exported ``Sampler``.
 
-Every generator has ``autoregressive``, ``generate(n, tau) -> (one-hots (n, L, V), indices
-(n, L))`` for adversarial training and ``sample(n, temperature=1.0, min_p=0.0) -> LongTensor (n, L)``, which
+Every generator is a ``Generator``: ``generate(n, tau) -> (one-hots (n, L, V), indices (n, L))``
+for adversarial training and ``sample(n, temperature=1.0, min_p=0.0) -> LongTensor (n, L)``, which
 draws its own noise from torch's global RNG, so ``torch.manual_seed(s)`` followed by ``sample(n)``
-is reproducible, in seqgan and in the exported file alike. Autoregressive generators also have
-``teacher_forced_logits``, ``nll`` and ``token_log_probs`` (maximum likelihood on real data).
-Every family is built as ``Family(vocab_size, length, Family.Options(...))``.
+is reproducible, in seqgan and in the exported file alike. An ``AutoregressiveGenerator`` also has
+``teacher_forced_logits``, ``nll``, ``token_log_probs`` (maximum likelihood on real data) and
+``rollout`` (completing prefixes). Every family is built as ``Family(vocab_size, length,
+Family.Options(...))``. Which families exist by name is the plugin registry's business
+(``seqgan_core.plugins.registry.GENERATORS``); the built-ins register like any plugin.
 """
 
 from seqgan_core.models.article import ArticleDiscriminator, ArticleGenerator
+from seqgan_core.models.base import AutoregressiveGenerator, Discriminator, Generator
 from seqgan_core.models.cnn import CNNDiscriminator
 from seqgan_core.models.gru import GRUGenerator
 from seqgan_core.models.marginals import MarginalsGenerator
@@ -17,12 +21,12 @@ from seqgan_core.models.sampler import LikelihoodSampler, Sampler
 from seqgan_core.models.sampling import categorical, gumbel_noise, straight_through
 from seqgan_core.models.transformer import TransformerGenerator
 
-GENERATORS = {"marginals": MarginalsGenerator, "mlp": MLPGenerator, "gru": GRUGenerator,
-              "transformer": TransformerGenerator}
-DISCRIMINATORS = {"mlp": MLPDiscriminator, "cnn": CNNDiscriminator}
+BUILTIN_GENERATORS = (MarginalsGenerator, MLPGenerator, GRUGenerator, TransformerGenerator)
+BUILTIN_DISCRIMINATORS = (MLPDiscriminator, CNNDiscriminator)
 
 __all__ = [
-    "DISCRIMINATORS", "GENERATORS", "ArticleDiscriminator", "ArticleGenerator", "CNNDiscriminator",
-    "GRUGenerator", "LikelihoodSampler", "MarginalsGenerator", "MLPDiscriminator", "MLPGenerator", "Sampler", "TransformerGenerator",
-    "categorical", "gumbel_noise", "straight_through",
+    "BUILTIN_DISCRIMINATORS", "BUILTIN_GENERATORS", "ArticleDiscriminator", "ArticleGenerator",
+    "AutoregressiveGenerator", "CNNDiscriminator", "Discriminator", "Generator", "GRUGenerator",
+    "LikelihoodSampler", "MarginalsGenerator", "MLPDiscriminator", "MLPGenerator", "Sampler",
+    "TransformerGenerator", "categorical", "gumbel_noise", "straight_through",
 ]

@@ -7,12 +7,16 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from seqgan_core.models.base import Discriminator
 
-class CNNDiscriminator(nn.Module):
+
+class CNNDiscriminator(Discriminator):
     """Whole-sequence D: one-hots ``(B, L, V)`` -> embed -> 2 x Conv1d(k=3) -> MLP -> score ``(B, 1)``.
 
     The convolutions see neighbouring positions together, where order and symmetry live.
     """
+
+    name = "cnn"
 
     @dataclass
     class Options:

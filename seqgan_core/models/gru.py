@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from seqgan_core.models.sampling import categorical, straight_through
+from seqgan_core.models.base import AutoregressiveGenerator
 
 
-class GRUGenerator(nn.Module):
+class GRUGenerator(AutoregressiveGenerator):
     """Autoregressive: a GRU reads the token it produced last and scores the next one.
 
     ``logits_t = out(h_t) + follow(e_{t-1})``: besides the GRU's state, the previous token's
@@ -27,7 +27,7 @@ class GRUGenerator(nn.Module):
     choices.
     """
 
-    autoregressive = True
+    name = "gru"
     # What a run on finite data (a data file; the oracle's 9 984 sequences) changes, unless given:
     # dropout 0.3. On COCO's 10 000 captions the best held-out NLL went 3.425 -> 3.346 nats/token
     # (step 200 -> 400) and BLEU-2..5 came within .02 of real captions'; held-out NLL also
@@ -128,64 +128,32 @@ class GRUGenerator(nn.Module):
             return seen
         return seen.scatter(1, index.unsqueeze(1), 1.0)
 
-    def _first(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        inp = self.start.unsqueeze(0).expand(n, self.start.shape[0])  # (n, E)
-        return inp, torch.zeros(n, self.hidden, device=self.start.device)  # (n, H)
-
     def teacher_forced_logits(self, seqs: torch.Tensor) -> torch.Tensor:
         """Real ``seqs`` ``(n, L)`` -> next-token logits ``(n, L, V)``, one pass over the sequence."""
-        first, h = self._first(seqs.shape[0])
+        first, h, _ = self._begin(seqs.shape[0])
         inp = torch.cat([first.unsqueeze(1), self.embed(seqs[:, :-1])], dim=1)  # (n, L, E)
         states, _ = self.rnn(self._drop(inp), h.unsqueeze(0))  # (n, L, H)
         return self._logits(states, inp, None, seqs)  # (n, L, V); position t sees tokens 0 .. t - 1
 
-    def incremental_logits(self, seqs: torch.Tensor) -> torch.Tensor:
-        """The same logits ``(n, L, V)`` as ``teacher_forced_logits``, one step at a time as the
-        sampling loops compute them (for tests)."""
-        inp, h = self._first(seqs.shape[0])
-        seen = self._seen(seqs.shape[0])
-        out = []
-        for t in range(seqs.shape[1]):
-            logits, h = self._step(inp, h, seen)
-            out.append(logits)
-            inp = self.embed(seqs[:, t])
-            seen = self._mark(seen, seqs[:, t])
-        return torch.stack(out, dim=1)
+    def _begin(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(input embedding (n, E): the start vector, state (n, H), tokens used so far (n, V))."""
+        inp = self.start.unsqueeze(0).expand(n, self.start.shape[0])  # (n, E)
+        return inp, torch.zeros(n, self.hidden, device=self.start.device), self._seen(n)
 
-    def token_log_probs(self, seqs: torch.Tensor) -> torch.Tensor:
-        """log p(token_t | tokens before) for every token of ``seqs`` ``(n, L)`` -> ``(n, L)``."""
-        logp = self.teacher_forced_logits(seqs).log_softmax(dim=-1)  # (n, L, V)
-        return logp.gather(-1, seqs.unsqueeze(-1)).squeeze(-1)
+    def _advance(self, state: tuple[torch.Tensor, torch.Tensor, torch.Tensor], t: int
+                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        inp, h, seen = state
+        logits, h = self._step(inp, h, seen)
+        return logits, (inp, h, seen)
 
-    def nll(self, seqs: torch.Tensor) -> torch.Tensor:
-        """Mean negative log-likelihood per token of real ``seqs`` ``(n, L)`` (teacher forcing)."""
-        logits = self.teacher_forced_logits(seqs)
-        return nn.functional.cross_entropy(logits.reshape(-1, self.vocab_size), seqs.reshape(-1))
+    def _feed(self, state: tuple[torch.Tensor, torch.Tensor, torch.Tensor], index: torch.Tensor
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        _, h, seen = state
+        return self.embed(index), h, self._mark(seen, index)
 
-    def generate(self, n: int, tau: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-        """Straight-through one-hot sequences ``(n, L, V)`` for training, and their indices ``(n, L)``."""
-        inp, h = self._first(n)
-        seen = self._seen(n)
-        onehots, indices = [], []
-        for _ in range(self.length):
-            logits, h = self._step(inp, h, seen)
-            y, index = straight_through(logits, tau)  # (n, V), (n,)
-            onehots.append(y)
-            indices.append(index)
-            inp = y @ self.embed.weight  # (n, E): the lookup, with gradients to y
-            if self.seen_gate is not None:
-                seen = seen + y - seen * y  # "or" of 0/1 values, with gradients to y
-        return torch.stack(onehots, dim=1), torch.stack(indices, dim=1)
-
-    @torch.jit.export
-    def sample(self, n: int, temperature: float = 1.0, min_p: float = 0.0) -> torch.Tensor:
-        inp, h = self._first(n)
-        seen = self._seen(n)
-        tokens = []
-        for _ in range(self.length):
-            logits, h = self._step(inp, h, seen)
-            index = categorical(logits, temperature, min_p)  # (n,)
-            tokens.append(index)
-            inp = self.embed(index)
-            seen = self._mark(seen, index)
-        return torch.stack(tokens, dim=1)  # (n, L)
+    def _feed_soft(self, state: tuple[torch.Tensor, torch.Tensor, torch.Tensor], onehot: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        _, h, seen = state
+        if self.seen_gate is not None:
+            seen = seen + onehot - seen * onehot  # "or" of 0/1 values, with gradients to the one-hots
+        return onehot @ self.embed.weight, h, seen  # (n, E): the lookup, with gradients to the one-hots

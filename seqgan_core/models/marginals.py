@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from seqgan_core.models.base import AutoregressiveGenerator
 from seqgan_core.models.sampling import categorical, straight_through
 
 
-class MarginalsGenerator(nn.Module):
+class MarginalsGenerator(AutoregressiveGenerator):
     """``p(x) = prod_l softmax(logits_l)[x_l]``: ``logits`` ``(L, V)`` is the whole model.
 
     This is exactly the model that ``seqgan_core.engine.choice`` tests a rule against before it picks
@@ -22,15 +23,15 @@ class MarginalsGenerator(nn.Module):
     express any dependence between positions; a rule with one gets the ``autoregressive`` preset.
 
     It is autoregressive in the trivial sense that every conditional ignores the prefix, so it has
-    the likelihood methods of the autoregressive families (``nll``, ``token_log_probs``,
-    ``teacher_forced_logits``) and the maximum-likelihood phase, the held-out NLL check and
+    the likelihood methods of every ``AutoregressiveGenerator`` (``nll``, ``token_log_probs``,
+    ``teacher_forced_logits``, ``rollout``) and the maximum-likelihood phase, the held-out NLL check and
     ``seqgan evaluate``'s NLLs work on it unchanged. ``generate`` gives straight-through one-hots,
     so ``--set adversarial=true`` can still train it against a discriminator.
 
     Parameters L * V; cost L * V per sequence.
     """
 
-    autoregressive = True
+    name = "marginals"
 
     @dataclass
     class Options:
@@ -48,14 +49,19 @@ class MarginalsGenerator(nn.Module):
         """Next-token logits ``(n, L, V)`` for ``seqs`` ``(n, L)``: the same rows whatever came before."""
         return self._rows(seqs.shape[0])
 
-    def token_log_probs(self, seqs: torch.Tensor) -> torch.Tensor:
-        """log p(token_t) for every token of ``seqs`` ``(n, L)`` -> ``(n, L)``."""
-        logp = self.logits.log_softmax(dim=-1)  # (L, V)
-        return logp.gather(-1, seqs.t()).t()  # (L, n) -> (n, L)
+    def _begin(self, n: int) -> torch.Tensor:
+        return torch.zeros(n, 0, device=self.logits.device)  # (n, 0): nothing carries over
 
-    def nll(self, seqs: torch.Tensor) -> torch.Tensor:
-        """Mean negative log-likelihood per token of real ``seqs`` ``(n, L)``."""
-        return -self.token_log_probs(seqs).mean()
+    def _advance(self, state: torch.Tensor, t: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.logits[t].unsqueeze(0).expand(state.shape[0], self.vocab_size), state  # (n, V)
+
+    def _feed(self, state: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        return state  # no position depends on another
+
+    def _feed_soft(self, state: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
+        return state
+
+    # every position at once, not one at a time: the same distribution in one op
 
     def generate(self, n: int, tau: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """Straight-through one-hot sequences ``(n, L, V)`` for training, and their indices ``(n, L)``."""

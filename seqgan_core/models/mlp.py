@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from seqgan_core.models.base import Discriminator, Generator
 from seqgan_core.models.sampling import categorical, straight_through
 
 
@@ -31,7 +32,7 @@ class ScaledLinear(nn.Module):
         return nn.functional.linear(x, weight, bias)
 
 
-class MLPGenerator(nn.Module):
+class MLPGenerator(Generator):
     """Noise -> a hidden vector per position -> logits from one shared output layer.
 
     ``h_l = act(LayerNorm(W_z z + p_l))`` mixes the noise ``z`` with a learned position vector
@@ -49,7 +50,7 @@ class MLPGenerator(nn.Module):
     scales to 1.
     """
 
-    autoregressive = False
+    name = "mlp"
 
     @dataclass
     class Options:
@@ -86,7 +87,7 @@ class MLPGenerator(nn.Module):
         return categorical(self.logits(n), temperature, min_p)  # (n, L)
 
 
-class MLPDiscriminator(nn.Module):
+class MLPDiscriminator(Discriminator):
     """Scores packs of ``pack`` whole sequences (PacGAN): one-hots ``(B, L, V)`` -> ``(B / pack, 1)``.
 
     Tokens are embedded first (``Linear(V, E)`` on the one-hots: a lookup that straight-through
@@ -94,12 +95,18 @@ class MLPDiscriminator(nn.Module):
     several sequences at once lets D notice a generator that repeats itself.
     """
 
+    name = "mlp"
+
     @dataclass
     class Options:
         embed: int = 16  # E: token embedding size
         hidden: int = 32  # width of the hidden layers
         pack: int = 2  # sequences scored together; must divide the batch size
         layers: int = 1  # hidden layers
+
+    @classmethod
+    def packs(cls, options: MLPDiscriminator.Options) -> int:
+        return options.pack
 
     def __init__(self, vocab_size: int, length: int, options: MLPDiscriminator.Options | None = None):
         super().__init__()

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from seqgan_core.models.sampling import categorical, straight_through
+from seqgan_core.models.base import AutoregressiveGenerator
 
 
 class CausalSelfAttention(nn.Module):
@@ -71,7 +71,7 @@ class Block(nn.Module):
         return x + self.mlp(self.ln2(x)), k, v
 
 
-class TransformerGenerator(nn.Module):
+class TransformerGenerator(AutoregressiveGenerator):
     """Autoregressive transformer: token + position embeddings, a learned start vector, ``layers``
     pre-LN blocks of causal self-attention + MLP, a final LayerNorm and a ``Linear(E, V)`` head.
 
@@ -82,7 +82,7 @@ class TransformerGenerator(nn.Module):
     attention's L^2 * E.
     """
 
-    autoregressive = True
+    name = "transformer"
 
     @dataclass
     class Options:
@@ -150,49 +150,23 @@ class TransformerGenerator(nn.Module):
             new_vs.append(v)
         return self.head(self.ln_f(x[:, 0])), new_ks, new_vs
 
-    def _first(self, n: int) -> torch.Tensor:
-        return self.start.unsqueeze(0).expand(n, self.start.shape[0])  # (n, E)
+    def _begin(self, n: int) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+        """(input embedding (n, E): the start vector, per-layer key and value caches of no position)."""
+        ks, vs = self._empty_cache(n)
+        return self.start.unsqueeze(0).expand(n, self.start.shape[0]), ks, vs
 
-    def incremental_logits(self, seqs: torch.Tensor) -> torch.Tensor:
-        """The same logits ``(n, L, V)`` as ``teacher_forced_logits``, one cached step at a time
-        as the sampling loops compute them (for tests)."""
-        inp, (ks, vs) = self._first(seqs.shape[0]), self._empty_cache(seqs.shape[0])
-        out = []
-        for t in range(seqs.shape[1]):
-            logits, ks, vs = self._step(inp, t, ks, vs)
-            out.append(logits)
-            inp = self.token(seqs[:, t])
-        return torch.stack(out, dim=1)
+    def _advance(self, state: tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]], t: int
+                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]]:
+        inp, ks, vs = state
+        logits, ks, vs = self._step(inp, t, ks, vs)
+        return logits, (inp, ks, vs)
 
-    def token_log_probs(self, seqs: torch.Tensor) -> torch.Tensor:
-        """log p(token_t | tokens before) for every token of ``seqs`` ``(n, L)`` -> ``(n, L)``."""
-        logp = self.teacher_forced_logits(seqs).log_softmax(dim=-1)  # (n, L, V)
-        return logp.gather(-1, seqs.unsqueeze(-1)).squeeze(-1)
+    def _feed(self, state: tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]], index: torch.Tensor
+              ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+        _, ks, vs = state
+        return self.token(index), ks, vs
 
-    def nll(self, seqs: torch.Tensor) -> torch.Tensor:
-        """Mean negative log-likelihood per token of real ``seqs`` ``(n, L)`` (teacher forcing)."""
-        logits = self.teacher_forced_logits(seqs)
-        return F.cross_entropy(logits.reshape(-1, self.vocab_size), seqs.reshape(-1))
-
-    def generate(self, n: int, tau: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-        """Straight-through one-hot sequences ``(n, L, V)`` for training, and their indices ``(n, L)``."""
-        inp, (ks, vs) = self._first(n), self._empty_cache(n)
-        onehots, indices = [], []
-        for t in range(self.length):
-            logits, ks, vs = self._step(inp, t, ks, vs)
-            y, index = straight_through(logits, tau)  # (n, V), (n,)
-            onehots.append(y)
-            indices.append(index)
-            inp = y @ self.token.weight  # (n, E): the lookup, with gradients to y
-        return torch.stack(onehots, dim=1), torch.stack(indices, dim=1)
-
-    @torch.jit.export
-    def sample(self, n: int, temperature: float = 1.0, min_p: float = 0.0) -> torch.Tensor:
-        inp, (ks, vs) = self._first(n), self._empty_cache(n)
-        tokens = []
-        for t in range(self.length):
-            logits, ks, vs = self._step(inp, t, ks, vs)
-            index = categorical(logits, temperature, min_p)  # (n,)
-            tokens.append(index)
-            inp = self.token(index)
-        return torch.stack(tokens, dim=1)  # (n, L)
+    def _feed_soft(self, state: tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]], onehot: torch.Tensor
+                   ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+        _, ks, vs = state
+        return onehot @ self.token.weight, ks, vs  # (n, E): the lookup, with gradients to the one-hots

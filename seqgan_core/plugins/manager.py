@@ -1,7 +1,9 @@
 """Builds the plugin manager and the rule registry: built-ins, entry points and ``-p`` modules.
 
-Built-in rules are ordinary plugins listed in ``DEFAULT_PLUGINS`` and go through the same
-``register_rules`` hook as a third-party package's entry point in the ``seqgan`` group.
+Built-in rules, model families, recipes and presets are ordinary plugins listed in
+``DEFAULT_PLUGINS`` (module paths, imported by name: ``seqgan_core.engine.builtins`` sits above
+this layer) and go through the same hooks as a third-party package's entry point in the
+``seqgan`` group. The registries of everything but rules are ``seqgan_core.plugins.registry``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seqgan_plugins.brackets",
     "seqgan_plugins.expression",
     "seqgan_plugins.oracle",
+    "seqgan_core.engine.builtins",  # the built-in generators, discriminators, recipes and presets
 )
 
 
@@ -143,7 +146,8 @@ def _register(pm: PluginManager, plugin, name: str, version: str | None) -> None
         if pm.get_plugin(name) is not None:
             pm.unregister(name=name)
         raise PluginError(
-            f"plugin {name!r} is invalid: {e}; fix it, or switch it off with --no-plugins or {ALLOW_ENV}"
+            f"plugin {name!r} is invalid: {' '.join(str(e).split())}; fix it, or switch it off with --no-plugins "
+            f"or {ALLOW_ENV}"
         ) from None
     pm.versions[name] = version
 
@@ -203,10 +207,35 @@ def get_rule(rules: dict[str, Rule], name: str) -> Rule:
         raise RuleError(f"unknown rule {name!r}; available rules: {available}") from None
 
 
+PROVIDED = {"rules": "register_rules", "generators": "register_generators",
+            "discriminators": "register_discriminators", "recipes": "register_recipes", "presets": "register_presets"}
+
+
+def provided(pm: PluginManager, plugin_name: str) -> dict[str, list[str]]:
+    """The names one plugin registers through each hook it implements (nothing is validated here)."""
+    out: dict[str, list[str]] = {}
+    for what, hook in PROVIDED.items():
+        for impl in getattr(pm.hook, hook).get_hookimpls():
+            if impl.plugin_name != plugin_name:
+                continue
+            names: list[str] = []
+
+            def register(thing, _names=names) -> None:
+                _names.append(str(thing.name))
+
+            try:
+                impl.function(**({"register": register} if "register" in impl.argnames else {}))
+            except (Exception, SystemExit) as e:  # noqa: BLE001 - listing must not fail on a broken plugin
+                names.append(f"(failed: {type(e).__name__})")
+            out[what] = names
+    return out
+
+
 def describe_plugins(pm: PluginManager) -> list[dict]:
-    """What ``seqgan plugins`` prints: name, version and hooks of every registered plugin."""
+    """What ``seqgan plugins`` prints: name, version, hooks of every registered plugin and what it
+    provides through them (rules, generators, discriminators, recipes, presets)."""
     out = []
     for name, plugin in pm.list_name_plugin():
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
-        out.append({"name": name, "version": pm.versions.get(name), "hooks": hooks})
+        out.append({"name": name, "version": pm.versions.get(name), "hooks": hooks, "provides": provided(pm, name)})
     return sorted(out, key=lambda d: d["name"])

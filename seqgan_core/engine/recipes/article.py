@@ -16,10 +16,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from seqgan_core.models import ArticleDiscriminator, ArticleGenerator
 from seqgan_core.engine.optim import Adam
+from seqgan_core.engine.recipes.base import Recipe
+from seqgan_core.engine.recipes.phases import AdversarialPhase, Phase, StepResult
+from seqgan_core.models.article import ArticleDiscriminator, ArticleGenerator
 from seqgan_core.options import in_range
 from seqgan_core.rules.rule import Rule
+from seqgan_core.runtime.runtime import Runtime
 
 
 @dataclass
@@ -30,45 +33,42 @@ class ArticleOptions:
         in_range(self.lr, 0, 100, "--lr")
 
 
-class ArticleGAN:
+class ArticleGAN(Recipe):
+    name = "article"
     Options = ArticleOptions
-    batch_size = 1  # one real sequence per step
-    phase = "adversarial"
 
-    def __init__(self, rule: Rule, options: ArticleOptions, device: torch.device):
+    def __init__(self, rule: Rule, options: ArticleOptions, runtime: Runtime):
+        super().__init__(rule, options, runtime)
         vocab_size = len(rule.vocabulary)
-        self.rule = rule
-        self.generator = ArticleGenerator(vocab_size, rule.length).to(device)
-        self.discriminator = ArticleDiscriminator(vocab_size).to(device)
-        self.g_opt = Adam(self.generator.parameters(), lr=options.lr)  # torch.optim.Adam's algorithm and defaults
+        self._generator = ArticleGenerator(vocab_size, rule.length).to(self.device)
+        self.discriminator = ArticleDiscriminator(vocab_size).to(self.device)
+        self.g_opt = Adam(self._generator.parameters(), lr=options.lr)  # torch.optim.Adam's algorithm and defaults
         self.d_opt = Adam(self.discriminator.parameters(), lr=options.lr)
-        self.eval_generator = self.generator  # the tutorial samples from G itself
         self.loss = nn.BCELoss()
+        self._start_phases()
 
     @staticmethod
-    def build_generator(vocab_size: int, length: int, options: ArticleOptions) -> nn.Module:
+    def build_generator(vocab_size: int, length: int, options: ArticleOptions) -> ArticleGenerator:
         """The generator this recipe trains, untrained: what a weights-only file is loaded into."""
         return ArticleGenerator(vocab_size, length)
 
-    def next_phase(self, step: int = 0) -> bool:
-        return False
+    @property
+    def generator(self) -> ArticleGenerator:
+        return self._generator  # the tutorial samples from G itself
 
-    def phase_done(self, step: int) -> bool:
-        return False
+    @property
+    def batch_size(self) -> int:
+        return 1  # one real sequence per step
 
-    def plateau_counts(self, step: int) -> bool:
-        return True
+    def build_phases(self) -> list[Phase]:
+        # one phase at the tutorial's fixed Adam rate: a plateau ends the run, it never cuts the rate
+        return [AdversarialPhase(lambda real: self.train_step(real), [self.g_opt, self.d_opt], cuttable=False)]
 
-    def cut_learning_rates(self, step: int) -> bool:
-        return False  # the tutorial's fixed Adam rate: a plateau ends the run
-
-    lr_scale = 1.0
-
-    def parts(self) -> dict:
+    def modules(self) -> dict:
         return {"generator": self.generator, "discriminator": self.discriminator,
                 "g_opt": self.g_opt, "d_opt": self.d_opt}
 
-    def step(self, real: Callable[[int], torch.Tensor], step: int) -> tuple[dict[str, float], torch.Tensor]:
+    def train_step(self, real: Callable[[int], torch.Tensor]) -> StepResult:
         """One training step; returns the losses and G's sequences ``(1, length)`` from step 3."""
         G, D, L = self.generator, self.discriminator, self.rule.length
         # real() is range-checked already (Rule.sample_checked): no second check on the hot path
@@ -76,21 +76,15 @@ class ArticleGAN:
         ones = torch.ones(L, 1, device=rows.device)
         zeros = torch.zeros(L, 1, device=rows.device)
 
-        self.d_opt.zero_grad()
         d_real = self.loss(D(rows), ones)
-        d_real.backward()
-        self.d_opt.step()
+        self.runtime.step(d_real, self.d_opt)
 
-        self.d_opt.zero_grad()
         d_fake = self.loss(D(G(G.noise(L)).detach()), zeros)
-        d_fake.backward()
-        self.d_opt.step()
+        self.runtime.step(d_fake, self.d_opt)
 
-        self.g_opt.zero_grad()
         fake = G(G.noise(L))  # (L, V)
         g_loss = self.loss(D(fake), ones)
-        g_loss.backward()
-        self.g_opt.step()
+        self.runtime.step(g_loss, self.g_opt)
 
         losses = {"d_real": d_real.item(), "d_fake": d_fake.item(), "g": g_loss.item()}
         return losses, fake.detach().argmax(dim=-1).view(1, L)

@@ -28,21 +28,24 @@ from dataclasses import dataclass, field
 
 import torch
 
-from seqgan_core.runtime import distributed
 from seqgan_core.engine import losses
-from seqgan_core.errors import SeqganError
-from seqgan_core.models import DISCRIMINATORS, GENERATORS
-from seqgan_core.models.sampling import one_hot
 from seqgan_core.engine.optim import Adam
+from seqgan_core.engine.recipes.base import Recipe
+from seqgan_core.engine.recipes.phases import AdversarialPhase, MaximumLikelihoodPhase, Phase, StepResult, WarmupPhase
+from seqgan_core.errors import SeqganError
+from seqgan_core.models.base import AutoregressiveGenerator, Generator
+from seqgan_core.models.sampling import one_hot
 from seqgan_core.options import at_least, build, in_range
+from seqgan_core.plugins.registry import DISCRIMINATORS, GENERATORS
 from seqgan_core.rules.rule import Rule
+from seqgan_core.runtime.runtime import Runtime
 
 
 @dataclass
 class SequenceOptions:
-    generator: str = "mlp"  # generator family (seqgan_core.models.GENERATORS)
+    generator: str = "mlp"  # generator family (seqgan_core.plugins.registry.GENERATORS)
     generator_options: dict = field(default_factory=dict)  # that family's own options (its Options)
-    discriminator: str = "mlp"  # discriminator family (seqgan_core.models.DISCRIMINATORS)
+    discriminator: str = "mlp"  # discriminator family (seqgan_core.plugins.registry.DISCRIMINATORS)
     discriminator_options: dict = field(default_factory=dict)  # that family's own options
     loss: str = "hinge"  # adversarial loss: bce | nonsaturating | hinge | wgan-gp
     lr: float = 1e-4  # Adam learning rate of G in the adversarial phase
@@ -65,10 +68,8 @@ class SequenceOptions:
     plateau_cut: float = 1.0  # at a phase's first plateau its learning rates are multiplied by this and it goes on; 1 = off
 
     def check(self) -> None:
-        if self.generator not in GENERATORS:
-            raise SeqganError(f"unknown generator {self.generator!r}; available: {', '.join(GENERATORS)}")
-        if self.discriminator not in DISCRIMINATORS:
-            raise SeqganError(f"unknown discriminator {self.discriminator!r}; available: {', '.join(DISCRIMINATORS)}")
+        GENERATORS.lookup(self.generator)  # one line naming the available families otherwise
+        DISCRIMINATORS.lookup(self.discriminator)
         if self.loss not in losses.LOSSES:
             raise SeqganError(f"unknown loss {self.loss!r}; use one of {', '.join(losses.LOSSES)}")
         at_least(self, 1, "batch_size")
@@ -92,7 +93,7 @@ class SequenceOptions:
             betas = getattr(self, name)
             if betas is not None and not (len(betas) == 2 and all(0 <= b < 1 for b in betas)):
                 raise SeqganError(f"{name} must be two numbers in [0, 1), got {betas}")
-        if self.pretrain_steps and not GENERATORS[self.generator].autoregressive:
+        if self.pretrain_steps and not issubclass(GENERATORS[self.generator], AutoregressiveGenerator):
             raise SeqganError(
                 f"--pretrain-steps needs an autoregressive generator; the {self.generator!r} generator is not one "
                 "(use --preset autoregressive)"
@@ -109,7 +110,7 @@ class SequenceOptions:
 
     def pack(self) -> int:
         """Sequences the discriminator scores together (PacGAN); a batch is a whole number of them."""
-        return getattr(self.model_options()[1], "pack", 1)
+        return DISCRIMINATORS[self.discriminator].packs(self.model_options()[1])
 
     def model_options(self) -> tuple:
         """The generator's and the discriminator's own options objects."""
@@ -118,24 +119,10 @@ class SequenceOptions:
                 build(d_cls.Options, self.discriminator_options, f"the {self.discriminator} discriminator"))
 
 
-class PhaseState:
-    """Which phase the recipe is in, where it began and the factor a plateau cut its learning rates
-    by (1.0: not cut); checkpointed with the models."""
-
-    def __init__(self, phase: str):
-        self.phase, self.started, self.cut = phase, 0, 1.0
-
-    def state_dict(self) -> dict:
-        return {"phase": self.phase, "started": self.started, "cut": self.cut}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.phase, self.started = str(state["phase"]), int(state["started"])
-        self.cut = float(state.get("cut", 1.0))  # checkpoints from before plateau cuts had none
-
-
-class SequenceGAN:
+class SequenceGAN(Recipe):
+    name = "sequence"
     Options = SequenceOptions
-    data_parallel = True  # trains under torchrun: gradients averaged per module (seqgan_core.runtime.distributed)
+    data_parallel = True  # trains under torchrun: every update goes through runtime.step
     # What a run on finite data with an autoregressive generator changes, unless given (api._for_data):
     # maximum likelihood alone. On COCO, the oracle, a word list and a CSV file the adversarial
     # phase's generator was never the one kept; on the 10 000-line file it was (2.919 -> 2.887
@@ -148,24 +135,23 @@ class SequenceGAN:
     finite_data = {"adversarial": False, "plateau_cut": 1.0, "max_batch_tokens": None, "max_batch_logits": None}
 
     @staticmethod
-    def build_generator(vocab_size: int, length: int, options: SequenceOptions) -> torch.nn.Module:
+    def build_generator(vocab_size: int, length: int, options: SequenceOptions) -> Generator:
         """The generator this recipe trains, untrained: what a weights-only file is loaded into."""
         return GENERATORS[options.generator](vocab_size, length, options.model_options()[0])
 
-    def __init__(self, rule: Rule, options: SequenceOptions, device: torch.device):
+    def __init__(self, rule: Rule, options: SequenceOptions, runtime: Runtime):
+        super().__init__(rule, options, runtime)
         V, L = len(rule.vocabulary), rule.length
-        self.rule, self.options = rule, options
         g_cls, d_cls = GENERATORS[options.generator], DISCRIMINATORS[options.discriminator]
         g_opts, d_opts = options.model_options()
-        self.generator = g_cls(V, L, g_opts).to(device)
-        self.discriminator = d_cls(V, L, d_opts).to(device)
-        self.batch_size = self.sequences_per_step(options, L, V)
-        self.autoregressive = g_cls.autoregressive
+        self._generator = g_cls(V, L, g_opts).to(self.device)
+        self.discriminator = d_cls(V, L, d_opts).to(self.device)
+        self._batch_size = self.sequences_per_step(options, L, V)
         self.g_opt = Adam(self.generator.parameters(), options.lr, options.betas)
         self.d_opt = Adam(self.discriminator.parameters(), options.lr_d or options.lr, options.betas_d or options.betas)
         self.pretrain_opt = None
         if options.pretrain_steps:
-            head = list(getattr(self.generator, "head_parameters", lambda: [])())
+            head = self.generator.head_parameters()
             head_ids = {id(p) for p in head}
             body = [p for p in self.generator.parameters() if id(p) not in head_ids]
             head_lr = options.pretrain_head_lr or options.pretrain_lr
@@ -173,10 +159,21 @@ class SequenceGAN:
             if head:
                 groups.append({"params": head, "lr": head_lr})
             self.pretrain_opt = Adam(groups, lr=options.pretrain_lr, betas=options.pretrain_betas)
-            self.pretrain_base_lrs = [g["lr"] for g in groups]
         # G's moving average, from the first adversarial step on
         self.ema = copy.deepcopy(self.generator).requires_grad_(False) if options.ema else None
-        self.state = PhaseState(self._phases()[0])
+        self._start_phases()
+
+    @property
+    def generator(self) -> Generator:
+        return self._generator
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
+    @property
+    def plateau_cut(self) -> float:
+        return self.options.plateau_cut
 
     MIN_LOGIT_CAPPED = 64  # the fewest sequences a step keeps under max_batch_logits (walk64 learned at 64)
 
@@ -196,74 +193,34 @@ class SequenceGAN:
         return max(pack, fits // pack * pack)
 
     @property
-    def eval_generator(self) -> torch.nn.Module:
-        """What is checked and saved: G's moving average once the adversarial phase began, else G."""
-        return self.ema if self.ema is not None and self.state.phase != "mle" else self.generator
+    def eval_generator(self) -> Generator:
+        """What is checked and saved: G's moving average once maximum likelihood is over, else G."""
+        if self.ema is not None and not isinstance(self.current, MaximumLikelihoodPhase):
+            return self.ema
+        return self.generator
 
     # -- phases
 
-    def _phases(self) -> list[str]:
+    def build_phases(self) -> list[Phase]:
         o = self.options
-        phases = ["mle"] if o.pretrain_steps else []
+        phases: list[Phase] = []
+        if o.pretrain_steps:
+            phases.append(MaximumLikelihoodPhase(self.generator, self.pretrain_opt, o.pretrain_steps, self.batch_size,
+                                                 self.runtime, decay=o.pretrain_decay))
         if o.adversarial:
-            phases += (["warmup"] if o.d_warmup else []) + ["adversarial"]
+            if o.d_warmup:
+                phases.append(WarmupPhase(lambda real: self._adversarial_step(real, train_generator=False), o.d_warmup))
+            phases.append(AdversarialPhase(lambda real: self._adversarial_step(real, train_generator=True),
+                                           [self.g_opt, self.d_opt]))
         return phases
 
-    @property
-    def phase(self) -> str:
-        return self.state.phase
-
-    def next_phase(self, step: int = 0) -> bool:
-        phases = self._phases()
-        i = phases.index(self.state.phase)
-        if i + 1 >= len(phases):
-            return False
-        if self.ema is not None and self.state.phase == "mle":
+    def phase_changed(self, old: Phase, new: Phase) -> None:
+        if self.ema is not None and isinstance(old, MaximumLikelihoodPhase):
             self.ema.load_state_dict(self.generator.state_dict())  # the average starts from the MLE model
-        self.state.phase, self.state.started, self.state.cut = phases[i + 1], step, 1.0
-        return True
 
-    def cut_learning_rates(self, step: int) -> bool:
-        """At a plateau: multiply the phase's learning rates by ``plateau_cut`` and go on (True),
-        once per phase; False when they were cut already, or cuts are off, and the plateau ends the
-        phase. A plateau at a high learning rate can be the optimiser's noise rather than the
-        model's limit."""
-        o = self.options
-        if o.plateau_cut >= 1 or self.state.cut < 1 or self.state.phase not in ("mle", "adversarial"):
-            return False
-        self.state.cut = o.plateau_cut
-        if self.state.phase == "adversarial":  # the maximum-likelihood phase sets its rates every step
-            for opt in (self.g_opt, self.d_opt):
-                for group in opt.param_groups:
-                    group["lr"] *= self.state.cut
-        return True
-
-    @property
-    def lr_scale(self) -> float:
-        """What a plateau multiplied this phase's learning rates by (``cut_learning_rates``); 1.0: nothing."""
-        return self.state.cut
-
-    def phase_done(self, step: int) -> bool:
-        """The current phase has used its own step budget."""
-        used = step - self.state.started
-        if self.state.phase == "mle":
-            return used >= self.options.pretrain_steps
-        if self.state.phase == "warmup":
-            return used >= self.options.d_warmup
-        return False
-
-    def plateau_counts(self, step: int) -> bool:
-        """Maximum likelihood is judged for a plateau only after half its budget: before that its
-        learning rate is still high (above ~30 % of the start with the default decay), the held-out
-        NLL jitters from check to check, and a "plateau" there ended the phase early on rules that
-        were still learning (suite rules ``ascending`` and ``sum``)."""
-        if self.state.phase == "mle":
-            return step - self.state.started >= self.options.pretrain_steps // 2
-        return True
-
-    def parts(self) -> dict:
+    def modules(self) -> dict:
         parts = {"generator": self.generator, "discriminator": self.discriminator,
-                 "g_opt": self.g_opt, "d_opt": self.d_opt, "phase": self.state}
+                 "g_opt": self.g_opt, "d_opt": self.d_opt}
         if self.pretrain_opt is not None:
             parts["pretrain_opt"] = self.pretrain_opt
         if self.ema is not None:
@@ -272,41 +229,18 @@ class SequenceGAN:
 
     # -- steps
 
-    def step(self, real: Callable[[int], torch.Tensor], step: int) -> tuple[dict[str, float], torch.Tensor]:
-        if self.state.phase == "mle":
-            return self._mle_step(real, step)
-        return self._adversarial_step(real, train_generator=self.state.phase == "adversarial")
-
-    def _mle_step(self, real, step: int) -> tuple[dict[str, float], torch.Tensor]:
-        o = self.options
-        fraction = o.pretrain_decay ** (min(step - 1, o.pretrain_steps) / o.pretrain_steps)  # exponential decay
-        fraction *= self.state.cut  # and a plateau's cut (1.0 until one)
-        for group, base in zip(self.pretrain_opt.param_groups, self.pretrain_base_lrs):
-            group["lr"] = base * fraction
-        seqs = real(self.batch_size)  # (B, L)
-        self.pretrain_opt.zero_grad(set_to_none=True)
-        loss = self.generator.nll(seqs)
-        loss.backward()
-        distributed.average_gradients(self.generator)
-        self.pretrain_opt.step()
-        return {"mle": loss.item()}, None  # G scored real sequences and generated none
-
-    def _adversarial_step(self, real, train_generator: bool) -> tuple[dict[str, float], torch.Tensor]:
+    def _adversarial_step(self, real, train_generator: bool) -> StepResult:
         o, D, G = self.options, self.discriminator, self.generator
         fake, generated = G.generate(self.batch_size, o.tau)  # (B, L, V), (B, L)
         # real() is range-checked already (Rule.sample_checked): no second check on the hot path
         real_onehot = one_hot(real(self.batch_size), G.vocab_size)  # (B, L, V)
 
-        self.d_opt.zero_grad(set_to_none=True)
         d_loss = losses.d_loss(o.loss, D, real_onehot, fake.detach())
-        d_loss.backward()
-        distributed.average_gradients(D)  # D's gradients travel here only, never during G's step
-        self.d_opt.step()
+        self.runtime.step(d_loss, self.d_opt, D)  # D's gradients travel here only, never during G's step
         out = {"d": d_loss.item()}
         if not train_generator:
             return out, generated
 
-        self.g_opt.zero_grad(set_to_none=True)
         d_params = list(D.parameters())
         for p in d_params:  # G's step needs no gradient for D's weights
             p.requires_grad_(False)
@@ -318,9 +252,7 @@ class SequenceGAN:
             mle = G.nll(real(self.batch_size))
             out["mle"] = mle.item()
             g_loss = g_loss + o.mle_weight * mle
-        g_loss.backward()
-        distributed.average_gradients(G)
-        self.g_opt.step()
+        self.runtime.step(g_loss, self.g_opt, G)
         self._follow_ema()
         return out, generated
 
