@@ -43,7 +43,7 @@ def test_unfitted_model_says_so():
 def test_readme_python_api_snippet_runs(tmp_path, monkeypatch):
     """The README's notebook snippet, run as written (in a temporary folder)."""
     text = README.read_text()
-    block = re.search(r"<!-- api-snippet -->\s*```python\n(.*?)```", text, re.S)
+    block = re.search(r"<!-- api-snippet[^>]*-->\s*```python\n(.*?)```", text, re.S)
     assert block, "README lost its api-snippet block"
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}

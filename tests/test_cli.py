@@ -163,16 +163,16 @@ def test_metrics_alone_do_not_block_a_fresh_run(run_cli, tmp_path):
     assert out.returncode in FINISHED, out.stderr
 
 
-def test_readme_check_sizes_match_the_presets():
-    """README once said the default checks 1 000 samples where config.json said 4 000."""
+def test_docs_check_sizes_match_the_presets():
+    """The presets page (once the README) once said the default checks 1 000 samples where config.json said 4 000."""
     import re
     from pathlib import Path
 
     from seqgan_core.engine.presets import PRESETS
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    stated = re.findall(r"^\| `([\w-]+)` \|.*checks on (\d+) samples every (\d+) steps", readme, re.M)
-    assert stated, "the README's presets table states no check size"
+    page = (Path(__file__).resolve().parent.parent / "docs" / "presets.md").read_text(encoding="utf-8")
+    stated = re.findall(r"^\| `([\w-]+)` \|.*checks on (\d+) samples every (\d+) steps", page, re.M)
+    assert stated, "the presets page states no check size"
     for name, samples, every in stated:
         run = PRESETS[name].run
         assert (int(samples), int(every)) == (run["eval_samples"], run["eval_every"]), name
