@@ -511,10 +511,11 @@ def finish(out: Path, trainer: Trainer, checkpointer: Checkpointer, result: Trai
 
 
 def model_path(path: str | Path) -> Path:
-    """A model file as given, or the generator inside a run folder."""
+    """A model file as given, or the generator inside a run folder: its weights-only file (data, no
+    code runs when it loads) when the run wrote one, else its program."""
     path = Path(path)
     if path.is_dir():
-        for name in FORMATS.values():
+        for name in (FORMATS["weights"], *FORMATS.values()):
             if (path / name).is_file():
                 return path / name
         raise ModelFileError(
