@@ -612,9 +612,11 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)
     warnings.showwarning = _show_warning
     try:
+        from seqgan_core.rules.rule import plugin_timeout
         from seqgan_core.runtime.distributed import check_environment
 
         check_environment()  # WORLD_SIZE, RANK, LOCAL_RANK, ...: one line each, before any work
+        plugin_timeout()
         _check_settings(args)
         return COMMANDS[args.command](args)
     except LostPeers as e:  # another rank died: the launcher says which, once (distributed.launch)
@@ -623,6 +625,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_LOST
     except SeqganError as e:
         print(f"seqgan: error: {e}", file=sys.stderr)
+        stopped = getattr(e, "interrupted", None)  # rules.rule.PluginCallStopped: a hung plugin call, abandoned
+        if stopped is not None:
+            return EXIT_INTERRUPTED if stopped else EXIT_FAILED
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("seqgan: interrupted", file=sys.stderr)

@@ -40,7 +40,7 @@ from seqgan_core.engine.config import TrainConfig
 from seqgan_core.errors import ModelFileError, SeqganError
 from seqgan_core.io.export import FORMATS, metadata, save_sampler, stored_tokens
 from seqgan_core.evaluation.metrics import evaluate, reference
-from seqgan_core.rules.rule import Rule
+from seqgan_core.rules.rule import PluginCallStopped, Rule
 from seqgan_core.rules.target import Target, rule_target
 from seqgan_core.evaluation.temperature import CHOICE_SEED_OFFSET, choose, clearly
 from seqgan_core.engine.training import CHECKPOINT_VERSION, Progress, StopRequest, Trainer, TrainResult
@@ -398,7 +398,10 @@ def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> R
     if pending and state.get("pending_at_last_step") and config.max_steps > resume_at:
         pending = None  # its last routine checkpoint, resumed with a larger --max-steps: train on
     # a run whose generator could not be written earlier: training is over, only the saving is left
-    result = trainer.result(pending) if pending else trainer.run()
+    try:
+        result = trainer.result(pending) if pending else trainer.run()
+    except PluginCallStopped as e:  # a hung plugin call, abandoned: what the run keeps is its last checkpoint
+        raise PluginCallStopped(f"{e}; {_last_checkpoint(out)}", e.interrupted) from None
     if not writer:
         checkpointer.save(trainer, result.stop_reason)  # its part of the gather; rank 0 writes
         return RunOutcome(out, out / FORMATS[fmt], result, {}, None, resume_at)
@@ -420,6 +423,16 @@ def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> R
                    sampling, metrics_log)
     return RunOutcome(out, model, result, metrics, verdict, resume_at, sampling["temperature"],
                       sampling["tried"], sampling["min_p"])
+
+
+def _last_checkpoint(out: Path) -> str:
+    """What a run stopped mid-step keeps, said in words (its state mid-step is not saved: it may be
+    half a step)."""
+    try:
+        step = torch.load(out / CHECKPOINT_FILE, map_location="cpu", weights_only=True)["step"]
+    except Exception:  # noqa: BLE001 - none yet, or unreadable: nothing to resume
+        return "no checkpoint was written yet (one every checkpoint_every steps), so train again"
+    return f"the checkpoint at step {step} is kept: continue with `seqgan train --resume {out}`"
 
 
 def begin_end(checkpointer: Checkpointer, trainer: Trainer, result: TrainResult, state: dict) -> None:
