@@ -194,10 +194,12 @@ class LoadedModel:
                 except ModelFileError:
                     raise
                 except Exception as e:  # noqa: BLE001 - the file is a program: whatever it raises is its own
-                    first = (str(e).strip().splitlines() or [""])[0][:160]
-                    raise ModelFileError(f"the model {str(self.path)!r} failed while sampling ({type(e).__name__}"
-                                         f"{': ' + first if first else ''}); it is damaged or not written by "
-                                         "seqgan") from None
+                    # TorchScript's message ends with the error itself, after its interpreter's traceback
+                    last = (str(e).strip().splitlines() or [""])[-1].strip()[:160]
+                    said = last if last.split(":")[0].endswith(("Error", "Exception")) else (
+                        f"{type(e).__name__}: {last}" if last else type(e).__name__)
+                    raise ModelFileError(f"the model {str(self.path)!r} failed while sampling ({said}); it is "
+                                         "damaged or not written by seqgan") from None
                 yield self._checked(out, k)
 
     def _checked_min_p(self, min_p: float | None) -> float | None:
