@@ -119,7 +119,8 @@ def test_a_full_disk_keeps_the_generator_and_a_resumable_checkpoint(tmp_path, sm
     assert f"cannot write {small_disk / 'r' / 'checkpoint.pt'}: No space left on device (it needed " in line
     assert "bytes free there); the generator and config.json are saved" in line
     left = sorted(p.name for p in (small_disk / "r").iterdir())
-    assert left == ["checkpoint.pt", "config.json", "generator.pt", "history.jsonl", "metrics.jsonl"]
+    assert left == ["checkpoint.pt", "config.json", "generator.pt", "generator.weights.pt", "history.jsonl",
+                    "metrics.jsonl"]
     assert _checkpoint(small_disk / "r")["step"] == 20  # the last one that fitted
     assert _model_meta(small_disk / "r" / "generator.pt")["steps"] == 60
     again = subprocess.run([sys.executable, "-m", "seqgan_core", "train", "--resume", small_disk / "r"],
@@ -138,7 +139,8 @@ def test_a_run_killed_before_its_first_checkpoint_can_be_trained_again(tmp_path)
                             "20", "--out", "r"], cwd=tmp_path, capture_output=True, text=True, timeout=SLOW)
     assert again.returncode in FINISHED, again.stderr
     left = sorted(p.name for p in (tmp_path / "r").iterdir())
-    assert left == ["checkpoint.pt", "config.json", "generator.pt", "history.jsonl", "metrics.jsonl"]
+    assert left == ["checkpoint.pt", "config.json", "generator.pt", "generator.weights.pt", "history.jsonl",
+                    "metrics.jsonl"]
 
 
 def test_a_model_without_checkpoint_is_not_sent_to_resume(tmp_path, run_cli):
