@@ -23,8 +23,13 @@ default, so it reads the 0-d buffers ``temperature`` and ``min_p`` instead:
 existed draw without it and refuse a min-p other than 0.
 
 A model file is a program: loading a TorchScript or torch.export file runs code that its author
-wrote, with the user's rights. Only load files from a trusted source. What seqgan does to limit the
-harm: it reads and checks the metadata from the zip archive before torch loads the program, and
+wrote, with the user's rights (a crafted ``__setstate__`` can write files). So the CLI goes one
+step further than ``weights_only`` / ``trust_remote_code``: ``seqgan sample/evaluate RUN_DIR`` load
+the run's weights-only file, and a TorchScript or torch.export file given by path loads only with
+``--trust`` (``load_model(trust=False)`` refuses it with ``UntrustedProgram``, one line saying why).
+Any model path is first checked like a ``--data`` path: a regular file (not a FIFO or a device),
+at most ``MAX_MODEL_BYTES``, asked of the file system before a byte is read. What seqgan does to
+limit the harm of a trusted program: it reads and checks the metadata from the zip archive before torch loads the program, and
 it checks every output of the program (a tensor, int64, ``(n, length)``, indices inside the
 vocabulary) before using it, so a broken or hostile file cannot make seqgan report on the wrong
 number of sequences or decode garbage.

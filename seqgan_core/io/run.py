@@ -1,17 +1,20 @@
 """A run folder, and the run policy: train into a folder, resume from it, finish it safely.
 
-    generator.pt | generator.pt2   the sampler (TorchScript or torch.export: programs)
-    generator.weights.pt           ... or its tensors alone (--format weights: data, safe to share)
+    generator.pt | generator.pt2   the sampler (TorchScript or torch.export: programs, --format)
+    generator.weights.pt           its tensors alone (data, safe to share): written by every run, and
+                                   what `seqgan sample/evaluate RUN_DIR` load (no code from the folder runs)
     config.json                    target, preset and why, settings, steps, verdict, versions
     history.jsonl                  every check: step, phase, validity, TV, distance, NLL, losses
     metrics.jsonl                  full metrics every `metrics_every` steps, and a "final" row
     checkpoint.pt                  everything needed to resume (`seqgan train --resume RUN_DIR`)
 
-Every file is written atomically: a run killed mid-write keeps the previous version. At the end
-the generator and config.json are written before the checkpoint says the run is finished, so
-a run stopped at any moment leaves either a resumable checkpoint or a finished model. A write that
-fails (a full disk) keeps what could be written; when the generator could not be, the checkpoint
-records the finished training as *pending*, and ``--resume`` writes the model without training.
+Every file is written atomically: a run killed mid-write keeps the previous version. The end of a
+run is one ordered, idempotent sequence: a checkpoint whose training is *pending* (over, only the
+saving left), then the generator, its weights, config.json, the final metrics, the history, and
+last the checkpoint that says the run is finished. A run killed at any of these writes leaves a
+checkpoint that ``--resume`` finishes by writing the files without training (a routine checkpoint
+on the final step counts as pending too), and from the generator's write on a model that samples.
+A write that fails (a full disk) keeps what could be written, and the error names what is whole.
 A run holds the folder's lock (``lock.py``) from before its first write to after its last.
 
 ``train_run`` is what ``seqgan train`` calls; it takes plain values and returns a ``RunOutcome``.
@@ -397,11 +400,16 @@ def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> R
     pending = state.get("pending") if state else None
     if pending and state.get("pending_at_last_step") and config.max_steps > resume_at:
         pending = None  # its last routine checkpoint, resumed with a larger --max-steps: train on
-    # a run whose generator could not be written earlier: training is over, only the saving is left
     try:
-        result = trainer.result(pending) if pending else trainer.run()
+        return _train_and_finish(trainer, target, out, fmt, pending, resume_at, checkpointer, metrics_log, choice)
     except PluginCallStopped as e:  # a hung plugin call, abandoned: what the run keeps is its last checkpoint
         raise PluginCallStopped(f"{e}; {_last_checkpoint(out)}", e.interrupted) from None
+
+
+def _train_and_finish(trainer, target, out, fmt, pending, resume_at, checkpointer, metrics_log, choice) -> RunOutcome:
+    writer = metrics_log is not None
+    # a pending run (killed or out of space in its final sequence): training is over, only the saving is left
+    result = trainer.result(pending) if pending else trainer.run()
     if not writer:
         checkpointer.save(trainer, result.stop_reason)  # its part of the gather; rank 0 writes
         return RunOutcome(out, out / FORMATS[fmt], result, {}, None, resume_at)
