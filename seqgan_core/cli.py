@@ -147,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", default=None, help="folder for the PNGs (default: the run folder)")
     pl.add_argument("-n", type=int, default=10_000, help="sequences sampled for the histogram")
     pl.add_argument("--data", metavar="FILE", help="the data file, if it moved since training")
+    pl.add_argument("--trust", action="store_true",
+                    help="allow a run folder without generator.weights.pt (an older run): its TorchScript or "
+                         "torch.export generator runs code when it loads")
     return parser
 
 
