@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="seqgan",
         description="Train GANs that generate sequences of discrete tokens following a rule.",
         epilog=_examples("seqgan rules", "seqgan train --rule multiples5",
-                         "seqgan sample runs/multiples5/generator.pt -n 5"),
+                         "seqgan sample runs/multiples5 -n 5"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"seqgan {__version__}")
@@ -114,9 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "--batch-size is per process). Several machines: see README")
 
     s = command("sample", "sample sequences from a saved generator",
-                ["seqgan sample runs/multiples5/generator.pt",
+                ["seqgan sample runs/multiples5", "seqgan sample downloaded/generator.pt --trust",
                  "seqgan sample runs/multiples5 -n 100 --seed 3 --json"])
-    s.add_argument("model", help="generator.pt / .pt2 written by `seqgan train`, or its run folder")
+    s.add_argument("model", help="a run folder written by `seqgan train` (its weights-only generator is loaded), "
+                                 "or a model file")
+    s.add_argument("--trust", action="store_true",
+                   help="allow a TorchScript (.pt) or torch.export (.pt2) file given by path: loading one runs "
+                        "code its author wrote; a run folder or a .weights.pt file needs no trust")
     s.add_argument("-n", type=int, default=10, help="how many sequences (default 10)")
     s.add_argument("--seed", type=int, default=None, help="random seed for reproducible samples")
     s.add_argument("--json", action="store_true",
@@ -129,8 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "as trained (default: the one the run chose, usually 0)")
 
     e = command("evaluate", "measure a saved generator against its rule or data",
-                ["seqgan evaluate runs/multiples5", "seqgan evaluate runs/multiples5/generator.pt -n 10000 --json"])
-    e.add_argument("model", help="model file or run folder")
+                ["seqgan evaluate runs/multiples5", "seqgan evaluate runs/multiples5 -n 10000 --json"])
+    e.add_argument("model", help="run folder (its weights-only generator is loaded) or model file")
+    e.add_argument("--trust", action="store_true",
+                   help="allow a TorchScript or torch.export file given by path (loading it runs its code)")
+    e.add_argument("--force", action="store_true",
+                   help="score against the data file even when it changed since training (a warning, not an error)")
     e.add_argument("-n", type=int, default=10_000, help="sequences to sample (default 10000)")
     e.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     e.add_argument("--json", action="store_true", help="print the metrics as JSON")
@@ -148,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", default=None, help="folder for the PNGs (default: the run folder)")
     pl.add_argument("-n", type=int, default=10_000, help="sequences sampled for the histogram")
     pl.add_argument("--data", metavar="FILE", help="the data file, if it moved since training")
+    pl.add_argument("--trust", action="store_true",
+                    help="allow a run folder without generator.weights.pt (an older run): its TorchScript or "
+                         "torch.export generator runs code when it loads")
     return parser
 
 
@@ -201,7 +212,8 @@ def _min_p(value: float | None) -> float | None:
 
 def cmd_rules(args) -> int:
     _, rules = _load_rules(args)
-    rows = [(r.name, r.plugin, r.description) for r in rules.values()]
+    listed = rules.all_rules() if hasattr(rules, "all_rules") else rules.values()  # both of a name clash
+    rows = [(r.name, r.plugin, r.description) for r in listed]
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     for name, plugin, description in rows:
         print(f"{name:<{widths[0]}}  {plugin:<{widths[1]}}  {description}")
@@ -421,11 +433,25 @@ def _model_and_target(args, path):
     from seqgan_core.io.run import model_path
     from seqgan_core.rules.target import target_from_record
 
-    model = load_model(model_path(path))
+    model = load_model(model_path(path), trust=getattr(args, "trust", False))
     record = model.meta.get("target") or {"kind": "rule", "rule": model.meta["rule"]}
     target = target_from_record(record, lambda: _load_rules(args)[1], data=getattr(args, "data", None))
+    _check_data_hash(record, target, getattr(args, "force", False))
     target.check_vocabulary(model.vocabulary.tokens, f"the model {str(model.path)!r}")
     return model, target
+
+
+def _check_data_hash(record: dict, target, force: bool) -> None:
+    """A data run scores against the file it was trained on: the run stored its SHA-256."""
+    saved, now = record.get("sha256"), target.record.get("sha256")
+    if target.dataset is None or not saved or not now or saved == now:
+        return
+    message = (f"{target.record['path']} is not the file this model was trained on (its SHA-256 changed since "
+               "training)")
+    if not force:
+        raise SeqganError(f"{message}; give the original with --data FILE, or pass --force to score against "
+                          "this one anyway")
+    warnings.warn(f"{message}; scoring against it anyway (--force)", stacklevel=2)
 
 
 def cmd_sample(args) -> int:
@@ -433,7 +459,7 @@ def cmd_sample(args) -> int:
     from seqgan_core.io.run import model_path
 
     _positive(args.n, "-n", MAX_SAMPLES)
-    model = load_model(model_path(args.model))
+    model = load_model(model_path(args.model), trust=args.trust)
     # streamed chunk by chunk: memory stays bounded whatever -n and the sequence length are
     columns = (model.meta.get("target") or {}).get("columns")  # a CSV read with --header
     first = True
@@ -543,11 +569,34 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"seqgan: warning: {message}", file=sys.stderr)
 
 
+def _check_settings(args) -> None:
+    """``--set`` values that are parsed before the settings are: the seed, one line when it is no integer."""
+    for item in getattr(args, "settings", None) or []:
+        key, sep, value = item.partition("=")
+        if sep and key.strip().replace("-", "_") == "seed":
+            try:
+                int(value.strip())
+            except ValueError:
+                raise SeqganError(f"--set seed={value.strip()} is not a whole number; give e.g. --set seed=1") from None
+
+
+def _first_line(e: BaseException) -> str:
+    lines = str(e).strip().splitlines()
+    text = lines[0] if lines else ""
+    return f"{type(e).__name__}: {text[:200]}" if text else type(e).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     warnings.showwarning = _show_warning
     try:
+        from seqgan_core.rules.rule import plugin_timeout
+        from seqgan_core.runtime.distributed import check_environment
+
+        check_environment()  # WORLD_SIZE, RANK, LOCAL_RANK, ...: one line each, before any work
+        plugin_timeout()
+        _check_settings(args)
         return COMMANDS[args.command](args)
     except LostPeers as e:  # another rank died: the launcher says which, once (distributed.launch)
         if not e.quiet:
@@ -555,6 +604,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_LOST
     except SeqganError as e:
         print(f"seqgan: error: {e}", file=sys.stderr)
+        stopped = getattr(e, "interrupted", None)  # rules.rule.PluginCallStopped: a hung plugin call, abandoned
+        if stopped is not None:
+            return EXIT_INTERRUPTED if stopped else EXIT_FAILED
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("seqgan: interrupted", file=sys.stderr)
@@ -566,6 +618,13 @@ def main(argv: list[str] | None = None) -> int:
         where = f": {e.filename}" if e.filename else ""
         print(f"seqgan: error: {e.strerror or e}{where}", file=sys.stderr)
         return EXIT_USAGE
+    except SystemExit:
+        raise
+    except BaseException as e:  # noqa: BLE001 - the boundary: a traceback is a bug, one line says which
+        # CancelledError, GeneratorExit and the like from a plugin or a model end here, not in a traceback
+        print(f"seqgan: error: unexpected {_first_line(e)} (a bug in seqgan or in a plugin; please report it "
+              "with the command that caused it)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

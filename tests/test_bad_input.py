@@ -137,7 +137,7 @@ EVALUATE = [
     (["evaluate", "{root}/missing.pt"], "does not exist"),
     (["evaluate", "{root}/truncated.pt"], "not a seqgan model file"),
     (["evaluate", "{root}/foreign.pt"], "without seqgan metadata"),
-    (["evaluate", "{root}/unknown-rule.pt"], "trained on rule 'not-installed'"),
+    (["evaluate", "{root}/unknown-rule.pt", "--trust"], "trained on rule 'not-installed'"),
     (["evaluate", "{root}/run", "-n", "0"], "-n must be between 1 and"),
     (["evaluate", "{root}/run", "-n", "2000000"], "-n must be between 1 and"),
 ]

@@ -13,11 +13,11 @@ def test_train_sample_decode_end_to_end(run_cli, tmp_path):
     model = tmp_path / "runs" / "multiples5" / "generator.pt"
     assert model.exists() and (model.parent / "config.json").exists()
 
-    text = run_cli("sample", model, "-n", "4", "--seed", "2")
+    text = run_cli("sample", model, "-n", "4", "--seed", "2", "--trust")
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert len(lines) == 4 and all(len(line.split(" ")) == 10 for line in lines)
-    as_json = json.loads(run_cli("sample", model, "-n", "4", "--seed", "2", "--json").stdout)
+    as_json = json.loads(run_cli("sample", model, "-n", "4", "--seed", "2", "--json", "--trust").stdout)
     assert [" ".join(map(str, row)) for row in as_json] == lines
     assert all(0 <= t < 100 for row in as_json for t in row)
 
@@ -93,7 +93,7 @@ def test_evaluate_prints_metrics_for_a_run_folder_and_a_file(run_cli, run_dir):
     text = run_cli("evaluate", run_dir, "-n", "500")
     assert text.returncode == 0, text.stderr
     assert "validity" in text.stdout and "coverage" in text.stdout and "/20" in text.stdout
-    as_json = json.loads(run_cli("evaluate", run_dir / "generator.pt", "-n", "500", "--json").stdout)
+    as_json = json.loads(run_cli("evaluate", run_dir / "generator.pt", "-n", "500", "--json", "--trust").stdout)
     assert as_json["n"] == 500 and 0 <= as_json["tv"] <= 1 and 0 <= as_json["validity"] <= 1
     again = json.loads(run_cli("evaluate", run_dir, "-n", "500", "--json").stdout)
     assert again == as_json  # seeded

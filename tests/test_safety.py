@@ -119,7 +119,8 @@ def test_a_full_disk_keeps_the_generator_and_a_resumable_checkpoint(tmp_path, sm
     assert f"cannot write {small_disk / 'r' / 'checkpoint.pt'}: No space left on device (it needed " in line
     assert "bytes free there); the generator and config.json are saved" in line
     left = sorted(p.name for p in (small_disk / "r").iterdir())
-    assert left == ["checkpoint.pt", "config.json", "generator.pt", "history.jsonl", "metrics.jsonl"]
+    assert left == ["checkpoint.pt", "config.json", "generator.pt", "generator.weights.pt", "history.jsonl",
+                    "metrics.jsonl"]
     assert _checkpoint(small_disk / "r")["step"] == 20  # the last one that fitted
     assert _model_meta(small_disk / "r" / "generator.pt")["steps"] == 60
     again = subprocess.run([sys.executable, "-m", "seqgan_core", "train", "--resume", small_disk / "r"],
@@ -138,7 +139,8 @@ def test_a_run_killed_before_its_first_checkpoint_can_be_trained_again(tmp_path)
                             "20", "--out", "r"], cwd=tmp_path, capture_output=True, text=True, timeout=SLOW)
     assert again.returncode in FINISHED, again.stderr
     left = sorted(p.name for p in (tmp_path / "r").iterdir())
-    assert left == ["checkpoint.pt", "config.json", "generator.pt", "history.jsonl", "metrics.jsonl"]
+    assert left == ["checkpoint.pt", "config.json", "generator.pt", "generator.weights.pt", "history.jsonl",
+                    "metrics.jsonl"]
 
 
 def test_a_model_without_checkpoint_is_not_sent_to_resume(tmp_path, run_cli):
@@ -270,6 +272,8 @@ CRAFTED = {  # what a crafted sampler returns for sample(n) -> the line seqgan a
     "few-rows": ("torch.zeros(1, 10, dtype=torch.long)", "returned shape (1, 10) when asked for"),
     "out-of-range": ("torch.full((n, 10), 1000, dtype=torch.long)", "returned indices outside its vocabulary"),
     "negative": ("torch.full((n, 10), -1, dtype=torch.long)", "returned indices outside its vocabulary"),
+    # a forward that raises (torch.jit.Error, 38 lines of TorchScript traceback): one line
+    "raises": ("torch.zeros(n, 10, dtype=torch.long).view(-1, 3)", "failed while sampling (RuntimeError: shape '[-1, 3]' is invalid"),
 }
 
 
@@ -294,7 +298,7 @@ def test_a_model_output_is_checked_before_use(real_run, tmp_path, main_in_proces
     body, message = CRAFTED[kind]
     path = tmp_path / f"{kind}.pt"
     _craft(path, body, _model_meta(real_run / "run" / "generator.pt"))
-    code, out, err = main_in_process(command, path, "-n", "7")
+    code, out, err = main_in_process(command, path, "-n", "7", "--trust")
     assert code == 2, (out, err)
     [line] = _errors(err)
     assert f"the model '{path}' {message}" in line, line
@@ -376,6 +380,12 @@ HOSTILE = [
     ({"distance": "sys.exit(3)"}, "distance() raised SystemExit: 3"),
     ({"register": "sys.exit(0)"}, "plugin 'hostile' failed in register_rules: SystemExit: 0"),
     ({"length": "10 ** 6"}, "length 1000000 x vocabulary 10 = 10,000,000 cells per sequence, more than seqgan can"),
+    # BaseExceptions that are not Exceptions: caught at the plugin boundary like any other
+    ({"sample": "(_ for _ in ()).throw(__import__('asyncio').CancelledError('stop'))"},
+     "rule 'hostile' (plugin hostile): sample() raised CancelledError: stop"),
+    ({"sample": "(_ for _ in ()).throw(GeneratorExit('closed'))"},
+     "rule 'hostile' (plugin hostile): sample() raised GeneratorExit: closed"),
+    ({"valid": "(_ for _ in ()).throw(__import__('asyncio').CancelledError())"}, "is_valid() raised CancelledError"),
 ]
 
 
@@ -476,3 +486,230 @@ def test_an_installed_plugin_that_exits_is_skipped_not_obeyed(tmp_path, run_cli)
         assert (tmp_path / when / "generator.pt").exists()
         warning = [line for line in out.stderr.splitlines() if line.startswith("seqgan: warning:")]
         assert len(warning) == 1 and "exiter" in warning[0] and "SystemExit: 0" in warning[0], out.stderr
+
+
+# -- 6. nothing hung, nothing unchecked (the probe's cases: every one a line, an exit status, nothing lost)
+
+
+SLEEPER = GOOD | {"sample": "(time.sleep(1000) if next(CALLS) == {at} else torch.randint(10, (n, 4), generator=g))"}
+
+
+def _sleeper(tmp_path, at):
+    (tmp_path / "hostile.py").write_text("import itertools\nCALLS = itertools.count(1)\n"
+                                         + PLUGIN.format(**{**SLEEPER, "sample": SLEEPER["sample"].format(at=at)}))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_hung_plugin_ends_on_a_signal_with_its_checkpoint_kept(tmp_path, sig):
+    """The sampler sleeps at its 200th call (after the checkpoint at step 100): a signal ends the
+    run within the grace, in one line that names the plugin and the checkpoint, exit 130."""
+    _sleeper(tmp_path, 200)
+    proc = _popen("train", "--rule", "hostile", "-p", "hostile", "--preset", "independent", "--max-steps", "3000",
+                  "--checkpoint-every", "100", "--out", "r", cwd=tmp_path,
+                  env={"PYTHONPATH": str(tmp_path)})
+    _wait_for(tmp_path / "r" / "checkpoint.pt", proc)
+    time.sleep(3)  # the sampler is asleep by now (its 200th call comes within a second of step 100)
+    proc.send_signal(sig)
+    started = time.time()
+    _, err = proc.communicate(timeout=60)
+    assert time.time() - started < 30, err
+    assert proc.returncode == 130, err
+    [line] = _errors(err)
+    assert "rule 'hostile' (plugin hostile): sample() was still running" in line, line
+    assert f"did not end after {signal.Signals(sig).name}; abandoned it; the checkpoint at step 100 is kept: " \
+           "continue with `seqgan train --resume r`" in line, line
+    assert _checkpoint(tmp_path / "r")["step"] == 100
+
+
+def test_a_plugin_call_over_its_time_limit_is_one_line(tmp_path, main_in_process, monkeypatch):
+    _sleeper(tmp_path, 3)
+    monkeypatch.delitem(sys.modules, "hostile", raising=False)
+    monkeypatch.setenv("SEQGAN_PLUGIN_TIMEOUT", "1")
+    code, _, err = main_in_process("train", "--rule", "hostile", "-p", "hostile", "--max-steps", "50", "--out", "r",
+                                   path=tmp_path)
+    assert code == 1, err
+    [line] = _errors(err)
+    assert "rule 'hostile' (plugin hostile): sample() did not return within 1 s (SEQGAN_PLUGIN_TIMEOUT)" in line
+
+
+@pytest.mark.parametrize("value", ["float('nan')", "float('inf')"])
+def test_a_non_finite_distance_from_the_start_keeps_a_model(tmp_path, main_in_process, monkeypatch, value):
+    (tmp_path / "hostile.py").write_text(PLUGIN.format(**{**GOOD, "distance": value}))
+    monkeypatch.delitem(sys.modules, "hostile", raising=False)
+    code, _, err = main_in_process("train", "--rule", "hostile", "-p", "hostile", "--preset", "independent",
+                                   "--distance", "rule", "--max-steps", "100", "--out", "r", path=tmp_path)
+    assert code == 1, err
+    [line] = _errors(err)
+    shown = "nan" if "nan" in value else "inf"
+    assert f"training diverged: rule 'hostile' (plugin hostile) returned distance {shown} at step 50" in line, line
+    code, out, err = main_in_process("sample", tmp_path / "r", "-n", "2")
+    assert code == 0 and len(out.splitlines()) == 2, err
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"WORLD_SIZE": "2"}, "WORLD_SIZE=2 is set but RANK is not"),
+    ({"WORLD_SIZE": "abc"}, "environment variable WORLD_SIZE='abc' must be a whole number of at least 1"),
+    ({"WORLD_SIZE": "0"}, "environment variable WORLD_SIZE='0' must be a whole number of at least 1"),
+    ({"LOCAL_RANK": "x"}, "environment variable LOCAL_RANK='x' must be a whole number"),
+    ({"WORLD_SIZE": "2", "RANK": "5"}, "RANK=5 is not below WORLD_SIZE=2"),
+    ({"RANK": "-1"}, "environment variable RANK='-1' must be a whole number of at least 0"),
+    ({"SEQGAN_PLUGIN_TIMEOUT": "soon"}, "SEQGAN_PLUGIN_TIMEOUT='soon' must be a number of seconds"),
+    ({"SEQGAN_DDP_TIMEOUT": "abc"}, "SEQGAN_DDP_TIMEOUT must be a number of seconds"),
+])
+def test_every_environment_variable_is_checked_in_one_line(main_in_process, monkeypatch, env, message):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    code, _, err = main_in_process("train", "--rule", "multiples5", "--max-steps", "5", "--out", "r")
+    assert code == 2, err
+    [line] = _errors(err)
+    assert message in line, line
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", ""])
+def test_a_set_seed_that_is_not_a_whole_number_is_one_line(tmp_path, main_in_process, value):
+    code, _, err = main_in_process("train", "--rule", "multiples5", "--max-steps", "5", "--set", f"seed={value}",
+                                   "--out", "r")
+    assert code == 2, err
+    [line] = _errors(err)
+    assert f"--set seed={value} is not a whole number" in line
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "sparse"])
+@pytest.mark.parametrize("command", ["sample", "evaluate"])
+def test_a_model_path_is_checked_like_a_data_path(tmp_path, main_in_process, kind, command):
+    """A FIFO would block, /dev/zero never ends, a 2 GB sparse file is no model: each answers at
+    once, without reading it into memory."""
+    import resource
+
+    if kind == "fifo":
+        path, message = tmp_path / "fifo.pt", "is a FIFO, not a model file"
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path, message = "/dev/zero", "is a device, not a model file"
+    else:
+        path, message = tmp_path / "sparse.pt", "not a seqgan model file"
+        with open(path, "wb") as f:
+            f.truncate(2 << 30)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.time()
+    code, _, err = main_in_process(command, path, "--trust")
+    assert time.time() - started <= 2, err
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before <= 200 * 1024  # KiB
+    assert code == 2, err
+    [line] = _errors(err)
+    assert message in line, line
+
+
+def test_a_run_folder_samples_its_weights_and_a_program_needs_trust(real_run, tmp_path, main_in_process,
+                                                                   monkeypatch):
+    """A TorchScript file can run code when it loads (a crafted __setstate__ writing files): seqgan
+    loads a run folder's weights-only file, and a program given by path only with --trust."""
+    def never(*a, **k):
+        raise AssertionError("torch loaded a program without --trust")
+
+    monkeypatch.setattr(torch.jit, "load", never)
+    program = real_run / "run" / "generator.pt"
+    for command in ("sample", "evaluate"):
+        code, _, err = main_in_process(command, program, "-n", "5")
+        assert code == 2, err
+        [line] = _errors(err)
+        assert f"'{program}' is a TorchScript program, and loading it runs code its author wrote; pass --trust" \
+            in line, line
+    code, out, err = main_in_process("sample", real_run / "run", "-n", "5")
+    assert code == 0 and len(out.splitlines()) == 5, err
+    old = tmp_path / "old"  # a run folder from before the weights-only copy: its program needs trust too
+    old.mkdir()
+    (old / "generator.pt").write_bytes(program.read_bytes())
+    code, _, err = main_in_process("sample", old, "-n", "5")
+    assert code == 2 and "pass --trust" in err, err
+
+
+def test_evaluate_refuses_a_changed_data_file_unless_forced(data_run, tmp_path, main_in_process):
+    changed = tmp_path / "names.txt"
+    changed.write_text((data_run / "names.txt").read_text() + "a b c a\n")
+    code, _, err = main_in_process("evaluate", data_run / "r", "-n", "50", "--data", changed)
+    assert code == 2, err
+    [line] = _errors(err)
+    assert f"{changed} is not the file this model was trained on" in line and "--force" in line, line
+    code, out, err = main_in_process("evaluate", data_run / "r", "-n", "50", "--data", changed, "--force")
+    assert code == 0, err
+    assert "seqgan: warning:" in err and "scoring against it anyway (--force)" in err and "verdict:" in out
+    code, out, err = main_in_process("evaluate", data_run / "r", "-n", "50")  # the original file: as before
+    assert code == 0 and "warning" not in err, err
+
+
+def test_a_plugin_reusing_a_builtin_name_breaks_only_that_name(tmp_path, main_in_process, monkeypatch):
+    (tmp_path / "dup.py").write_text(PLUGIN.format(**GOOD).replace('name="hostile"', 'name="checksum"'))
+    monkeypatch.delitem(sys.modules, "dup", raising=False)
+    code, out, err = main_in_process("rules", "-p", "dup", path=tmp_path)
+    assert code == 0, err
+    assert [line.split()[1] for line in out.splitlines() if line.split()[0] == "checksum"] == \
+        ["seqgan_plugins.checksum", "dup"]
+    code, _, err = main_in_process("train", "--rule", "multiples5", "-p", "dup", "--max-steps", "20", "--out", "m")
+    assert code in FINISHED, err
+    code, _, err = main_in_process("train", "--rule", "checksum", "-p", "dup", "--max-steps", "20", "--out", "c")
+    assert code == 2, err
+    [line] = _errors(err)
+    assert "rule 'checksum' is registered by plugin 'seqgan_plugins.checksum' and by plugin 'dup'" in line, line
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"step": "abc"}, "its step is 'abc', not a whole number of steps"),
+    ({"step": -5}, "its step is -5, not a whole number of steps"),
+    ({"step": True}, "its step is True"),
+    ("nan-weights", "holds NaN or infinite values"),
+])
+def test_a_hand_edited_checkpoint_is_refused_in_one_line(tmp_path, main_in_process, change, message):
+    code, _, err = main_in_process("train", "--rule", "multiples5", "--max-steps", "20", "--checkpoint-every", "10",
+                                   "--out", "r")
+    assert code in FINISHED, err
+    state = _checkpoint(tmp_path / "r")
+    state["stop_reason"] = None  # as if interrupted
+    if change == "nan-weights":
+        tensor = next(t for t in _tensors(state["parts"]) if t.is_floating_point())
+        tensor.fill_(float("nan"))
+    else:
+        state.update(change)
+    torch.save(state, tmp_path / "r" / "checkpoint.pt")
+    code, _, err = main_in_process("train", "--resume", "r", "--max-steps", "40")
+    assert code == 2, err
+    [line] = _errors(err)
+    assert message in line and "checkpoint.pt is damaged" in line, line
+
+
+def _tensors(value):
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _tensors(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _tensors(item)
+
+
+def test_a_full_disk_message_names_what_was_kept(tmp_path, monkeypatch, capsys):
+    """history.jsonl and the checkpoint do not fit: the line says the model and config.json are
+    whole and that `sample` works, not 'train again'."""
+    from seqgan_core.runtime import atomic
+
+    real = atomic.write_bytes
+
+    def full(path, data):
+        if os.path.basename(path) in ("history.jsonl", "checkpoint.pt"):
+            _no_space(path, data)
+        real(path, data)
+
+    monkeypatch.setattr("seqgan_core.io.run.write_text", lambda path, text: full(path, text.encode()))
+    monkeypatch.setattr("seqgan_core.io.run.write_bytes", full)
+    out = tmp_path / "r"
+    code = cli.main(["train", "--rule", "multiples5", "--max-steps", "30", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    [line] = _errors(err)
+    assert f"cannot write {out / 'history.jsonl'}: No space left on device" in line, line
+    assert "kept whole: generator.pt, generator.weights.pt, config.json, metrics.jsonl" in line, line
+    assert f"(`seqgan sample {out}` works)" in line and "train again" in line, line
+    monkeypatch.undo()
+    assert cli.main(["sample", str(out), "-n", "2"]) == 0

@@ -206,7 +206,7 @@ def test_a_file_from_before_min_p_samples_as_before_and_refuses_a_min_p(tmp_path
     assert torch.equal(model.sample(16, seed=1), model.sample(16, seed=1, min_p=0.0))
     with pytest.raises(ModelFileError, match="without min-p sampling"):
         model.sample(16, seed=1, min_p=0.1)
-    code, out, err = main_in_process("sample", str(path), "-n", "2", "--min-p", "0.1")
+    code, out, err = main_in_process("sample", str(path), "-n", "2", "--min-p", "0.1", "--trust")
     assert code == 2 and "without min-p sampling" in err and "Traceback" not in err and out == ""
-    code, out, err = main_in_process("sample", str(path), "-n", "2", "--min-p", "1.5")
+    code, out, err = main_in_process("sample", str(path), "-n", "2", "--min-p", "1.5", "--trust")
     assert code == 2 and "--min-p must be at least 0 and below 1" in err

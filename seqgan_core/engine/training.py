@@ -171,9 +171,12 @@ class Trainer:
             n = self.config.eval_samples or self.recipe.batch_size
             g = self.runtime.generator("check_noise")
             batches = [self.rule.sample_checked(n, g) for _ in range(NOISE_REPEATS)]
-            scores = [self.distance(b) for b in batches]
+            # a rule's NaN or infinite distance is answered at the check that meets it (NonFiniteDistance),
+            # in one line naming the rule; the noise is the finite scores' alone, so the run's end still saves
+            scores = [score for score in (self.distance(b) for b in batches) if math.isfinite(score)]
             validity = statistics.fmean(self.rule.valid(b).float().mean().item() for b in batches)
-            self._noise = Noise(statistics.fmean(scores), statistics.stdev(scores), validity)
+            self._noise = Noise(statistics.fmean(scores) if scores else math.nan,
+                                statistics.stdev(scores) if len(scores) > 1 else 0.0, validity)
         return self._noise
 
     @property

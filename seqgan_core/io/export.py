@@ -23,8 +23,13 @@ default, so it reads the 0-d buffers ``temperature`` and ``min_p`` instead:
 existed draw without it and refuse a min-p other than 0.
 
 A model file is a program: loading a TorchScript or torch.export file runs code that its author
-wrote, with the user's rights. Only load files from a trusted source. What seqgan does to limit the
-harm: it reads and checks the metadata from the zip archive before torch loads the program, and
+wrote, with the user's rights (a crafted ``__setstate__`` can write files). So the CLI goes one
+step further than ``weights_only`` / ``trust_remote_code``: ``seqgan sample/evaluate RUN_DIR`` load
+the run's weights-only file, and a TorchScript or torch.export file given by path loads only with
+``--trust`` (``load_model(trust=False)`` refuses it with ``UntrustedProgram``, one line saying why).
+Any model path is first checked like a ``--data`` path: a regular file (not a FIFO or a device),
+at most ``MAX_MODEL_BYTES``, asked of the file system before a byte is read. What seqgan does to
+limit the harm of a trusted program: it reads and checks the metadata from the zip archive before torch loads the program, and
 it checks every output of the program (a tensor, int64, ``(n, length)``, indices inside the
 vocabulary) before using it, so a broken or hostile file cannot make seqgan report on the wrong
 number of sequences or decode garbage.
@@ -37,6 +42,7 @@ import copy
 import io
 import json
 import os
+import stat
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -57,6 +63,9 @@ SAMPLE_CHUNK = 65_536  # most sequences drawn per call of the sampler
 # here), so long sequences and large vocabularies come in smaller chunks and memory stays bounded
 CHUNK_CELLS = 1 << 24
 MAX_LENGTH = 1 << 20  # a model's sequence length that seqgan accepts from a file's metadata
+# a model file's size that seqgan opens at all: MAX_CELLS-sized generators are far below it; a
+# bigger file (a sparse file, a mistaken dataset) is refused before it is read
+MAX_MODEL_BYTES = 4 << 30
 FORMATS = {"torchscript": "generator.pt", "export": "generator.pt2", "weights": "generator.weights.pt"}
 WEIGHTS_KEY = "seqgan_weights"  # the format version of a weights-only file, under this key
 
@@ -185,7 +194,18 @@ class LoadedModel:
         with self._settings(temperature, min_p) as per_call:
             for start in range(0, n, step):
                 k = min(step, n - start)
-                yield self._checked(self._draw(k, *per_call), k)
+                try:
+                    out = self._draw(k, *per_call)
+                except ModelFileError:
+                    raise
+                except Exception as e:  # noqa: BLE001 - the file is a program: whatever it raises is its own
+                    # TorchScript's message ends with the error itself, after its interpreter's traceback
+                    last = (str(e).strip().splitlines() or [""])[-1].strip()[:160]
+                    said = last if last.split(":")[0].endswith(("Error", "Exception")) else (
+                        f"{type(e).__name__}: {last}" if last else type(e).__name__)
+                    raise ModelFileError(f"the model {str(self.path)!r} failed while sampling ({said}); it is "
+                                         "damaged or not written by seqgan") from None
+                yield self._checked(out, k)
 
     def _checked_min_p(self, min_p: float | None) -> float | None:
         """``min_p`` as a call passes it: None (the file's own) for a file without min-p asked for 0."""
@@ -245,7 +265,7 @@ class LoadedModel:
     @property
     def scores_likelihood(self) -> bool:
         """Whether the file can score sequences (an autoregressive generator saved as TorchScript)."""
-        return self.format == "torchscript" and hasattr(self.sampler, "token_log_probs")
+        return self.format in ("torchscript", "weights") and hasattr(self.sampler, "token_log_probs")
 
     def token_log_probs(self, seqs: torch.Tensor, temperature: float | None = None, chunk: int = 1024) -> torch.Tensor:
         """log p(token_t | tokens before) of index ``seqs`` ``(n, L)`` -> ``(n, L)``, in chunks, under
@@ -290,13 +310,37 @@ class LoadedModel:
         return out.cpu() if isinstance(out, torch.Tensor) and out.device.type != "meta" else out
 
 
-def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> LoadedModel:
-    path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"model file {str(path)!r} does not exist; train one with `seqgan train`")
-    if path.is_dir():
+class UntrustedProgram(ModelFileError):
+    """A TorchScript or torch.export file that the caller did not say it trusts: loading it runs its code."""
+
+
+def check_model_file(path: Path) -> None:
+    """A model path as a ``--data`` path is checked: a regular file of a bounded size, asked of the
+    file system before a byte is read (a FIFO would block, /dev/zero never ends)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ModelFileError(f"model file {str(path)!r} does not exist; train one with `seqgan train`") from None
+    except OSError as e:
+        raise ModelFileError(f"cannot read the model file {str(path)!r}: {e.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
         hint = " (did you mean generator.pt inside it?)" if (path / "generator.pt").exists() else ""
         raise ModelFileError(f"{str(path)!r} is a directory, not a model file{hint}")
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode) or
+                stat.S_ISBLK(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        raise ModelFileError(f"{str(path)!r} is {kind}, not a model file; give the generator file or run folder "
+                             "`seqgan train` wrote")
+    if st.st_size > MAX_MODEL_BYTES:
+        raise ModelFileError(f"{str(path)!r} holds {st.st_size:,} bytes, more than any seqgan model "
+                             f"({MAX_MODEL_BYTES:,} at most); it is not a model file written by seqgan")
+
+
+def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu", trust: bool = True) -> LoadedModel:
+    """Load a model file. ``trust=False`` loads only weights-only files (data: no code runs) and
+    refuses a TorchScript or torch.export file, which is a program, with ``UntrustedProgram``."""
+    path = Path(path)
+    check_model_file(path)
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
@@ -310,6 +354,11 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
         fmt = "torchscript"
     # the metadata is read from the archive and checked before torch loads (and so runs) the program
     meta = _parse_meta(path, _archive_meta(path, names))
+    if not trust:
+        name = "a TorchScript" if fmt == "torchscript" else "a torch.export"
+        raise UntrustedProgram(
+            f"{str(path)!r} is {name} program, and loading it runs code its author wrote; pass --trust if you "
+            f"trust where it came from, or give the run folder (its {FORMATS['weights']} is data only)")
     extra = {META_FILE: ""}
     try:
         with warnings.catch_warnings():
@@ -343,7 +392,7 @@ def _load_weights(path: Path) -> LoadedModel:
         config = TrainConfig.from_dict(meta["config"])
         generator = get_recipe(config.recipe).build_generator(len(meta["vocab"]), int(meta["length"]),
                                                               config.recipe_options())
-        sampler = Sampler(generator)
+        sampler = (LikelihoodSampler if getattr(generator, "autoregressive", False) else Sampler)(generator)
         weights = dict(state["state_dict"])
         weights.setdefault("min_p", torch.tensor(0.0))  # files from before min-p draw every token
         sampler.load_state_dict(weights)

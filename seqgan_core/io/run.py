@@ -1,17 +1,20 @@
 """A run folder, and the run policy: train into a folder, resume from it, finish it safely.
 
-    generator.pt | generator.pt2   the sampler (TorchScript or torch.export: programs)
-    generator.weights.pt           ... or its tensors alone (--format weights: data, safe to share)
+    generator.pt | generator.pt2   the sampler (TorchScript or torch.export: programs, --format)
+    generator.weights.pt           its tensors alone (data, safe to share): written by every run, and
+                                   what `seqgan sample/evaluate RUN_DIR` load (no code from the folder runs)
     config.json                    target, preset and why, settings, steps, verdict, versions
     history.jsonl                  every check: step, phase, validity, TV, distance, NLL, losses
     metrics.jsonl                  full metrics every `metrics_every` steps, and a "final" row
     checkpoint.pt                  everything needed to resume (`seqgan train --resume RUN_DIR`)
 
-Every file is written atomically: a run killed mid-write keeps the previous version. At the end
-the generator and config.json are written before the checkpoint says the run is finished, so
-a run stopped at any moment leaves either a resumable checkpoint or a finished model. A write that
-fails (a full disk) keeps what could be written; when the generator could not be, the checkpoint
-records the finished training as *pending*, and ``--resume`` writes the model without training.
+Every file is written atomically: a run killed mid-write keeps the previous version. The end of a
+run is one ordered, idempotent sequence: a checkpoint whose training is *pending* (over, only the
+saving left), then the generator, its weights, config.json, the final metrics, the history, and
+last the checkpoint that says the run is finished. A run killed at any of these writes leaves a
+checkpoint that ``--resume`` finishes by writing the files without training (a routine checkpoint
+on the final step counts as pending too), and from the generator's write on a model that samples.
+A write that fails (a full disk) keeps what could be written, and the error names what is whole.
 A run holds the folder's lock (``lock.py``) from before its first write to after its last.
 
 ``train_run`` is what ``seqgan train`` calls; it takes plain values and returns a ``RunOutcome``.
@@ -33,14 +36,14 @@ from pathlib import Path
 import torch
 
 from seqgan_core._version import __version__
-from seqgan_core.runtime import distributed
+from seqgan_core.runtime import atomic, distributed
 from seqgan_core.runtime.atomic import WriteError, remove_leftovers, write_bytes, write_text
 from seqgan_core.runtime.lock import RunLock
 from seqgan_core.engine.config import TrainConfig
 from seqgan_core.errors import ModelFileError, SeqganError
 from seqgan_core.io.export import FORMATS, metadata, save_sampler, stored_tokens
 from seqgan_core.evaluation.metrics import evaluate, reference
-from seqgan_core.rules.rule import Rule
+from seqgan_core.rules.rule import PluginCallStopped, Rule
 from seqgan_core.rules.target import Target, rule_target
 from seqgan_core.evaluation.temperature import CHOICE_SEED_OFFSET, choose, clearly
 from seqgan_core.engine.training import CHECKPOINT_VERSION, Progress, StopRequest, Trainer, TrainResult
@@ -56,6 +59,7 @@ FINAL_SAMPLES = 5000  # sequences behind the final metrics and the verdict
 # with only metrics.jsonl (a run killed before its first checkpoint) holds nothing to keep
 RUN_FILES = (*FORMATS.values(), CONFIG_FILE, CHECKPOINT_FILE)
 NO_CHOICE = {"temperature": 1.0, "min_p": 0.0, "tried": []}  # the trained distribution, nothing tried
+MAX_CHECKPOINT_BYTES = 16 << 30  # read before torch.load: a bigger "checkpoint" is not one seqgan wrote
 FINISH_PAUSE_ENV = "SEQGAN_TEST_FINISH_PAUSE"  # tests only: seconds to wait between the end-of-run writes
 
 
@@ -215,12 +219,24 @@ def load_checkpoint(run_dir: str | Path) -> dict:
         raise SeqganError(f"--resume {str(run)!r} is not a run folder")
     if not path.is_file():
         raise SeqganError(f"{str(run)!r} has no {CHECKPOINT_FILE} to resume from")
+    if path.stat().st_size > MAX_CHECKPOINT_BYTES:
+        raise SeqganError(f"{path} holds {path.stat().st_size:,} bytes, more than a seqgan checkpoint "
+                          f"({MAX_CHECKPOINT_BYTES:,} at most); it is damaged or not written by seqgan")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         version = int(state["checkpoint_version"])
         state["config"], state["target"], state["step"]  # noqa: B018 - presence check
+        max_steps = state["config"]["max_steps"]
     except Exception as e:  # noqa: BLE001 - damaged archives raise many types
         raise SeqganError(f"{path} is damaged and cannot be resumed ({type(e).__name__})") from None
+    step = state["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise SeqganError(f"{path} is damaged: its step is {_short(step)}, not a whole number of steps; "
+                          "resume another copy of the run or start a new one")
+    bad = _non_finite(state.get("parts"), "parts")
+    if bad:
+        raise SeqganError(f"{path} is damaged: {bad} holds NaN or infinite values; resume another copy of "
+                          "the run or start a new one")
     if version > CHECKPOINT_VERSION:
         raise SeqganError(f"{path} was written by a newer seqgan (checkpoint version {version}); upgrade seqgan")
     if version < CHECKPOINT_VERSION:
@@ -234,7 +250,29 @@ def load_checkpoint(run_dir: str | Path) -> dict:
             f"the run in {str(run)!r} already finished ({finished.replace('_', ' ')} at step {state['step']}); "
             "nothing to resume"
         )
+    if (finished is None and not state.get("pending") and isinstance(max_steps, int)
+            and not isinstance(max_steps, bool) and step >= max_steps):
+        # a routine checkpoint on the run's last step, and the run killed before its end was saved:
+        # training is over, only the saving is left (``--resume`` writes the model without training)
+        state["pending"], state["pending_at_last_step"] = "max_steps", True
     return state
+
+
+def _non_finite(value, where: str) -> str:
+    """The first floating-point tensor inside ``value`` (dicts and lists) with NaN or inf, by its key path."""
+    if isinstance(value, torch.Tensor):
+        return where if value.is_floating_point() and not bool(torch.isfinite(value).all()) else ""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, item in items:
+        bad = _non_finite(item, f"{where}.{key}")
+        if bad:
+            return bad
+    return ""
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def summary(result: TrainResult, target: Target, verdict: Verdict | None = None, choice: str = "",
@@ -273,10 +311,12 @@ def summary(result: TrainResult, target: Target, verdict: Verdict | None = None,
     }
 
 
-def save_run(out_dir: str | Path, result: TrainResult, target: Target | Rule, fmt: str = "torchscript",
-             verdict: Verdict | None = None, choice: str = "", measured: dict | None = None,
-             sampling: dict | None = None) -> Path:
-    """Write the model first, then config.json and history.jsonl; each atomically."""
+def run_writes(out_dir: str | Path, result: TrainResult, target: Target | Rule, fmt: str = "torchscript",
+               verdict: Verdict | None = None, choice: str = "", measured: dict | None = None,
+               sampling: dict | None = None) -> list[tuple[str, Callable[[], None]]]:
+    """The files a finished run writes, in order, as (file name, write): the model, its weights-only
+    copy (what `seqgan sample RUN_DIR` loads, running no code from the folder), config.json and
+    history.jsonl. Each write is atomic and may be repeated: the end of a run is idempotent."""
     if isinstance(target, Rule):
         target = rule_target(target)
     out = Path(out_dir)
@@ -286,11 +326,22 @@ def save_run(out_dir: str | Path, result: TrainResult, target: Target | Rule, fm
                     best_distance=finite(result.best_distance), stop_reason=result.stop_reason,
                     verdict=info["verdict"], measured=measured or {}, temperature=info["temperature"],
                     min_p=info["min_p"])
-    model = save_sampler(result.generator, meta, out / FORMATS[fmt], fmt, temperature=info["temperature"],
-                         min_p=info["min_p"])
-    write_text(out / CONFIG_FILE, json.dumps(info, indent=2) + "\n")
-    write_text(out / HISTORY_FILE, _jsonl(result.history))
-    return model
+    kinds = [fmt] if fmt == "weights" else [fmt, "weights"]
+    writes = [(FORMATS[kind], lambda kind=kind: save_sampler(result.generator, meta, out / FORMATS[kind], kind,
+                                                             temperature=info["temperature"], min_p=info["min_p"]))
+              for kind in kinds]
+    writes.append((CONFIG_FILE, lambda: write_text(out / CONFIG_FILE, json.dumps(info, indent=2) + "\n")))
+    writes.append((HISTORY_FILE, lambda: write_text(out / HISTORY_FILE, _jsonl(result.history))))
+    return writes
+
+
+def save_run(out_dir: str | Path, result: TrainResult, target: Target | Rule, fmt: str = "torchscript",
+             verdict: Verdict | None = None, choice: str = "", measured: dict | None = None,
+             sampling: dict | None = None) -> Path:
+    """Write the model first, then its weights, config.json and history.jsonl; each atomically."""
+    for _, write in run_writes(out_dir, result, target, fmt, verdict, choice, measured, sampling):
+        write()
+    return Path(out_dir) / FORMATS[fmt]
 
 
 def final_verdict(trainer: Trainer, result: TrainResult, metrics: dict, data: bool = False) -> Verdict:
@@ -347,13 +398,24 @@ def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> R
             raise SeqganError(f"{out / CHECKPOINT_FILE} does not fit the model this run builds (another rule, "
                               "data file or seqgan version wrote it); start a new run") from None
     pending = state.get("pending") if state else None
-    # a run whose generator could not be written earlier: training is over, only the saving is left
+    if pending and state.get("pending_at_last_step") and config.max_steps > resume_at:
+        pending = None  # its last routine checkpoint, resumed with a larger --max-steps: train on
+    try:
+        return _train_and_finish(trainer, target, out, fmt, pending, resume_at, checkpointer, metrics_log, choice)
+    except PluginCallStopped as e:  # a hung plugin call, abandoned: what the run keeps is its last checkpoint
+        raise PluginCallStopped(f"{e}; {_last_checkpoint(out)}", e.interrupted) from None
+
+
+def _train_and_finish(trainer, target, out, fmt, pending, resume_at, checkpointer, metrics_log, choice) -> RunOutcome:
+    writer = metrics_log is not None
+    # a pending run (killed or out of space in its final sequence): training is over, only the saving is left
     result = trainer.result(pending) if pending else trainer.run()
     if not writer:
         checkpointer.save(trainer, result.stop_reason)  # its part of the gather; rank 0 writes
         return RunOutcome(out, out / FORMATS[fmt], result, {}, None, resume_at)
     # the last collective before rank 0's long final measurement, so no rank waits on it for a timeout
-    final_state = trainer.state_dict() if trainer.runtime.data_parallel else None
+    final_state = trainer.state_dict()
+    begin_end(checkpointer, trainer, result, final_state)
     # the final metrics measure the generator that is saved, on the checks' own noise
     final = metrics_log.measure(trainer.sample(FINAL_SAMPLES, result.generator))
     measured = heldout_figures(trainer, result, target)
@@ -361,14 +423,37 @@ def _train_locked(target, config, out, fmt, state, callbacks, choice, stop) -> R
     if (sampling["temperature"], sampling["min_p"]) != (1.0, 0.0):
         final = metrics_log.measure(trainer.sample(FINAL_SAMPLES, result.generator, sampling["temperature"],
                                                    min_p=sampling["min_p"]))
-    metrics = metrics_log.append({"step": "final", "steps": result.steps, **measured,
-                                  "temperature": sampling["temperature"],
-                                  "min_p": sampling["min_p"], **final})
+    metrics = {"step": "final", "steps": result.steps, **measured, "temperature": sampling["temperature"],
+               "min_p": sampling["min_p"], **final}
+    metrics_log.rows.append(metrics)  # written in the final sequence, after the model
     verdict = final_verdict(trainer, result, metrics, data=target.dataset is not None)
     model = finish(out, trainer, checkpointer, result, target, fmt, verdict, choice, measured, final_state,
-                   sampling)
+                   sampling, metrics_log)
     return RunOutcome(out, model, result, metrics, verdict, resume_at, sampling["temperature"],
                       sampling["tried"], sampling["min_p"])
+
+
+def _last_checkpoint(out: Path) -> str:
+    """What a run stopped mid-step keeps, said in words (its state mid-step is not saved: it may be
+    half a step)."""
+    try:
+        step = torch.load(out / CHECKPOINT_FILE, map_location="cpu", weights_only=True)["step"]
+    except Exception:  # noqa: BLE001 - none yet, or unreadable: nothing to resume
+        return "no checkpoint was written yet (one every checkpoint_every steps), so train again"
+    return f"the checkpoint at step {step} is kept: continue with `seqgan train --resume {out}`"
+
+
+def begin_end(checkpointer: Checkpointer, trainer: Trainer, result: TrainResult, state: dict) -> None:
+    """The first write of a run's end: a checkpoint that says training is over and only the saving
+    is left (``pending``), so a run killed anywhere in its final sequence resumes by writing its
+    files without training. An interrupted run's is an ordinary checkpoint: it resumes training.
+    A failure here is not reported: the final checkpoint is written again, and reported, last."""
+    atomic.mark("final sequence")
+    pending = None if result.stop_reason == "interrupted" else result.stop_reason
+    try:
+        checkpointer.save(trainer, None, pending=pending, state=state)
+    except WriteError:
+        pass
 
 
 def choose_temperature(trainer: Trainer, result: TrainResult, target: Target, final: dict) -> dict:
@@ -399,40 +484,59 @@ def choose_temperature(trainer: Trainer, result: TrainResult, target: Target, fi
 
 def finish(out: Path, trainer: Trainer, checkpointer: Checkpointer, result: TrainResult, target: Target,
            fmt: str, verdict: Verdict, choice: str, measured: dict | None = None,
-           state: dict | None = None, sampling: dict | None = None) -> Path:
-    """The end-of-run writes, in the order that loses nothing: the model and config.json, and only
-    then a checkpoint that says "finished". What fails is named; what fits is kept."""
-    try:
-        model = save_run(out, result, target, fmt, verdict, choice, measured, sampling)
-        model_error = None
-    except WriteError as e:
-        model, model_error = out / FORMATS[fmt], e
+           state: dict | None = None, sampling: dict | None = None, metrics_log: MetricsLog | None = None) -> Path:
+    """The end-of-run writes, in the order that loses nothing: the model, its weights, config.json,
+    the final metrics and the history, and only then a checkpoint that says "finished". Every
+    write is tried; what fails is named, and what was written whole is said to be kept. A run with
+    a file missing keeps a checkpoint whose training is *pending*: ``--resume`` writes the rest
+    without training."""
+    writes = run_writes(out, result, target, fmt, verdict, choice, measured, sampling)
+    if metrics_log is not None:
+        writes.insert(-1, (METRICS_FILE, lambda: write_text(metrics_log.path, _jsonl(metrics_log.rows))))
+    kept, failed = [], []
+    for name, write in writes:
+        try:
+            write()
+            kept.append(name)
+        except WriteError as e:
+            failed.append(e)
+    model = out / FORMATS[fmt]
+    usable = FORMATS[fmt] in kept
     pause = float(os.environ.get(FINISH_PAUSE_ENV) or 0)
     if pause:
         time.sleep(pause)  # tests: a signal sent now must not cut the saving short
     try:
-        if model_error is None:
+        if not failed:
             checkpointer.save(trainer, result.stop_reason, state=state)
         else:
             checkpointer.save(trainer, None, pending=result.stop_reason, state=state)
     except WriteError as e:
-        if model_error is not None:
-            raise SeqganError(f"{model_error}; the checkpoint could not be written either ({e.path.name}, "
-                              f"{e.needed:,} bytes): free some space, then resume from the last checkpoint "
-                              f"with --resume {out} if there is one, or train again") from None
-        raise SeqganError(f"{e}; the generator and config.json are saved, so the model is usable, but the run "
-                          "cannot be resumed from its end") from None
-    if model_error is not None:
-        raise SeqganError(f"{model_error}; the trained state is saved in {CHECKPOINT_FILE}: free some space, "
+        if usable and not failed:
+            raise SeqganError(f"{e}; the generator and config.json are saved, so the model is usable, but the run "
+                              "cannot be resumed from its end") from None
+        whole = f"; kept whole: {', '.join(kept)}" if kept else ""
+        use = f" (`seqgan sample {out}` works)" if usable else ""
+        raise SeqganError(f"{failed[0]}{whole}{use}; the checkpoint could not be written either ({e.path.name}, "
+                          f"{e.needed:,} bytes): free some space, then resume from the last checkpoint with "
+                          f"--resume {out} if there is one, or train again") from None
+    if not failed:
+        return model
+    if not usable:
+        whole = f" (kept whole: {', '.join(kept)})" if kept else ""
+        raise SeqganError(f"{failed[0]}{whole}; the trained state is saved in {CHECKPOINT_FILE}: free some space, "
                           f"then run `seqgan train --resume {out}` to write the model without training again") from None
-    return model
+    missing = ", ".join(e.path.name for e in failed)
+    raise SeqganError(f"{failed[0]}; kept whole: {', '.join(kept)}, so the model is usable (`seqgan sample {out}`); "
+                      f"not written: {missing}: free some space, then run `seqgan train --resume {out}` to write "
+                      "them without training again") from None
 
 
 def model_path(path: str | Path) -> Path:
-    """A model file as given, or the generator inside a run folder."""
+    """A model file as given, or the generator inside a run folder: its weights-only file (data, no
+    code runs when it loads) when the run wrote one, else its program."""
     path = Path(path)
     if path.is_dir():
-        for name in FORMATS.values():
+        for name in (FORMATS["weights"], *FORMATS.values()):
             if (path / name).is_file():
                 return path / name
         raise ModelFileError(

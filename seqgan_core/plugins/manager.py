@@ -152,19 +152,53 @@ def _register(pm: PluginManager, plugin, name: str, version: str | None) -> None
     pm.versions[name] = version
 
 
-class _NameConflict(RuleError):
-    """Two plugins claim one rule name: always an error, whoever they are."""
+class AmbiguousRule(RuleError):
+    """A rule name that two plugins claim, asked for: which one is meant cannot be known."""
 
 
-def load_rules(pm: PluginManager) -> dict[str, Rule]:
+class RuleRegistry(dict):
+    """Rules by name. A name two plugins claim maps to the first, but asking for it (``registry[name]``,
+    ``get``) is an ``AmbiguousRule`` naming both plugins: only a command that needs that name fails,
+    every other rule stays usable. ``all_rules()`` lists every rule, both of a clash included."""
+
+    def __init__(self):
+        super().__init__()
+        self.conflicts: dict[str, list[Rule]] = {}  # name -> every rule registered under it, in order
+
+    def __getitem__(self, name):
+        if name in self.conflicts:
+            rules = self.conflicts[name]
+            plugins = " and by plugin ".join(repr(r.plugin) for r in rules)
+            raise AmbiguousRule(f"rule {name!r} is registered by plugin {plugins}; uninstall one of them, or "
+                                f"leave the installed ones out with --no-plugins or {ALLOW_ENV}")
+        return super().__getitem__(name)
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    def all_rules(self) -> list[Rule]:
+        out = []
+        for name, rule in self.items():
+            out.extend(self.conflicts.get(name, [rule]))
+        return out
+
+    def add(self, rule: Rule) -> None:
+        if rule.name in self:
+            self.conflicts.setdefault(rule.name, [dict.__getitem__(self, rule.name)]).append(rule)
+        else:
+            self[rule.name] = rule
+
+
+def load_rules(pm: PluginManager) -> RuleRegistry:
     """Call every plugin's ``register_rules`` and collect the rules by name.
 
     Each implementation is called on its own so that ``register`` knows which plugin it serves:
     errors name the plugin, and two plugins claiming one rule name are both named. An *installed*
     plugin that fails in ``register_rules`` is skipped with a warning (so it cannot block seqgan);
-    a built-in or ``-p`` plugin that fails is an error.
+    a built-in or ``-p`` plugin that fails is an error. A name claimed twice is an error only when
+    it is asked for (``RuleRegistry``).
     """
-    rules: dict[str, Rule] = {}
+    rules = RuleRegistry()
     for impl in pm.hook.register_rules.get_hookimpls():  # registration order: built-ins first
         plugin_name = impl.plugin_name
         mine: dict[str, Rule] = {}
@@ -172,12 +206,8 @@ def load_rules(pm: PluginManager) -> dict[str, Rule]:
         def register(rule: Rule, _plugin=plugin_name, _mine=mine) -> None:
             if not isinstance(rule, Rule):
                 raise RuleError(f"registered {type(rule).__name__}, expected seqgan_core.Rule")
-            if rule.name in rules or rule.name in _mine:
-                first = rules[rule.name].plugin if rule.name in rules else _plugin
-                raise _NameConflict(
-                    f"rule {rule.name!r} is registered twice: by plugin {first!r} "
-                    f"and by plugin {_plugin!r}; uninstall one of them"
-                )
+            if rule.name in _mine:
+                raise RuleError(f"rule {rule.name!r} is registered twice by the same plugin")
             rule.plugin = _plugin
             _mine[rule.name] = rule
 
@@ -185,8 +215,6 @@ def load_rules(pm: PluginManager) -> dict[str, Rule]:
         started = time.perf_counter()
         try:
             impl.function(**kwargs)
-        except _NameConflict:
-            raise
         except (Exception, SystemExit) as e:  # noqa: BLE001 - whatever a plugin raises is the plugin's
             detail = str(e) if isinstance(e, RuleError) else f"{type(e).__name__}: {e}"
             message = f"plugin {plugin_name!r} failed in register_rules: {detail}"
@@ -195,13 +223,14 @@ def load_rules(pm: PluginManager) -> dict[str, Rule]:
                 continue
             raise PluginError(message) from None
         _warn_if_slow(plugin_name, "register its rules", time.perf_counter() - started)
-        rules.update(mine)
+        for rule in mine.values():
+            rules.add(rule)
     return rules
 
 
 def get_rule(rules: dict[str, Rule], name: str) -> Rule:
     try:
-        return rules[name]
+        return rules[name]  # a name two plugins claim: AmbiguousRule (RuleRegistry)
     except KeyError:
         available = ", ".join(sorted(rules)) or "(none)"
         raise RuleError(f"unknown rule {name!r}; available rules: {available}") from None

@@ -18,20 +18,37 @@ The contract (tensors are vocabulary *indices*, never tokens):
   seqgan's own choice works without them.
 
 seqgan calls a rule only through the checked methods below (``sample_checked``, ``heldout_checked``,
-``valid``, ``score``, ``extra_metrics``): whatever a plugin raises (``SystemExit`` included) or
-returns against the contract (a list, a CUDA or meta tensor, a float dtype, a wrong shape, a
-distance that is a string or a vector) becomes one ``RuleError`` naming the rule and its plugin.
+``valid``, ``score``, ``extra_metrics``): whatever a plugin raises (any ``BaseException``:
+``SystemExit``, ``GeneratorExit``, ``asyncio.CancelledError`` included; Ctrl-C's
+``KeyboardInterrupt`` excepted) or returns against the contract (a list, a CUDA or meta tensor, a
+float dtype, a wrong shape, a distance that is a string, a vector, NaN or infinite) becomes one
+``RuleError`` naming the rule and its plugin.
+
+Every plugin call runs under a watchdog (``watched``): in a thread of its own, with a time limit
+per call, ``SEQGAN_PLUGIN_TIMEOUT`` seconds (default 600; 0 = no limit). A call over the limit is
+abandoned with one line naming the rule and the method (``PluginCallStopped``). Ctrl-C and
+SIGTERM always work: a call still running ``SIGNAL_GRACE_S`` seconds after the signal is
+abandoned too, and ``seqgan train`` keeps its last checkpoint and says how to resume it. An
+abandoned call goes on in its thread until the process exits; plugins should not hold resources
+that outlive the process. A rule's distance is expected in milliseconds to seconds; a plugin that
+needs longer per call sets ``SEQGAN_PLUGIN_TIMEOUT`` higher.
 """
 
 from __future__ import annotations
 
+import math
+import os
+import queue
 import re
+import signal
+import threading
+import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
 import torch
 
-from seqgan_core.errors import RuleError
+from seqgan_core.errors import RuleError, SeqganError
 from seqgan_core.rules.vocabulary import Vocabulary
 
 SampleFn = Callable[[int, torch.Generator], torch.Tensor]
@@ -42,6 +59,110 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # tokens per sequence x vocabulary size: a generator's one-hot output of one sequence. Above this a
 # batch needs gigabytes; a rule that asks for more is refused when it registers, not mid-training
 MAX_CELLS = 1 << 21
+
+
+PLUGIN_TIMEOUT_ENV = "SEQGAN_PLUGIN_TIMEOUT"
+DEFAULT_PLUGIN_TIMEOUT = 600.0  # seconds per plugin call: far above any honest distance or sampler
+SIGNAL_GRACE_S = 3.0  # after Ctrl-C / SIGTERM, how long a running plugin call may still finish
+_POLL_S = 0.05  # how often the waiting thread looks at the call, the clock and signals
+
+
+class PluginCallStopped(RuleError):
+    """A plugin call abandoned: over its time limit, or still running after a signal (``interrupted``)."""
+
+    def __init__(self, message: str, interrupted: bool):
+        super().__init__(message)
+        self.interrupted = interrupted
+
+
+def plugin_timeout() -> float | None:
+    """The time limit of one plugin call in seconds (``SEQGAN_PLUGIN_TIMEOUT``), None for none."""
+    value = os.environ.get(PLUGIN_TIMEOUT_ENV, "").strip()
+    if not value:
+        return DEFAULT_PLUGIN_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise SeqganError(f"{PLUGIN_TIMEOUT_ENV}={value!r} must be a number of seconds (0 = no limit)")
+    return seconds or None
+
+
+class _Worker:
+    """The thread that runs plugin calls, one at a time (starting a thread per call cost 0.4 ms)."""
+
+    def __init__(self):
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.pid = os.getpid()  # a forked child has no such thread: it starts its own
+        self.thread = threading.Thread(target=self._loop, daemon=True, name="seqgan-plugin-calls")
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            fn, args, grad, box, done = self.jobs.get()
+            try:
+                with torch.set_grad_enabled(grad):  # thread-local in torch: the plugin sees the caller's mode
+                    box["value"] = fn(*args)
+            except BaseException as e:  # noqa: BLE001 - handed to the caller, who names the plugin
+                box["error"] = e
+            finally:
+                done.set()
+
+
+_worker: _Worker | None = None
+
+
+def watched(fn: Callable, args: tuple, where: str, method: str):
+    """``fn(*args)`` in the plugin thread, waited for in slices: over ``plugin_timeout()``, or
+    ``SIGNAL_GRACE_S`` after a SIGINT / SIGTERM, it is abandoned with ``PluginCallStopped`` (and
+    its thread with it; the next call gets a new one). A signal that arrives while a call finishes
+    in time goes to the handler that was there before (the run's stop request, or Ctrl-C's
+    KeyboardInterrupt), as if no watchdog existed."""
+    global _worker
+    if _worker is not None and threading.current_thread() is _worker.thread:
+        return fn(*args)  # a plugin calling a rule: already watched
+    if _worker is None or _worker.pid != os.getpid():
+        _worker = _Worker()
+    limit = plugin_timeout()
+    box: dict = {}
+    done = threading.Event()
+    main = threading.current_thread() is threading.main_thread()
+    signals: list[tuple[int, float]] = []
+    previous = {}
+    if main:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda signum, frame: signals.append((signum, time.monotonic())))
+    started = time.monotonic()
+    stopped = None
+    try:
+        _worker.jobs.put((fn, args, torch.is_grad_enabled(), box, done))
+        while not done.wait(_POLL_S):
+            now = time.monotonic()
+            if signals and now - signals[0][1] > SIGNAL_GRACE_S:
+                name = signal.Signals(signals[0][0]).name
+                stopped = PluginCallStopped(f"{where}: {method}() was still running {now - started:.1f} s after it "
+                                            f"was called and did not end after {name}; abandoned it", True)
+                break
+            if limit is not None and now - started > limit:
+                stopped = PluginCallStopped(f"{where}: {method}() did not return within {limit:g} s "
+                                            f"({PLUGIN_TIMEOUT_ENV}); abandoned it", False)
+                break
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stopped is not None:
+        _worker = None  # its thread is busy with the abandoned call for good
+        raise stopped
+    for signum, _ in signals:  # the call ended in time: the signal is answered as it always is
+        handler = previous.get(signum)
+        if callable(handler):
+            handler(signum, None)
+        elif handler == signal.SIG_DFL:
+            os.kill(os.getpid(), signum)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 @dataclass
@@ -98,10 +219,10 @@ class Rule:
     def _call(self, method: str, *args):
         """Call the plugin's ``method``; anything it raises is the plugin's, and says so."""
         try:
-            return getattr(self, method)(*args)
-        except RuleError:
+            return watched(getattr(self, method), args, self.where, method)
+        except (RuleError, KeyboardInterrupt):
             raise
-        except (Exception, SystemExit) as e:  # noqa: BLE001 - SystemExit too: a plugin must not end seqgan
+        except BaseException as e:  # noqa: BLE001 - SystemExit, GeneratorExit, CancelledError: a plugin must not end seqgan
             raise RuleError(f"{self.where}: {method}() raised {type(e).__name__}: {e}") from None
 
     def _tensor(self, out, method: str) -> torch.Tensor:
@@ -183,7 +304,7 @@ class Rule:
         """The rule's distance of generated ``seqs`` ``(n, length)``; 0.0 = perfect. Without a
         distance of its own: seqgan's quality distance (invalid share + per-position TV)."""
         if self.distance is not None:
-            return self._number(self._call("distance", self.canonical(seqs)), "distance")
+            return self._number(self._call("distance", self.canonical(seqs)), "distance")  # NaN / inf: the trainer says so
         from seqgan_core.evaluation.metrics import quality_distance, reference
 
         return quality_distance(seqs, reference(self))

@@ -9,12 +9,37 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import tempfile
 from pathlib import Path
 
 from seqgan_core.errors import SeqganError
 
 TMP_SUFFIX = ".tmp"  # every temporary file is ".<name>.<random>.tmp" beside its target
+# fault injection, tests only: SIGKILL this process at its Nth atomic write, just before the rename
+# (the temporary file is whole, the target not yet replaced); and log every write, one name a line
+KILL_AT_WRITE_ENV = "SEQGAN_TEST_KILL_AT_WRITE"
+WRITE_LOG_ENV = "SEQGAN_TEST_WRITE_LOG"
+_writes = 0  # atomic writes of this process so far, counted for KILL_AT_WRITE_ENV
+
+
+def mark(label: str) -> None:
+    """Tests only: put ``label`` in the write log (e.g. where a run's final sequence begins)."""
+    log = os.environ.get(WRITE_LOG_ENV)
+    if log:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"# {label}\n")
+
+
+def _before_rename(path: Path) -> None:
+    global _writes
+    _writes += 1
+    log = os.environ.get(WRITE_LOG_ENV)
+    if log:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{_writes} {path.name}\n")
+    if os.environ.get(KILL_AT_WRITE_ENV) == str(_writes):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class WriteError(SeqganError):
@@ -68,6 +93,7 @@ def atomic_path(path: str | os.PathLike):
         yield Path(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        _before_rename(path)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -64,9 +65,50 @@ class Context:
 _context: Context | None = None
 
 
+# what torchrun sets for each rank: (name, smallest value); checked once, each in one line
+RANK_ENV = (("WORLD_SIZE", 1), ("RANK", 0), ("LOCAL_RANK", 0), ("LOCAL_WORLD_SIZE", 1), ("GROUP_RANK", 0),
+            ("MASTER_PORT", 1))
+LAUNCHER_PID_ENV = "SEQGAN_LAUNCHER_PID"  # set by launch(): each rank dies with this process
+
+
+def env_int(name: str, default: int) -> int:
+    """An integer environment variable of torchrun's; anything else is one line naming it."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    least = dict(RANK_ENV).get(name, 0)
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or number < least:
+        raise SeqganError(f"environment variable {name}={value!r} must be a whole number of at least {least} "
+                          "(torchrun sets it for each process); unset it to train in one process")
+    return number
+
+
+def check_environment() -> None:
+    """Every variable torchrun sets, checked before any work: numbers, and a complete set once
+    WORLD_SIZE says there are several processes."""
+    values = {name: env_int(name, -1) for name, _ in RANK_ENV}
+    size = values["WORLD_SIZE"]
+    if size > 1:
+        missing = [name for name in ("RANK",) if values[name] < 0]
+        if missing:
+            raise SeqganError(f"WORLD_SIZE={size} is set but {', '.join(missing)} is not: start data-parallel "
+                              "training with `seqgan train --nproc N` or torchrun, or unset WORLD_SIZE")
+        if values["RANK"] >= size:
+            raise SeqganError(f"RANK={values['RANK']} is not below WORLD_SIZE={size}; start the processes with "
+                              "torchrun or `seqgan train --nproc N`")
+    if values["LOCAL_WORLD_SIZE"] > 0 and values["LOCAL_RANK"] >= values["LOCAL_WORLD_SIZE"]:
+        raise SeqganError(f"LOCAL_RANK={values['LOCAL_RANK']} is not below LOCAL_WORLD_SIZE="
+                          f"{values['LOCAL_WORLD_SIZE']}; start the processes with torchrun or `seqgan train --nproc N`")
+    timeout()
+
+
 def launched() -> bool:
     """True in a process that torchrun started as one of several."""
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+    return env_int("WORLD_SIZE", 1) > 1
 
 
 def current() -> Context | None:
@@ -116,8 +158,10 @@ def setup(device_name: str) -> Context | None:
         return _context
     import torch.distributed as dist
 
-    rank, size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    check_environment()
+    die_with_launcher()
+    rank, size = env_int("RANK", 0), env_int("WORLD_SIZE", 1)
+    local_rank = env_int("LOCAL_RANK", 0)
     device = rank_device(device_name, local_rank)
     backend = "nccl" if device.type == "cuda" else "gloo"
     if device.type == "cuda":
@@ -130,6 +174,61 @@ def setup(device_name: str) -> Context | None:
         raise SeqganError(f"process {rank} of {size} could not join the others ({_reason(e)})") from None
     _context = Context(rank, size, local_rank, device, backend)
     return _context
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a process gets when its parent dies
+
+
+def die_with_launcher() -> None:
+    """A rank started by ``seqgan train --nproc`` stops with its launcher: the kernel sends it
+    SIGTERM when the launcher dies (prctl PR_SET_PDEATHSIG, Linux), and SIGTERM stops a run
+    between two steps and saves it. A launcher already gone before this ran is seen by the parent
+    pid: the rank exits at once. Elsewhere (no prctl) the ranks outlive a killed launcher until
+    their process group times out."""
+    launcher = os.environ.get(LAUNCHER_PID_ENV, "")
+    if not launcher.isdigit():
+        return  # started by torchrun itself: torchrun's agent looks after its workers
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if not _alive(int(launcher)):
+        raise LostPeers(f"the launcher (process {launcher}) is gone; this process stops too")
+    if os.getppid() != int(launcher):  # started through another process: the death signal is its
+        import threading
+
+        threading.Thread(target=_watch_launcher, args=(int(launcher),), daemon=True,
+                         name="seqgan-launcher-watch").start()
+
+
+def _watch_launcher(pid: int, every: float = 1.0) -> None:
+    """Poll the launcher; once it is gone, SIGTERM this process (which stops the run and saves)."""
+    import signal
+    import time
+
+    while _alive(pid):
+        time.sleep(every)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
 
 def teardown(graceful: bool = True) -> None:
@@ -272,6 +371,7 @@ def launch(nproc: int, argv: list[str]) -> int:
             logging.getLogger(name).setLevel(logging.CRITICAL)
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # seqgan sets each rank's threads itself (threads.py)
     os.environ[LAUNCHED_ENV] = "1"
+    os.environ[LAUNCHER_PID_ENV] = str(os.getpid())  # the ranks die with this process (die_with_launcher)
     config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=str(uuid.uuid4()),
                           rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0,
                           monitor_interval=0.1)
