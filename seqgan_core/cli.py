@@ -41,9 +41,10 @@ def train_flag_help(name: str) -> tuple[type, str]:
 
 
 def _preset_settings() -> set[str]:
-    from seqgan_core.engine.presets import PRESETS
+    # the built-in presets only: reading the registry would load every plugin (and torch) for --help
+    from seqgan_core.engine.presets import BUILTIN_PRESETS
 
-    return {name for preset in PRESETS.values() for name in preset.run}
+    return {name for preset in BUILTIN_PRESETS for name in preset.run}
 
 
 class _Parser(argparse.ArgumentParser):

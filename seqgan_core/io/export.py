@@ -392,7 +392,7 @@ def _load_weights(path: Path) -> LoadedModel:
         config = TrainConfig.from_dict(meta["config"])
         generator = get_recipe(config.recipe).build_generator(len(meta["vocab"]), int(meta["length"]),
                                                               config.recipe_options())
-        sampler = (LikelihoodSampler if getattr(generator, "autoregressive", False) else Sampler)(generator)
+        sampler = (LikelihoodSampler if isinstance(generator, AutoregressiveGenerator) else Sampler)(generator)
         weights = dict(state["state_dict"])
         weights.setdefault("min_p", torch.tensor(0.0))  # files from before min-p draw every token
         sampler.load_state_dict(weights)

@@ -18,9 +18,15 @@ import warnings
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from seqgan_core.errors import PluginError, SeqganError
-from seqgan_core.models.base import Discriminator, Generator
-from seqgan_core.plugins.manager import PluginLoadWarning, PluginManager, get_plugin_manager
+
+if TYPE_CHECKING:
+    from seqgan_core.plugins.manager import PluginManager
+
+# The plugin manager and the model bases import torch; they are imported when a registry is first
+# read, so that building the CLI's parser (which names the presets) stays free of torch.
 
 _source: PluginManager | None = None  # the plugin manager every registry loads from; None = the default one
 
@@ -39,6 +45,8 @@ class Registry(MutableMapping):
 
     def _load(self) -> dict[str, Any]:
         if self._items is None:
+            from seqgan_core.plugins.manager import get_plugin_manager
+
             pm = _source if _source is not None else get_plugin_manager()
             self._items, self._providers = collect(pm, self.hook, self.kind, self.check)
             self._plugins = _names(pm)
@@ -132,8 +140,11 @@ def use(pm: PluginManager | None) -> None:
             registry.reset()
 
 
-def _check_family(base: type, kind: str) -> Callable[[Any], str]:
+def _check_family(base_name: str, kind: str) -> Callable[[Any], str]:
     def check(thing: Any) -> str:
+        from seqgan_core.models import base as bases
+
+        base = getattr(bases, base_name)
         if not (inspect.isclass(thing) and issubclass(thing, base)):
             raise SeqganError(f"{thing!r} is not a subclass of seqgan_core.models.{base.__name__}")
         if inspect.isabstract(thing):
@@ -148,5 +159,5 @@ def _check_family(base: type, kind: str) -> Callable[[Any], str]:
     return check
 
 
-GENERATORS = Registry("generator", "register_generators", _check_family(Generator, "generator"))
-DISCRIMINATORS = Registry("discriminator", "register_discriminators", _check_family(Discriminator, "discriminator"))
+GENERATORS = Registry("generator", "register_generators", _check_family("Generator", "generator"))
+DISCRIMINATORS = Registry("discriminator", "register_discriminators", _check_family("Discriminator", "discriminator"))
