@@ -186,6 +186,7 @@ class Dataset:
     heldout: torch.Tensor  # (n_heldout, length)
     all_sequences: set[tuple[int, ...]]  # every sequence in the file, as index tuples
     columns: list[str] | None = None  # a CSV's column names (--header), one per position
+    tabular: bool = False  # a CSV: every position is a column with its own values (position_mask)
 
     @classmethod
     def from_sequences(cls, seqs: list[tuple[str, ...]], name: str, seed: int) -> Dataset:
@@ -201,6 +202,31 @@ class Dataset:
         n_held = max(1, round(HOLDOUT_SHARE * len(seqs)))
         held, train = order[:n_held], order[n_held:]
         return cls(name, vocab, length, eos, rows[train], rows[held], {tuple(r) for r in rows.tolist()})
+
+    def position_mask(self) -> torch.Tensor | None:
+        """The tokens each position may hold ``(L, V)`` (``seqgan_core.models.constraints``): a CSV's
+        columns each their own values, and no end token first when no sequence is empty (none
+        is: ``check_sequences``). Columns take their values from every row of the file, held-out
+        ones too, as the vocabulary does: a held-out value outside its column's mask would have
+        NLL infinity. None when nothing is masked, or for free-length sequences longer than
+        ``MASK_MAX_LENGTH`` (their sampler would cost L passes for one token's mask)."""
+        from seqgan_core.models.constraints import MASK_MAX_LENGTH
+
+        V, L = len(self.vocab), self.length
+        if self.tabular:
+            rows = torch.cat([self.train, self.heldout])  # (n, L)
+            mask = torch.zeros(L, V, dtype=torch.bool)
+            mask[torch.arange(L).expand_as(rows), rows] = True
+            return mask
+        if self.eos is not None and L <= MASK_MAX_LENGTH:
+            mask = torch.ones(L, V, dtype=torch.bool)
+            mask[0, self.eos_index] = False
+            return mask
+        return None
+
+    def column_names(self) -> list[str]:
+        """A name per position: the CSV header's, else the positions 1 .. L."""
+        return list(self.columns) if self.columns else [str(i + 1) for i in range(self.length)]
 
     @property
     def eos_index(self) -> int | None:
@@ -237,7 +263,7 @@ class Dataset:
 
         rule = Rule(name=self.name, description=f"sequences from {self.name}", vocab=self.vocab,
                     length=self.length, sample=sample, is_valid=is_valid, eos=self.eos, heldout=held,
-                    metrics=self.metrics)
+                    metrics=self.metrics, position_mask=self.position_mask())
         self._rule = rule
         return rule
 
@@ -291,6 +317,9 @@ def load_dataset(path: str | Path, seed: int, chars: bool = False, header: bool 
     seqs, columns = read_data(path, chars=chars, header=header)
     dataset = Dataset.from_sequences(seqs, data_rule_name(path), seed)
     dataset.columns = columns
+    dataset.tabular = Path(path).suffix.lower() == ".csv"
+    if dataset.tabular and len(set(map(len, seqs))) != 1:  # _parse_csv ensures it; the mask relies on it
+        raise DataFileError(f"{str(path)!r}: rows of different lengths")
     return dataset
 
 

@@ -58,8 +58,15 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+CONSTRAINT_NOTE = ("applied by seqgan's sampler (seqgan sample RUN, SeqGAN.sample), which loads the rule; "
+                   "a bare exported file does not apply it")
+
+
 def rule_target(rule: Rule) -> Target:
-    return Target(rule, {"kind": "rule", "rule": rule.name, "plugin": rule.plugin})
+    record = {"kind": "rule", "rule": rule.name, "plugin": rule.plugin}
+    if rule.allowed_next is not None:  # config.json and the model file say where it is applied
+        record["allowed_next"] = CONSTRAINT_NOTE
+    return Target(rule, record)
 
 
 def data_target(path: str | Path, seed: int, chars: bool = False, header: bool = False) -> Target:

@@ -33,6 +33,7 @@ from seqgan_core.engine import losses
 from seqgan_core.errors import SeqganError
 from seqgan_core.models import DISCRIMINATORS, GENERATORS
 from seqgan_core.models.sampling import one_hot
+from seqgan_core.models.constraints import constrain
 from seqgan_core.engine.optim import Adam
 from seqgan_core.options import at_least, build, in_range
 from seqgan_core.rules.rule import Rule
@@ -157,7 +158,7 @@ class SequenceGAN:
         self.rule, self.options = rule, options
         g_cls, d_cls = GENERATORS[options.generator], DISCRIMINATORS[options.discriminator]
         g_opts, d_opts = options.model_options()
-        self.generator = g_cls(V, L, g_opts).to(device)
+        self.generator = constrain(g_cls(V, L, g_opts), rule.constraint()).to(device)  # models/constraints.py
         self.discriminator = d_cls(V, L, d_opts).to(device)
         self.batch_size = self.sequences_per_step(options, L, V)
         self.autoregressive = g_cls.autoregressive
