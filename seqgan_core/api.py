@@ -199,10 +199,38 @@ class SeqGAN:
         return self._model
 
     def sample(self, n: int = 10, seed: int | None = None, temperature: float | None = None,
-               min_p: float | None = None) -> list[list]:
+               min_p: float | None = None, where: dict | None = None) -> list[list]:
         """``n`` sequences as lists of tokens (end tokens stripped); ``temperature`` and ``min_p``
-        None = how the run saved the model to sample."""
-        return self.model.sample_tokens(n, seed=seed, temperature=temperature, min_p=min_p)
+        None = how the run saved the model to sample.
+
+        ``where`` ({column: value}, a CSV header's names or positions "1".."L") keeps only sequences
+        holding those values: exact by construction when the fixed columns are the first ones of an
+        autoregressive model (the prefix is set, the rest drawn given it), else exact by bounded
+        rejection (at most ``conditions.REJECTION_BUDGET`` x n rows drawn; a rarer condition raises
+        one ``ConditionError`` line). A rule's ``allowed_next`` is applied here, by seqgan's
+        sampler, never by the bare exported file (``seqgan_core.rules.conditions``)."""
+        from seqgan_core.rules import conditions
+
+        model = self.model
+        constraint = self._constraint()
+        if not where and constraint is None:
+            return model.sample_tokens(n, seed=seed, temperature=temperature, min_p=min_p)
+        seqs = conditions.sample(model, n, where, constraint, seed, temperature, min_p)
+        return [model.strip(row) for row in model.vocabulary.decode(seqs)]
+
+    def _constraint(self):
+        """The rule's ``allowed_next`` for sampling: from the fitted target, else (a loaded run) from
+        the installed plugin that the model's metadata names."""
+        record = self.model.meta.get("target") or {}
+        if not record.get("allowed_next"):
+            return None
+        target = getattr(self, "target", None)
+        if target is None:
+            from seqgan_core.rules.target import target_from_record
+            from seqgan_core.plugins.manager import get_plugin_manager, load_rules
+
+            target = target_from_record(record, lambda: load_rules(get_plugin_manager()))
+        return target.rule.constraint()
 
     def save(self, path: str | Path) -> Path:
         """Copy the run folder to ``path`` (which must not hold a run)."""

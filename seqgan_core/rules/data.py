@@ -10,7 +10,8 @@ Blank lines are skipped. Sequences shorter than the longest are padded with an e
 token, which sampling strips. The sequences are shuffled with the seed and split into a training
 part (what the GAN sees as real data) and a held-out part (held-out NLL, novelty, n-gram metrics).
 
-Validity is *local plausibility*, not membership: a generated sequence is valid when every pair of
+Validity is *local plausibility*, not membership — "adjacent pairs seen in training", as the verdict
+names it: a generated sequence is valid when every pair of
 adjacent tokens in it (its first token after the start, and the end after its last token) also
 occurs in the training part — at the same position for fixed-length data such as a CSV (so each
 cell is a value its column takes, next to a value its neighbour column takes with it). A new
@@ -278,6 +279,11 @@ class Dataset:
         heldout = [[t for t in r if t != eos] for r in self.heldout.tolist()]
         for n in range(1, min(4, self.length) + 1):  # no 4-grams in sequences of 3
             out[f"ngram{n}_js"] = _ngram_js(unpadded, heldout, n)
+        if self.tabular:  # each column's value distribution against held-out rows'
+            for pos, name in enumerate(self.column_names()):
+                out[f"column_tv_{name}"] = _tv(seqs[:, pos].tolist(), self.heldout[:, pos].tolist())
+        if self.eos is not None:  # free-length sequences: how long they are, against held-out data
+            out["length_tv"] = _tv(list(map(len, unpadded)), list(map(len, heldout)))
         return out
 
     def bigram_nll(self) -> float:
@@ -334,6 +340,14 @@ def _natural_key(token: str):
         return (0, float(token), token)
     except ValueError:
         return (1, 0.0, token)
+
+
+def _tv(a: list, b: list) -> float:
+    """Total variation distance between the empirical distributions of ``a`` and ``b``."""
+    if not a or not b:
+        return 0.0 if not a and not b else 1.0
+    ca, cb = Counter(a), Counter(b)
+    return 0.5 * sum(abs(ca[k] / len(a) - cb[k] / len(b)) for k in ca.keys() | cb.keys())
 
 
 def _ngram_js(generated: list[tuple], heldout: list, n: int) -> float:
