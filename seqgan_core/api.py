@@ -29,14 +29,23 @@ from seqgan_core.rules.target import Target, data_target, rule_target, sequences
 
 
 def load_target(rule: str | Rule | None = None, data: str | Path | None = None, *, sequences=None,
-                chars: bool = False, header: bool = False, seed: int = 0, plugins: Sequence[str] = (), entry_points: bool = True) -> Target:
-    """What to learn: a registered rule (by name), a ``Rule``, a data file, or token sequences."""
+                chars: bool = False, header: bool = False, seed: int = 0, plugins: Sequence[str] = (), entry_points: bool = True,
+                events: dict | None = None) -> Target:
+    """What to learn: a registered rule (by name), a ``Rule``, a data file, or token sequences.
+    ``events`` ({"entity", "order", "event", "context"} column names) reads the data file as an event
+    log (``seqgan_core.rules.frames``)."""
     if isinstance(rule, Rule):
         return rule_target(rule)
     if rule is not None:
         from seqgan_core.plugins.manager import get_plugin_manager, get_rule, load_rules
 
         return rule_target(get_rule(load_rules(get_plugin_manager(plugins, entry_points=entry_points)), rule))
+    if data is not None and events:
+        from seqgan_core.rules.target import frame_target
+
+        if chars or header:
+            raise SeqganError("an event log (--entity) is a CSV file with a header row; drop --chars and --header")
+        return frame_target(None, seed, path=data, **events)
     if data is not None:
         return data_target(data, seed=seed, chars=chars, header=header)
     if sequences is not None:
@@ -153,17 +162,29 @@ class SeqGAN:
         self.outcome = None
         self._model = None
 
-    def fit(self, target: str | Rule | list, out: str | Path | None = None, progress: bool = False) -> SeqGAN:
-        """Train on ``target``: a rule name, a ``Rule``, or a list of token sequences (lists).
+    def fit(self, target, out: str | Path | None = None, progress: bool = False, *, entity: str | None = None,
+            order: str | None = None, event: str | None = None, context: Sequence[str] = ()) -> SeqGAN:
+        """Train on ``target``: a rule name, a ``Rule``, a list of token sequences (lists), or a
+        pandas DataFrame — wide (a row a sequence, a column a position with its own values) or,
+        with ``entity``, ``order`` and ``event`` column names, long (an event log: an entity's
+        events in order make its sequence, of any length; ``context`` columns hold one value per
+        entity and come first). ``sample`` then returns a DataFrame of the same form.
 
         The run folder is ``out`` (default: a temporary folder; ``save`` copies it)."""
         from seqgan_core.engine.progress import ProgressReporter
         from seqgan_core.io.run import train_run
+        from seqgan_core.rules.frames import is_frame
         from seqgan_core.runtime.threads import configure_threads, governor_for
 
         if isinstance(target, (str, Rule)):
             tgt = load_target(target)
+        elif is_frame(target):
+            from seqgan_core.rules.target import frame_target
+
+            tgt = frame_target(target, self.seed, entity, order, event, tuple(context))
         else:
+            if entity is not None:
+                raise SeqganError("entity=, order=, event= and context= apply to a pandas DataFrame only")
             tgt = load_target(sequences=target, seed=self.seed)
         config, choice = plan(tgt, self.preset, seed=self.seed, **self.overrides)
         folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="seqgan-"))
@@ -200,8 +221,9 @@ class SeqGAN:
 
     def sample(self, n: int = 10, seed: int | None = None, temperature: float | None = None,
                min_p: float | None = None, where: dict | None = None) -> list[list]:
-        """``n`` sequences as lists of tokens (end tokens stripped); ``temperature`` and ``min_p``
-        None = how the run saved the model to sample.
+        """``n`` sequences as lists of tokens (end tokens stripped), or a DataFrame of the form
+        ``fit`` was given one in; ``temperature`` and ``min_p`` None = how the run saved the model
+        to sample.
 
         ``where`` ({column: value}, a CSV header's names or positions "1".."L") keeps only sequences
         holding those values: exact by construction when the fixed columns are the first ones of an
@@ -214,9 +236,17 @@ class SeqGAN:
         model = self.model
         constraint = self._constraint()
         if not where and constraint is None:
-            return model.sample_tokens(n, seed=seed, temperature=temperature, min_p=min_p)
-        seqs = conditions.sample(model, n, where, constraint, seed, temperature, min_p)
-        return [model.strip(row) for row in model.vocabulary.decode(seqs)]
+            rows = model.sample_tokens(n, seed=seed, temperature=temperature, min_p=min_p)
+        else:
+            seqs = conditions.sample(model, n, where, constraint, seed, temperature, min_p)
+            rows = [model.strip(row) for row in model.vocabulary.decode(seqs)]
+        record = model.meta.get("target") or {}
+        if record.get("kind") == "frame":  # fitted on a DataFrame: samples in its form
+            from seqgan_core.rules.frames import FrameLayout, to_frame
+
+            layout = FrameLayout(**record["layout"])
+            return to_frame(layout.to_rows(rows), layout)
+        return rows
 
     def _constraint(self):
         """The rule's ``allowed_next`` for sampling: from the fitted target, else (a loaded run) from

@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--chars", action="store_true", help="with --data: every character is a token")
     t.add_argument("--header", action="store_true",
                    help="with a --data CSV file: the first row names the columns (shown by sample --json)")
+    t.add_argument("--entity", metavar="COLUMN", help="with a --data CSV event log (header row): the column naming "
+                   "whose event a row is; an entity's events, in --order, make one sequence")
+    t.add_argument("--order", metavar="COLUMN", help="with --entity: the column that orders an entity's events")
+    t.add_argument("--event", metavar="COLUMN", help="with --entity: the column holding the event (the token)")
+    t.add_argument("--context", metavar="COL,COL", help="with --entity: columns with one value per entity "
+                   "(plan, country), learned as the sequence's first positions (sample --where plan=pro)")
     from seqgan_core.engine.presets import PRESETS
 
     presets = "; ".join(f"{p.name}: {p.summary}" for p in PRESETS.values())
@@ -231,8 +237,15 @@ def _new_run(args):
         raise SeqganError("--header only applies to --data with a CSV file")
     overrides = _overrides(args)
     seed = int(overrides.get("seed", 0))
+    events = {"entity": args.entity, "order": args.order, "event": args.event,
+              "context": [c.strip() for c in (args.context or "").split(",") if c.strip()]}
+    if (args.order or args.event or args.context) and not args.entity:
+        raise SeqganError("--order, --event and --context describe an event log: give --entity too")
+    if args.entity and not args.data:
+        raise SeqganError("--entity reads an event log: give it with --data FILE.csv")
     if args.data:
-        target = load_target(data=args.data, seed=seed, chars=args.chars, header=args.header)
+        target = load_target(data=args.data, seed=seed, chars=args.chars, header=args.header,
+                             events=events if args.entity else None)
     else:
         target = load_target(args.rule, plugins=args.plugins, entry_points=not args.no_plugins)
     config, choice = plan(target, args.preset, **overrides)

@@ -179,3 +179,71 @@ def test_masked_sample_sets_a_fixed_prefix():
     seqs = masked_sample(g.teacher_forced_logits, 300, 4, 6, lambda p: torch.ones(len(p), 6, dtype=torch.bool),
                          fixed=fixed)
     assert (seqs[:, :2] == torch.tensor([3, 1])).all() and len(set(seqs[:, 2].tolist())) > 1
+
+
+def _event_rows(n_users: int = 120):
+    import random
+
+    rng = random.Random(0)
+    rows = []
+    for user in range(n_users):
+        plan = rng.choice(["free", "pro"])
+        actions = ["login", "view", "buy"] if plan == "pro" else ["login", "view"]
+        for t in range(rng.randint(1, 5)):
+            rows.append({"user": f"u{user}", "ts": 10 * t + rng.random(), "action": rng.choice(actions), "plan": plan})
+    return rows
+
+
+def test_dataframes_wide_and_long_come_back_in_their_form():
+    pd = pytest.importorskip("pandas")
+    from seqgan_core import SeqGAN
+
+    wide = pd.DataFrame([dict(zip(["colour", "size", "qty"], r)) for r in ROWS])
+    gan = SeqGAN(seed=0, max_steps=20).fit(wide)
+    out = gan.sample(200, seed=0)
+    assert list(out.columns) == ["colour", "size", "qty"] and len(out) == 200
+    assert set(out["size"]) <= {"38", "40", "42", "44"} and set(out["qty"]) <= {"1", "2", "3"}
+    long = pd.DataFrame(_event_rows())
+    gan = SeqGAN(seed=0, max_steps=20).fit(long, entity="user", order="ts", event="action", context=["plan"])
+    out = gan.sample(100, seed=0, where={"plan": "free"})
+    assert list(out.columns) == ["user", "ts", "action", "plan"]
+    assert set(out["plan"]) == {"free"} and out["user"].nunique() == 100  # no entity without events
+    assert set(out["action"]) <= {"login", "view", "buy"}
+
+
+def test_event_log_csv_from_the_cli(tmp_path, main_in_process):
+    import csv
+
+    path = tmp_path / "events.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, ["user", "ts", "action", "plan"])
+        writer.writeheader()
+        writer.writerows(_event_rows())
+    code, _, err = main_in_process("train", "--data", path, "--entity", "user", "--order", "ts", "--event", "action",
+                                   "--context", "plan", "--out", "run", "--max-steps", "20")
+    assert code in (0, 3), err
+    code, out, err = main_in_process("sample", "run", "-n", "50", "--where", "plan=pro", "--seed", "0")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 50 and all(line.split()[0] == "pro" and len(line.split()) >= 2 for line in lines)
+    code, _, err = main_in_process("train", "--data", path, "--entity", "who", "--order", "ts", "--event", "action",
+                                   "--out", "run2")
+    assert code == 2 and "no column 'who'" in err and err.count("\n") == 1
+
+
+def test_pandas_missing_is_one_line(monkeypatch):
+    import builtins
+
+    from seqgan_core.rules.data import DataFileError
+    from seqgan_core.rules.frames import require_pandas
+
+    real_import = builtins.__import__
+
+    def no_pandas(name, *args, **kwargs):
+        if name == "pandas":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    with pytest.raises(DataFileError, match=r"pip install 'seqgan\[pandas\]'"):
+        require_pandas()

@@ -49,9 +49,11 @@ def parse_where(items: list[str] | dict | None) -> dict[str, str]:
 
 
 def column_names(model) -> list[str]:
-    """A name per position of ``model``: a CSV header's, else the positions 1 .. L."""
-    columns = (model.meta.get("target") or {}).get("columns")
-    return list(columns) if columns else [str(i + 1) for i in range(model.length)]
+    """A name per position of ``model``: a CSV header's (or an event log's context columns, first),
+    else the positions 1 .. L."""
+    record = model.meta.get("target") or {}
+    named = list(record.get("columns") or record.get("context_columns") or [])  # an event log names its context
+    return named + [str(i + 1) for i in range(len(named), model.length)]
 
 
 def position_mask(model) -> torch.Tensor | None:

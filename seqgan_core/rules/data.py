@@ -188,6 +188,7 @@ class Dataset:
     all_sequences: set[tuple[int, ...]]  # every sequence in the file, as index tuples
     columns: list[str] | None = None  # a CSV's column names (--header), one per position
     tabular: bool = False  # a CSV: every position is a column with its own values (position_mask)
+    fixed_columns: int = 0  # free-length data whose first positions are such columns (an event log's context)
 
     @classmethod
     def from_sequences(cls, seqs: list[tuple[str, ...]], name: str, seed: int) -> Dataset:
@@ -219,9 +220,14 @@ class Dataset:
             mask = torch.zeros(L, V, dtype=torch.bool)
             mask[torch.arange(L).expand_as(rows), rows] = True
             return mask
-        if self.eos is not None and L <= MASK_MAX_LENGTH:
+        k = self.fixed_columns
+        if self.eos is not None and (L <= MASK_MAX_LENGTH or k):
             mask = torch.ones(L, V, dtype=torch.bool)
-            mask[0, self.eos_index] = False
+            if k:  # the leading columns (an event log's context) each keep their own values
+                rows = torch.cat([self.train, self.heldout])[:, :k]  # (n, k)
+                mask[:k] = False
+                mask[torch.arange(k).expand_as(rows), rows] = True
+            mask[: k + 1, self.eos_index] = False  # no sequence ends before its first token
             return mask
         return None
 
