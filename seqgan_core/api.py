@@ -130,7 +130,12 @@ def evaluate_model(model, target: Target, n: int, seed: int | None = 0, temperat
     from seqgan_core.rules.reference_file import heldout_nll, score_against
     from seqgan_core.evaluation.verdict import judge
 
-    raw = model.sample(n, seed=seed, temperature=temperature, min_p=min_p)
+    if target.rule.allowed_next is not None:  # the rule's constraint: seqgan's sampler applies it, the file cannot
+        from seqgan_core.rules import conditions
+
+        raw = conditions.sample(model, n, None, target.rule.constraint(), seed, temperature, min_p)
+    else:
+        raw = model.sample(n, seed=seed, temperature=temperature, min_p=min_p)
     seqs = target.rule.canonical(raw)
     metrics = evaluate(seqs, reference(target.rule))
     metrics["temperature"] = model.temperature if temperature is None else temperature

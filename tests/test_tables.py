@@ -166,6 +166,8 @@ def test_checkdigit_with_its_constraint_is_valid_by_construction(tmp_path, main_
     assert "applied by seqgan's sampler" in json.dumps(cfg)
     api = SeqGAN.load(tmp_path / "run").sample(300, seed=0)
     assert all(int(s[9]) == sum(map(int, s[:9])) % 10 for s in api)
+    code, out, err = main_in_process("evaluate", "run", "-n", "300", "--json")
+    assert code in (0, 3) and json.loads(out)["validity"] == 1.0, err  # evaluate samples as seqgan's sampler does
     bare = torch.jit.load(str(tmp_path / "run" / "generator.pt"))
     torch.manual_seed(0)
     raw = bare(2000)

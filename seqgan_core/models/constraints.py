@@ -154,7 +154,7 @@ class ConstrainedGenerator(nn.Module):
         constraint = self.constraint
         return masked_sample(self.inner.teacher_forced_logits, n, self.length, self.vocab_size,
                              lambda prefix: constraint.step_mask(prefix, self.vocab_size), temperature, min_p,
-                             device=self.position_mask.device if self.position_mask is not None else "cpu")
+                             device=next(self.inner.parameters()).device)
 
 
 def constrain(generator: nn.Module, constraint: Constraint | None) -> nn.Module:
