@@ -17,8 +17,13 @@ sampler never leaves the constraint. Masks apply to autoregressive generators (t
 per-token conditionals); ``constrain`` leaves any other generator as it is.
 
 Sampling under a mask recomputes the teacher-forced logits of the prefix at each position
-(``masked_sample``): one generator-agnostic loop, at L (L + 1) / 2 steps per batch instead of L.
-That is why ``MASK_MAX_LENGTH`` bounds where masks are used for free-length data.
+(``masked_sample``): one generator-agnostic loop, at L (L + 1) / 2 steps per batch instead of L
+(measured 8x the time at L = 12, 14x at L = 24). A mask that restricts only the first position (no
+end token first: free-length data) is met instead by redrawing the rows that broke it — exact, as
+renormalising the first conditional is the same as conditioning on the first token being allowed
+— at ``REDRAWS`` + 1 times the plain sampler's cost in the exported file (a fixed number of draws,
+which torch.export can trace; a row keeps a forbidden first token with probability p^3), and in
+seqgan's own sampler only the offending rows, then the exact loop for any left.
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ from torch import nn
 from seqgan_core.models.sampler import LikelihoodSampler
 from seqgan_core.models.sampling import categorical
 
-MASK_MAX_LENGTH = 64  # longest sequences whose sampler runs the L-pass masked loop for an end-token mask only
+MASK_MAX_LENGTH = 64  # longest free-length sequences that get the end-token mask at all
+REDRAWS = 2  # first-token-only masks, exported file: rows redrawn this often (a bad first token stays with p^3)
+EAGER_REDRAWS = 8  # ... seqgan's own sampler: rounds of redrawing the bad rows before the exact masked loop
 AllowedNext = Callable[[torch.Tensor], torch.Tensor]  # prefix (B, t) -> BoolTensor (B, V)
 
 
@@ -69,6 +76,11 @@ class Constraint:
     def teacher_mask(self, seqs: torch.Tensor, vocab_size: int) -> torch.Tensor:
         length = seqs.shape[1]
         return torch.stack([self.step_mask(seqs[:, :t], vocab_size) for t in range(length)], dim=1)  # (n, L, V)
+
+
+def first_only(mask: torch.Tensor | None) -> bool:
+    """Whether ``mask`` ``(L, V)`` restricts the first position only (redraws meet it exactly)."""
+    return mask is not None and bool(mask[1:].all())
 
 
 class _Shared:
@@ -152,6 +164,19 @@ class ConstrainedGenerator(nn.Module):
 
     def sample(self, n: int, temperature: float = 1.0, min_p: float = 0.0) -> torch.Tensor:
         constraint = self.constraint
+        if self.allowed_next is None and first_only(self.position_mask):
+            rows = self.inner.sample(n, temperature, min_p)  # (n, L)
+            for _ in range(EAGER_REDRAWS):  # redraw the rows whose first token the mask forbids: exact
+                bad = ~self.position_mask[0][rows[:, 0]]  # (n,)
+                if not bool(bad.any()):
+                    return rows
+                rows[bad] = self.inner.sample(int(bad.sum()), temperature, min_p)
+            bad = ~self.position_mask[0][rows[:, 0]]  # a model that keeps drawing them: the masked loop
+            if bool(bad.any()):
+                rows[bad] = masked_sample(self.inner.teacher_forced_logits, int(bad.sum()), self.length,
+                                          self.vocab_size, lambda p: constraint.step_mask(p, self.vocab_size),
+                                          temperature, min_p, device=rows.device)
+            return rows
         return masked_sample(self.inner.teacher_forced_logits, n, self.length, self.vocab_size,
                              lambda prefix: constraint.step_mask(prefix, self.vocab_size), temperature, min_p,
                              device=next(self.inner.parameters()).device)
@@ -178,6 +203,8 @@ class MaskedSampler(LikelihoodSampler):
                  min_p: float = 0.0):
         super().__init__(generator, temperature, min_p)
         self.register_buffer("position_mask", position_mask.bool().clone())
+        self.first_only = first_only(self.position_mask)  # a plain bool: TorchScript keeps one branch
+        self.redraws = REDRAWS
 
     def forward(self, n: int, temperature: Optional[float] = None, min_p: Optional[float] = None) -> torch.Tensor:
         with torch.no_grad():
@@ -188,6 +215,12 @@ class MaskedSampler(LikelihoodSampler):
             return self._masked(n, t, m)
 
     def _masked(self, n: int, temperature: float, min_p: float) -> torch.Tensor:
+        if self.first_only:  # only the first token is restricted: redraw the rows that break it
+            rows = self.generator.sample(n, temperature, min_p)  # (n, L)
+            for _ in range(self.redraws):
+                bad = ~self.position_mask[0][rows[:, 0]]  # (n,)
+                rows = torch.where(bad.unsqueeze(1), self.generator.sample(n, temperature, min_p), rows)
+            return rows
         length = self.position_mask.shape[0]
         position = torch.arange(length, device=self.position_mask.device).unsqueeze(0)  # (1, L)
         seqs = torch.zeros(n, length, dtype=torch.long, device=self.position_mask.device)  # (n, L)

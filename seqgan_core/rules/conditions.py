@@ -155,7 +155,12 @@ def _reject(draw, n: int, fixed: torch.Tensor, model) -> torch.Tensor:
                                  "(sampled exactly, no rejection)")
         rows = draw(BATCH)
         drawn += len(rows)
-        ok = (rows[:, keep] == fixed[keep]).all(dim=1)
+        seen = rows
+        if model.eos is not None:  # after a sequence's end nothing is its own: compare it as ended
+            end = list(model.vocabulary.tokens).index(model.eos)
+            after = (rows == end).long().cummax(dim=1).values.bool()  # (k, L)
+            seen = rows.masked_fill(after, end)
+        ok = (seen[:, keep] == fixed[keep]).all(dim=1)
         kept.append(rows[ok][: n - have])
         have += len(kept[-1])
     return torch.cat(kept)
