@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shlex
 import sys
 import tempfile
 import time
@@ -149,7 +150,7 @@ def main() -> None:
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     say(machine_line())
-    results = {"command": "python benchmarks/bench_tables.py " + " ".join(sys.argv[1:]), "machine": machine_line(),
+    results = {"command": shlex.join(["python", "benchmarks/bench_tables.py", *sys.argv[1:]]), "machine": machine_line(),
                "date": time.strftime("%Y-%m-%d %H:%M"), "orders": [], "checkdigit": []}
     with tempfile.TemporaryDirectory(prefix="bench-tables-") as tmp:
         for seed in seeds:
