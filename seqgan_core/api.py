@@ -30,8 +30,11 @@ from seqgan_core.rules.target import Target, data_target, rule_target, sequences
 
 
 def load_target(rule: str | Rule | None = None, data: str | Path | None = None, *, sequences=None,
-                chars: bool = False, header: bool = False, seed: int = 0, plugins: Sequence[str] = (), entry_points: bool = True) -> Target:
-    """What to learn: a registered rule (by name), a ``Rule``, a data file, or token sequences."""
+                chars: bool = False, header: bool = False, seed: int = 0, plugins: Sequence[str] = (), entry_points: bool = True,
+                events: dict | None = None) -> Target:
+    """What to learn: a registered rule (by name), a ``Rule``, a data file, or token sequences.
+    ``events`` ({"entity", "order", "event", "context"} column names) reads the data file as an event
+    log (``seqgan_core.rules.frames``)."""
     if isinstance(rule, Rule):
         return rule_target(rule)
     if rule is not None:
@@ -41,6 +44,12 @@ def load_target(rule: str | Rule | None = None, data: str | Path | None = None, 
         pm = get_plugin_manager(plugins, entry_points=entry_points)
         registry.use(pm)  # generators, recipes and presets from the same plugins as the rule
         return rule_target(get_rule(load_rules(pm), rule))
+    if data is not None and events:
+        from seqgan_core.rules.target import frame_target
+
+        if chars or header:
+            raise SeqganError("an event log (--entity) is a CSV file with a header row; drop --chars and --header")
+        return frame_target(None, seed, path=data, **events)
     if data is not None:
         return data_target(data, seed=seed, chars=chars, header=header)
     if sequences is not None:
@@ -127,7 +136,12 @@ def evaluate_model(model, target: Target, n: int, seed: int | None = 0, temperat
     from seqgan_core.rules.reference_file import heldout_nll, score_against
     from seqgan_core.evaluation.verdict import judge
 
-    raw = model.sample(n, seed=seed, temperature=temperature, min_p=min_p)
+    if target.rule.allowed_next is not None:  # the rule's constraint: seqgan's sampler applies it, the file cannot
+        from seqgan_core.rules import conditions
+
+        raw = conditions.sample(model, n, None, target.rule.constraint(), seed, temperature, min_p)
+    else:
+        raw = model.sample(n, seed=seed, temperature=temperature, min_p=min_p)
     seqs = target.rule.canonical(raw)
     metrics = evaluate(seqs, reference(target.rule))
     metrics["temperature"] = model.temperature if temperature is None else temperature
@@ -197,16 +211,28 @@ class SeqGAN:
         """Every keyword ``SeqGAN`` takes: its named arguments, the run settings and the recipes' options."""
         return sorted(set(_NAMED) | _setting_names())
 
-    def fit(self, target: str | Rule | list, out: str | Path | None = None, progress: bool | None = None) -> SeqGAN:
-        """Train on ``target``: a rule name, a ``Rule``, or a list of token sequences (lists).
+    def fit(self, target, out: str | Path | None = None, progress: bool | None = None, *, entity: str | None = None,
+            order: str | None = None, event: str | None = None, context: Sequence[str] = ()) -> SeqGAN:
+        """Train on ``target``: a rule name, a ``Rule``, a list of token sequences (lists), or a
+        pandas DataFrame — wide (a row a sequence, a column a position with its own values) or,
+        with ``entity``, ``order`` and ``event`` column names, long (an event log: an entity's
+        events in order make its sequence, of any length; ``context`` columns hold one value per
+        entity and come first). ``sample`` then returns a DataFrame of the same form.
 
         ``out`` (default: the constructor's): the run folder to train into; None keeps the run in
         memory (``save`` writes it). ``progress`` (default: the constructor's): print progress."""
+        from seqgan_core.rules.frames import is_frame
         from seqgan_core.session import train
 
         if isinstance(target, (str, Rule)):
             tgt = load_target(target)
+        elif is_frame(target):
+            from seqgan_core.rules.target import frame_target
+
+            tgt = frame_target(target, self.seed, entity, order, event, tuple(context))
         else:
+            if entity is not None:
+                raise SeqganError("entity=, order=, event= and context= apply to a pandas DataFrame only")
             tgt = load_target(sequences=target, seed=self.seed)
         config, choice = plan(tgt, self.preset, seed=self.seed, **self.overrides)
         out = self.out if out is None else out
@@ -250,10 +276,47 @@ class SeqGAN:
         return load_model(path)
 
     def sample(self, n: int = 10, seed: int | None = None, temperature: float | None = None,
-               min_p: float | None = None) -> list[list]:
-        """``n`` sequences as lists of tokens (end tokens stripped); ``temperature`` and ``min_p``
-        None = how the run saved the model to sample."""
-        return self.model.sample_tokens(n, seed=seed, temperature=temperature, min_p=min_p)
+               min_p: float | None = None, where: dict | None = None) -> list[list]:
+        """``n`` sequences as lists of tokens (end tokens stripped), or a DataFrame of the form
+        ``fit`` was given one in; ``temperature`` and ``min_p`` None = how the run saved the model
+        to sample.
+
+        ``where`` ({column: value}, a CSV header's names or positions "1".."L") keeps only sequences
+        holding those values: exact by construction when the fixed columns are the first ones of an
+        autoregressive model (the prefix is set, the rest drawn given it), else exact by bounded
+        rejection (at most ``conditions.REJECTION_BUDGET`` x n rows drawn; a rarer condition raises
+        one ``ConditionError`` line). A rule's ``allowed_next`` is applied here, by seqgan's
+        sampler, never by the bare exported file (``seqgan_core.rules.conditions``)."""
+        from seqgan_core.rules import conditions
+
+        model = self.model
+        constraint = self._constraint()
+        if not where and constraint is None:
+            rows = model.sample_tokens(n, seed=seed, temperature=temperature, min_p=min_p)
+        else:
+            seqs = conditions.sample(model, n, where, constraint, seed, temperature, min_p)
+            rows = [model.strip(row) for row in model.vocabulary.decode(seqs)]
+        record = model.meta.get("target") or {}
+        if record.get("kind") == "frame":  # fitted on a DataFrame: samples in its form
+            from seqgan_core.rules.frames import FrameLayout, to_frame
+
+            layout = FrameLayout(**record["layout"])
+            return to_frame(layout.to_rows(rows), layout)
+        return rows
+
+    def _constraint(self):
+        """The rule's ``allowed_next`` for sampling: from the fitted target, else (a loaded run) from
+        the installed plugin that the model's metadata names."""
+        record = self.model.meta.get("target") or {}
+        if not record.get("allowed_next"):
+            return None
+        target = getattr(self, "target", None)
+        if target is None:
+            from seqgan_core.rules.target import target_from_record
+            from seqgan_core.plugins.manager import get_plugin_manager, load_rules
+
+            target = target_from_record(record, lambda: load_rules(get_plugin_manager()))
+        return target.rule.constraint()
 
     def save(self, path: str | Path) -> Path:
         """Write the run folder to ``path`` (which must not hold a run): the files kept in memory,

@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--chars", action="store_true", help="with --data: every character is a token")
     t.add_argument("--header", action="store_true",
                    help="with a --data CSV file: the first row names the columns (shown by sample --json)")
+    t.add_argument("--entity", metavar="COLUMN", help="with a --data CSV event log (header row): the column naming "
+                   "whose event a row is; an entity's events, in --order, make one sequence")
+    t.add_argument("--order", metavar="COLUMN", help="with --entity: the column that orders an entity's events")
+    t.add_argument("--event", metavar="COLUMN", help="with --entity: the column holding the event (the token)")
+    t.add_argument("--context", metavar="COL,COL", help="with --entity: columns with one value per entity "
+                   "(plan, country), learned as the sequence's first positions (sample --where plan=pro)")
     from seqgan_core.engine.presets import BUILTIN_PRESETS  # plugins' presets: `seqgan plugins` (no loading here)
 
     presets = "; ".join(f"{p.name}: {p.summary}" for p in BUILTIN_PRESETS)
@@ -132,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--min-p", type=float, default=None, dest="min_p",
                    help="never draw a token below MIN_P x the most likely one's probability; 0 = every token, "
                         "as trained (default: the one the run chose, usually 0)")
+    s.add_argument("--where", action="append", default=[], metavar="COLUMN=VALUE",
+                   help="only sequences whose COLUMN (a CSV header's name, or a position 1..L) holds VALUE; "
+                        "repeatable. The first columns are sampled exactly given the value, later ones by "
+                        "bounded rejection")
 
     e = command("evaluate", "measure a saved generator against its rule or data",
                 ["seqgan evaluate runs/multiples5", "seqgan evaluate runs/multiples5 -n 10000 --json"])
@@ -251,8 +261,15 @@ def _new_run(args):
         raise SeqganError("--header only applies to --data with a CSV file")
     overrides = _overrides(args)
     seed = int(overrides.get("seed", 0))
+    events = {"entity": args.entity, "order": args.order, "event": args.event,
+              "context": [c.strip() for c in (args.context or "").split(",") if c.strip()]}
+    if (args.order or args.event or args.context) and not args.entity:
+        raise SeqganError("--order, --event and --context describe an event log: give --entity too")
+    if args.entity and not args.data:
+        raise SeqganError("--entity reads an event log: give it with --data FILE.csv")
     if args.data:
-        target = load_target(data=args.data, seed=seed, chars=args.chars, header=args.header)
+        target = load_target(data=args.data, seed=seed, chars=args.chars, header=args.header,
+                             events=events if args.entity else None)
     else:
         target = load_target(args.rule, plugins=args.plugins, entry_points=not args.no_plugins)
     config, choice = plan(target, args.preset, **overrides)
@@ -458,24 +475,44 @@ def _check_data_hash(record: dict, target, force: bool) -> None:
 def cmd_sample(args) -> int:
     from seqgan_core.io.export import load_model
     from seqgan_core.io.run import model_path
+    from seqgan_core.rules import conditions
 
     _positive(args.n, "-n", MAX_SAMPLES)
     model = load_model(model_path(args.model), trust=args.trust)
-    # streamed chunk by chunk: memory stays bounded whatever -n and the sequence length are
-    columns = (model.meta.get("target") or {}).get("columns")  # a CSV read with --header
+    record = model.meta.get("target") or {}
+    columns = record.get("columns")  # a CSV read with --header
+    where = conditions.parse_where(args.where)
+    constraint = None
+    if record.get("allowed_next"):  # the rule's constraint is Python: seqgan's sampler applies it
+        rule = target_from_model(args, model).rule
+        constraint = rule.constraint()
+        print(f"seqgan: rule {rule.name!r}: allowed_next {record['allowed_next']}", file=sys.stderr)
+    seed, temperature, min_p = _seed(args.seed), _temperature(args.temperature), _min_p(args.min_p)
+    if where or constraint is not None:
+        chunks = [conditions.sample(model, args.n, where, constraint, seed, temperature, min_p)]
+    else:  # streamed chunk by chunk: memory stays bounded whatever -n and the sequence length are
+        chunks = model.chunks(args.n, seed=seed, temperature=temperature, min_p=min_p)
+    chars = bool(record.get("chars"))
     first = True
-    for chunk in model.chunks(args.n, seed=_seed(args.seed), temperature=_temperature(args.temperature),
-                              min_p=_min_p(args.min_p)):
+    for chunk in chunks:
         rows = [model.strip(row) for row in model.vocabulary.decode(chunk)]
-        if args.json:
-            body = ", ".join(json.dumps(dict(zip(columns, row)) if columns else row) for row in rows)
-            sys.stdout.write(("[" if first else ", ") + body)
+        if args.json:  # a --chars run's sequences are strings, as plain sample prints them
+            items = (dict(zip(columns, row)) if columns else "".join(map(str, row)) if chars else row for row in rows)
+            sys.stdout.write(("[" if first else ", ") + ", ".join(json.dumps(item) for item in items))
         else:
             sys.stdout.write("".join(model.as_line(row) + "\n" for row in rows))
         first = False
     if args.json:
-        sys.stdout.write("]\n")
+        sys.stdout.write("[]\n" if first else "]\n")
     return 0
+
+
+def target_from_model(args, model):
+    """The target a loaded model was trained on (its rule, from the installed plugins)."""
+    from seqgan_core.rules.target import target_from_record
+
+    record = model.meta.get("target") or {"kind": "rule", "rule": model.meta["rule"]}
+    return target_from_record(record, lambda: _load_rules(args)[1], data=getattr(args, "data", None))
 
 
 METRIC_ROWS = [  # (key, label, format, note) of what `evaluate` prints

@@ -17,7 +17,8 @@ from seqgan_core.plugins.manager import (
 )
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "seqgan-evens"
-BUILTIN_RULES = ("multiples5", "ascending", "arithmetic", "palindrome", "checksum", "permutation", "brackets",
+BUILTIN_RULES = ("multiples5", "ascending", "arithmetic", "palindrome", "checksum", "checkdigit", "checkdigit-free",
+                 "permutation", "brackets",
                  "expression", "oracle")
 
 RULE_MODULE = """
@@ -85,7 +86,7 @@ def test_throwaway_plugin_rule_is_found(throwaway_plugin):
 
 
 def test_unknown_rule_lists_available():
-    with pytest.raises(RuleError, match="unknown rule 'nope'; available rules: arithmetic, ascending, brackets, checksum"):
+    with pytest.raises(RuleError, match="unknown rule 'nope'; available rules: arithmetic, ascending, brackets, checkdigit, checkdigit-free, checksum"):
         get_rule(load_rules(get_plugin_manager(entry_points=False)), "nope")
 
 

@@ -9,8 +9,9 @@ larger). Otherwise the verdict names the biggest miss and the one thing to try n
 A data file has no rule to be valid against, and "occurs in the file" rewards copying; a data
 run (``judge_data``) has learned its data when it predicts the held-out part better than the best
 bigram model of the training part does (held-out NLL, for generators that give likelihoods), its
-samples are locally plausible about as often as held-out data is (validity: every adjacent pair
-seen in training, at least 0.9 x held-out data's rate), it invents (novel samples at least a tenth
+samples are locally plausible about as often as held-out data is (every adjacent pair seen in
+training — what a data run's "validity" measures, and all it measures; the verdict names it so —
+at least 0.9 x held-out data's rate), it invents (novel samples at least a tenth
 of held-out data's own share of sequences absent from training) and it is about as diverse as real
 data. The figures it reports are copies, novelty and the nearest-training distance of novel samples.
 """
@@ -27,6 +28,7 @@ UNIQUE_SHARE = 0.9  # unique-sequence ratio at least this share of real data's
 TV_CEILING = 0.05  # pooled token TV at most this (or twice real data's own TV at this sample size)
 DATA_VALIDITY_SHARE = 0.9  # data runs: validity at least this share of held-out data's
 NOVEL_SHARE = 0.1  # data runs: novel samples at least this share of held-out data's own novelty
+PAIRS_CHECK = "adjacent pairs seen in training"  # what a data run's validity is, named where it is shown
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,13 @@ def judge_data(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, p
         parts.append(f"held-out NLL {nll:.3f} nats/token (best bigram model {bigram:.3f})")
     parts += [f"{rm['copied']:.1%} copied from training, {novel:.1%} novel "
               f"(held-out data: {held_novel:.1%} not in training)",
-              f"validity {validity:.1%} (held-out data {held_validity:.1%})"]
+              f"{PAIRS_CHECK} {validity:.1%} (held-out data {held_validity:.1%})"]
+    columns = [k for k in rm if k.startswith("column_tv_")]
+    if columns:  # a table: each column's values against held-out rows'
+        worst = max(columns, key=lambda k: rm[k])
+        parts.append(f"column TV to held-out rows at most {rm[worst]:.3f} ({worst[len('column_tv_'):]})")
+    if "length_tv" in rm:
+        parts.append(f"length TV to held-out data {rm['length_tv']:.3f}")
     nearest = [k for k in rm if k.startswith("nearest_") and k.endswith("_median")]
     if nearest:
         unit = "differing cells" if nearest[0].startswith("nearest_hamming") else "edits"
@@ -146,7 +154,7 @@ def judge_data(metrics: dict, *, steps: int, max_steps: int, stop_reason: str, p
         return Verdict(False, summary, f"held-out NLL {nll:.3f} is no better than a bigram model's {bigram:.3f}"
                        + (" (it memorised the training part)" if memorised else ""), advice)
     if validity < DATA_VALIDITY_SHARE * held_validity:
-        return Verdict(False, summary, f"validity {validity:.1%} is below {DATA_VALIDITY_SHARE:.0%} of "
+        return Verdict(False, summary, f"{PAIRS_CHECK} {validity:.1%} is below {DATA_VALIDITY_SHARE:.0%} of "
                        f"held-out data's {held_validity:.1%}", keep_going)
     if novel < NOVEL_SHARE * held_novel:
         return Verdict(False, summary, f"it mostly copies training data ({novel:.1%} novel)",

@@ -54,6 +54,7 @@ from torch import nn
 from seqgan_core.runtime.atomic import write_bytes
 from seqgan_core.errors import ModelFileError
 from seqgan_core.models import AutoregressiveGenerator, LikelihoodSampler, Sampler
+from seqgan_core.models.constraints import MaskedSampler, exported_sampler
 from seqgan_core.rules.vocabulary import Vocabulary
 
 FORMAT_VERSION = 1
@@ -106,9 +107,9 @@ def save_sampler(generator: nn.Module, meta: dict, path: str | os.PathLike, fmt:
                  temperature: float = 1.0, min_p: float = 0.0) -> Path:
     """Wrap ``generator`` in a ``Sampler`` on the CPU, drawing at ``temperature`` and ``min_p``
     unless a call says otherwise, and write it atomically to ``path``."""
-    # autoregressive generators also carry token_log_probs, so that evaluate can compute NLLs
-    kind = LikelihoodSampler if isinstance(generator, AutoregressiveGenerator) else Sampler
-    sampler = kind(copy.deepcopy(generator).cpu().eval(), temperature, min_p)
+    # autoregressive generators also carry token_log_probs, so that evaluate can compute NLLs; a
+    # generator trained under a position mask carries the mask (models/constraints.py)
+    sampler = exported_sampler(copy.deepcopy(generator).cpu().eval(), temperature, min_p)
     extra = {META_FILE: json.dumps(meta)}
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -392,8 +393,12 @@ def _load_weights(path: Path) -> LoadedModel:
         config = TrainConfig.from_dict(meta["config"])
         generator = get_recipe(config.recipe).build_generator(len(meta["vocab"]), int(meta["length"]),
                                                               config.recipe_options())
-        sampler = (LikelihoodSampler if isinstance(generator, AutoregressiveGenerator) else Sampler)(generator)
         weights = dict(state["state_dict"])
+        mask = weights.get("position_mask")  # a generator trained under a position mask
+        if mask is not None:
+            sampler = MaskedSampler(generator, mask)
+        else:  # autoregressive generators keep token_log_probs, so that evaluate can compute NLLs
+            sampler = (LikelihoodSampler if isinstance(generator, AutoregressiveGenerator) else Sampler)(generator)
         weights.setdefault("min_p", torch.tensor(0.0))  # files from before min-p draw every token
         sampler.load_state_dict(weights)
     except Exception as e:  # noqa: BLE001 - a config or state dict that does not fit

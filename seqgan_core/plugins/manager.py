@@ -32,6 +32,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seqgan_plugins.arithmetic",
     "seqgan_plugins.palindrome",
     "seqgan_plugins.checksum",
+    "seqgan_plugins.checkdigit",
     "seqgan_plugins.permutation",
     "seqgan_plugins.brackets",
     "seqgan_plugins.expression",

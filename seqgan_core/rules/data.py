@@ -10,7 +10,8 @@ Blank lines are skipped. Sequences shorter than the longest are padded with an e
 token, which sampling strips. The sequences are shuffled with the seed and split into a training
 part (what the GAN sees as real data) and a held-out part (held-out NLL, novelty, n-gram metrics).
 
-Validity is *local plausibility*, not membership: a generated sequence is valid when every pair of
+Validity is *local plausibility*, not membership — "adjacent pairs seen in training", as the verdict
+names it: a generated sequence is valid when every pair of
 adjacent tokens in it (its first token after the start, and the end after its last token) also
 occurs in the training part — at the same position for fixed-length data such as a CSV (so each
 cell is a value its column takes, next to a value its neighbour column takes with it). A new
@@ -186,6 +187,8 @@ class Dataset:
     heldout: torch.Tensor  # (n_heldout, length)
     all_sequences: set[tuple[int, ...]]  # every sequence in the file, as index tuples
     columns: list[str] | None = None  # a CSV's column names (--header), one per position
+    tabular: bool = False  # a CSV: every position is a column with its own values (position_mask)
+    fixed_columns: int = 0  # free-length data whose first positions are such columns (an event log's context)
 
     @classmethod
     def from_sequences(cls, seqs: list[tuple[str, ...]], name: str, seed: int) -> Dataset:
@@ -201,6 +204,36 @@ class Dataset:
         n_held = max(1, round(HOLDOUT_SHARE * len(seqs)))
         held, train = order[:n_held], order[n_held:]
         return cls(name, vocab, length, eos, rows[train], rows[held], {tuple(r) for r in rows.tolist()})
+
+    def position_mask(self) -> torch.Tensor | None:
+        """The tokens each position may hold ``(L, V)`` (``seqgan_core.models.constraints``): a CSV's
+        columns each their own values, and no end token first when no sequence is empty (none
+        is: ``check_sequences``). Columns take their values from every row of the file, held-out
+        ones too, as the vocabulary does: a held-out value outside its column's mask would have
+        NLL infinity. None when nothing is masked, or for free-length sequences longer than
+        ``MASK_MAX_LENGTH`` (their sampler would cost L passes for one token's mask)."""
+        from seqgan_core.models.constraints import MASK_MAX_LENGTH
+
+        V, L = len(self.vocab), self.length
+        if self.tabular:
+            rows = torch.cat([self.train, self.heldout])  # (n, L)
+            mask = torch.zeros(L, V, dtype=torch.bool)
+            mask[torch.arange(L).expand_as(rows), rows] = True
+            return mask
+        k = self.fixed_columns
+        if self.eos is not None and (L <= MASK_MAX_LENGTH or k):
+            mask = torch.ones(L, V, dtype=torch.bool)
+            if k:  # the leading columns (an event log's context) each keep their own values
+                rows = torch.cat([self.train, self.heldout])[:, :k]  # (n, k)
+                mask[:k] = False
+                mask[torch.arange(k).expand_as(rows), rows] = True
+            mask[: k + 1, self.eos_index] = False  # no sequence ends before its first token
+            return mask
+        return None
+
+    def column_names(self) -> list[str]:
+        """A name per position: the CSV header's, else the positions 1 .. L."""
+        return list(self.columns) if self.columns else [str(i + 1) for i in range(self.length)]
 
     @property
     def eos_index(self) -> int | None:
@@ -237,7 +270,7 @@ class Dataset:
 
         rule = Rule(name=self.name, description=f"sequences from {self.name}", vocab=self.vocab,
                     length=self.length, sample=sample, is_valid=is_valid, eos=self.eos, heldout=held,
-                    metrics=self.metrics)
+                    metrics=self.metrics, position_mask=self.position_mask())
         self._rule = rule
         return rule
 
@@ -252,6 +285,11 @@ class Dataset:
         heldout = [[t for t in r if t != eos] for r in self.heldout.tolist()]
         for n in range(1, min(4, self.length) + 1):  # no 4-grams in sequences of 3
             out[f"ngram{n}_js"] = _ngram_js(unpadded, heldout, n)
+        if self.tabular:  # each column's value distribution against held-out rows'
+            for pos, name in enumerate(self.column_names()):
+                out[f"column_tv_{name}"] = _tv(seqs[:, pos].tolist(), self.heldout[:, pos].tolist())
+        if self.eos is not None:  # free-length sequences: how long they are, against held-out data
+            out["length_tv"] = _tv(list(map(len, unpadded)), list(map(len, heldout)))
         return out
 
     def bigram_nll(self) -> float:
@@ -291,6 +329,9 @@ def load_dataset(path: str | Path, seed: int, chars: bool = False, header: bool 
     seqs, columns = read_data(path, chars=chars, header=header)
     dataset = Dataset.from_sequences(seqs, data_rule_name(path), seed)
     dataset.columns = columns
+    dataset.tabular = Path(path).suffix.lower() == ".csv"
+    if dataset.tabular and len(set(map(len, seqs))) != 1:  # _parse_csv ensures it; the mask relies on it
+        raise DataFileError(f"{str(path)!r}: rows of different lengths")
     return dataset
 
 
@@ -305,6 +346,14 @@ def _natural_key(token: str):
         return (0, float(token), token)
     except ValueError:
         return (1, 0.0, token)
+
+
+def _tv(a: list, b: list) -> float:
+    """Total variation distance between the empirical distributions of ``a`` and ``b``."""
+    if not a or not b:
+        return 0.0 if not a and not b else 1.0
+    ca, cb = Counter(a), Counter(b)
+    return 0.5 * sum(abs(ca[k] / len(a) - cb[k] / len(b)) for k in ca.keys() | cb.keys())
 
 
 def _ngram_js(generated: list[tuple], heldout: list, n: int) -> float:

@@ -15,7 +15,14 @@ The contract (tensors are vocabulary *indices*, never tokens):
 - ``metrics(seqs)``: optional dict of extra figures (floats) that ``evaluate`` reports (like
   ``is_valid``, it sees canonical sequences);
 - ``recommend``: optional training settings the rule suggests (e.g. ``{"max_steps": 5000}``);
-  seqgan's own choice works without them.
+  seqgan's own choice works without them;
+- ``allowed_next(prefix)``: optional; for a prefix ``(B, t)`` of indices, the BoolTensor ``(B, V)``
+  of tokens allowed at position t. seqgan trains over the allowed tokens only and never samples
+  outside them (``seqgan_core.models.constraints``), so the rule is valid by construction. It is
+  Python: seqgan's sampler (``seqgan sample RUN``, ``SeqGAN.sample``) applies it by loading the
+  rule; a bare exported file does not;
+- ``position_mask``: optional BoolTensor ``(length, V)``, the tokens each position may hold (a
+  CSV column's values). Unlike ``allowed_next`` it travels inside every exported file.
 
 seqgan calls a rule only through the checked methods below (``sample_checked``, ``heldout_checked``,
 ``valid``, ``score``, ``extra_metrics``): whatever a plugin raises (any ``BaseException``:
@@ -179,6 +186,8 @@ class Rule:
     metrics: Callable[[torch.Tensor], dict] | None = None  # (n, length) -> {name: float} for evaluate
     recommend: dict | None = None  # training settings the rule suggests; never required
     plugin: str = field(default="?", compare=False)  # set by the plugin manager on registration
+    allowed_next: Callable[[torch.Tensor], torch.Tensor] | None = None  # prefix (B, t) -> BoolTensor (B, V)
+    position_mask: torch.Tensor | None = None  # (length, V) bool: each position's own tokens; None = any
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -206,6 +215,12 @@ class Rule:
         for attr in ("heldout", "metrics"):
             if getattr(self, attr) is not None and not callable(getattr(self, attr)):
                 raise RuleError(f"rule {self.name!r}: {attr} must be callable or None")
+        if self.allowed_next is not None and not callable(self.allowed_next):
+            raise RuleError(f"rule {self.name!r}: allowed_next must be callable or None")
+        if self.position_mask is not None and (not isinstance(self.position_mask, torch.Tensor)
+                                               or tuple(self.position_mask.shape) != (self.length, len(self.vocabulary))):
+            raise RuleError(f"rule {self.name!r}: position_mask must be a BoolTensor of shape "
+                            f"({self.length}, {len(self.vocabulary)}) or None")
         if self.recommend is not None and not isinstance(self.recommend, dict):
             raise RuleError(f"rule {self.name!r}: recommend must be a dict or None")
 
@@ -295,6 +310,31 @@ class Rule:
         if out.dtype.is_complex or out.dtype.is_floating_point:
             raise RuleError(f"{self.where}: is_valid() returned dtype {out.dtype}, expected torch.bool")
         return out.bool()
+
+    def allowed_checked(self, prefix: torch.Tensor) -> torch.Tensor:
+        """``allowed_next`` of ``prefix`` ``(B, t)``, checked: a BoolTensor ``(B, V)`` allowing at
+        least one token in every row."""
+        method, where = "allowed_next", self.where
+        out = self._tensor(self._call(method, prefix), method)
+        V = len(self.vocabulary)
+        if tuple(out.shape) != (prefix.shape[0], V):
+            raise RuleError(f"{where}: {method}() returned shape {tuple(out.shape)} for a prefix of shape "
+                            f"{tuple(prefix.shape)}, expected ({prefix.shape[0]}, {V})")
+        if out.dtype != torch.bool:
+            raise RuleError(f"{where}: {method}() returned dtype {out.dtype}, expected torch.bool")
+        if out.numel() and not bool(out.any(dim=1).all()):
+            raise RuleError(f"{where}: {method}() allowed no token at all after a prefix of length {prefix.shape[1]}")
+        return out
+
+    def constraint(self, allowed_next: bool = True):
+        """The rule's ``position_mask`` and (unless ``allowed_next`` is False) checked
+        ``allowed_next`` as a ``Constraint``; None when it declares neither."""
+        from seqgan_core.models.constraints import Constraint
+
+        hook = self.allowed_checked if allowed_next and self.allowed_next is not None else None
+        if hook is None and self.position_mask is None:
+            return None
+        return Constraint(self.position_mask, hook)
 
     def probe(self) -> None:
         """Try the rule on a few sequences, so a broken plugin is named before any work starts."""

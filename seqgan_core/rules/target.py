@@ -58,8 +58,15 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+CONSTRAINT_NOTE = ("applied by seqgan's sampler (seqgan sample RUN, SeqGAN.sample), which loads the rule; "
+                   "a bare exported file does not apply it")
+
+
 def rule_target(rule: Rule) -> Target:
-    return Target(rule, {"kind": "rule", "rule": rule.name, "plugin": rule.plugin})
+    record = {"kind": "rule", "rule": rule.name, "plugin": rule.plugin}
+    if rule.allowed_next is not None:  # config.json and the model file say where it is applied
+        record["allowed_next"] = CONSTRAINT_NOTE
+    return Target(rule, record)
 
 
 def data_target(path: str | Path, seed: int, chars: bool = False, header: bool = False) -> Target:
@@ -88,6 +95,40 @@ def sequences_target(sequences, seed: int, name: str = "sequences") -> Target:
     return Target(rule, record, dataset)
 
 
+def frame_target(frame, seed: int, entity: str | None = None, order: str | None = None, event: str | None = None,
+                 context=(), path: str | Path | None = None) -> Target:
+    """A pandas DataFrame (wide: a row a sequence; long, with ``entity``: an event log), or with
+    ``path`` an event-log CSV file, learned like a data file (``seqgan_core.rules.frames``). The
+    record keeps the layout, so that samples come back in the same form."""
+    from dataclasses import asdict
+
+    from seqgan_core.rules.data import Dataset, data_rule_name
+    from seqgan_core.rules.frames import from_frame, read_events
+
+    if path is not None:
+        seqs, layout = read_events(path, entity, order, event, context)
+        name = data_rule_name(path)
+    else:
+        seqs, layout = from_frame(frame, entity, order, event, context)
+        name = "dataframe"
+    dataset = Dataset.from_sequences(seqs, name, seed)
+    dataset.tabular = layout.form == "wide" and dataset.eos is None
+    dataset.fixed_columns = 0 if dataset.tabular else layout.fixed_columns
+    dataset.columns = layout.columns if dataset.tabular else None
+    rule = dataset.to_rule()
+    rule.plugin = "--data" if path is not None else "python"
+    record = {"kind": "data" if path is not None else "frame", "rule": rule.name, "seed": seed, "eos": dataset.eos,
+              "vocab_size": len(dataset.vocab), "layout": asdict(layout)}
+    if dataset.tabular:
+        record["columns"] = layout.columns
+    elif layout.context:
+        record["context_columns"] = layout.context  # the first positions: --where plan=pro is a prefix
+    if path is not None:
+        record.update(path=str(Path(path).resolve()), sha256=file_sha256(Path(path)), chars=False,
+                      events={"entity": entity, "order": order, "event": event, "context": list(context)})
+    return Target(rule, record, dataset)
+
+
 def target_from_record(record: dict, rules: Callable[[], dict[str, Rule]], data: str | None = None,
                        data_flag: str = "--data FILE") -> Target:
     """Rebuild a saved target. ``rules`` loads the plugin registry (only called for rule targets);
@@ -98,9 +139,11 @@ def target_from_record(record: dict, rules: Callable[[], dict[str, Rule]], data:
             raise SeqganError(
                 f"this run learned from {record['path']!r}, which no longer exists; pass the file with {data_flag}"
             )
+        if record.get("events"):  # an event log read with --entity/--order/--event
+            return frame_target(None, int(record["seed"]), path=path, **record["events"])
         return data_target(path, seed=int(record["seed"]), chars=bool(record.get("chars")),
                            header=bool(record.get("header")))
-    if record.get("kind") == "sequences":
+    if record.get("kind") in ("sequences", "frame"):
         raise SeqganError("this run learned from sequences given in Python, which seqgan cannot reload; "
                           "use SeqGAN(...).fit(sequences) again, or save them to a file and use --data")
     name = record.get("rule")

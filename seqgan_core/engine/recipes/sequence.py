@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import torch
 
 from seqgan_core.engine import losses
+from seqgan_core.models.constraints import constrain
 from seqgan_core.engine.optim import Adam
 from seqgan_core.engine.recipes.base import Recipe
 from seqgan_core.engine.recipes.phases import AdversarialPhase, MaximumLikelihoodPhase, Phase, StepResult, WarmupPhase
@@ -144,7 +145,7 @@ class SequenceGAN(Recipe):
         V, L = len(rule.vocabulary), rule.length
         g_cls, d_cls = GENERATORS[options.generator], DISCRIMINATORS[options.discriminator]
         g_opts, d_opts = options.model_options()
-        self._generator = g_cls(V, L, g_opts).to(self.device)
+        self._generator = constrain(g_cls(V, L, g_opts), rule.constraint()).to(self.device)  # models/constraints.py
         self.discriminator = d_cls(V, L, d_opts).to(self.device)
         self._batch_size = self.sequences_per_step(options, L, V)
         self.g_opt = Adam(self.generator.parameters(), options.lr, options.betas)
