@@ -15,10 +15,12 @@ folder (``-p suite_rules`` with ``benchmarks`` on ``PYTHONPATH``). Families, in 
 - large-vocabulary: 1000 tokens with a dependency (``fewvalues`` has 1000 independent ones).
 
 ``OWN_BENCHMARK`` lists the rules left out because a section of their own measures them against a
-published table (the SeqGAN oracle: 5 000 tokens, minutes per run).
+published table (the SeqGAN oracle: 5 000 tokens, minutes per run) or against their twin (checkdigit
+with and without its constraint hook).
 """
 
-OWN_BENCHMARK: dict[str, str] = {"oracle": "benchmark.py oracle"}
+OWN_BENCHMARK: dict[str, str] = {"oracle": "benchmark.py oracle", "checkdigit": "bench_tables.py",
+                                 "checkdigit-free": "bench_tables.py"}
 
 SUITE: list[tuple[str, str]] = [
     ("multiples5", "independent"),

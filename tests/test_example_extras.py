@@ -44,7 +44,7 @@ def test_the_preset_trains_from_the_command_line(installed, run_cli, tmp_path):
     assert out.returncode in FINISHED, out.stderr
     phases = {row["phase"] for row in map(json.loads, (tmp_path / "rl" / "history.jsonl").read_text().splitlines())}
     assert phases == {"mle", "policy_gradient"}
-    sample = run_cli("sample", "rl/generator.pt", "-n", "3", env=installed)
+    sample = run_cli("sample", "rl", "-n", "3", env=installed)  # the run folder: its weights-only file
     assert sample.returncode == 0 and len(sample.stdout.splitlines()) == 3, sample.stderr
 
 

@@ -83,5 +83,5 @@ def test_a_run_that_stopped_memorising_is_not_told_to_train_longer():
     plateau = judge(metrics, stop_reason="early_stopping", **kwargs)
     assert not plateau.learned and "--patience 8" in plateau.advice
     stopped = judge(metrics, stop_reason="memorising", **kwargs)
-    assert not stopped.learned and "validity 22.4%" in stopped.problem
+    assert not stopped.learned and "adjacent pairs seen in training 22.4%" in stopped.problem
     assert "--patience" not in stopped.advice and "more training data" in stopped.advice
