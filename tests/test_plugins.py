@@ -18,7 +18,7 @@ from seqgan_core.plugins.manager import (
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "seqgan-evens"
 BUILTIN_RULES = ("multiples5", "ascending", "arithmetic", "palindrome", "checksum", "permutation", "brackets",
-                 "expression", "oracle")
+                 "expression", "oracle", "seqgan-oracle")
 
 RULE_MODULE = """
 import torch

@@ -34,6 +34,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seqgan_plugins.brackets",
     "seqgan_plugins.expression",
     "seqgan_plugins.oracle",
+    "seqgan_plugins.paper_oracle",
 )
 
 

@@ -14,6 +14,9 @@ The contract (tensors are vocabulary *indices*, never tokens):
   oracle's fresh draws) for held-out NLL and novelty; default: ``sample`` on another seed;
 - ``metrics(seqs)``: optional dict of extra figures (floats) that ``evaluate`` reports (like
   ``is_valid``, it sees canonical sequences);
+- ``oracle``: optional ``OracleLikelihood`` (``rules/likelihood.py``): the rule's real data comes
+  from a known model that scores any sequence (NLL_oracle), so ``evaluate --sweep`` draws the
+  NLL_oracle / NLL_test curve;
 - ``recommend``: optional training settings the rule suggests (e.g. ``{"max_steps": 5000}``);
   seqgan's own choice works without them.
 
@@ -32,6 +35,7 @@ from dataclasses import dataclass, field
 import torch
 
 from seqgan_core.errors import RuleError
+from seqgan_core.rules.likelihood import OracleLikelihood
 from seqgan_core.rules.vocabulary import Vocabulary
 
 SampleFn = Callable[[int, torch.Generator], torch.Tensor]
@@ -57,6 +61,7 @@ class Rule:
     heldout: SampleFn | None = None  # (n, generator) -> held-out real sequences; None = sample
     metrics: Callable[[torch.Tensor], dict] | None = None  # (n, length) -> {name: float} for evaluate
     recommend: dict | None = None  # training settings the rule suggests; never required
+    oracle: OracleLikelihood | None = None  # the exact likelihood real data comes from, if known
     plugin: str = field(default="?", compare=False)  # set by the plugin manager on registration
 
     def __post_init__(self):
@@ -85,6 +90,9 @@ class Rule:
         for attr in ("heldout", "metrics"):
             if getattr(self, attr) is not None and not callable(getattr(self, attr)):
                 raise RuleError(f"rule {self.name!r}: {attr} must be callable or None")
+        if self.oracle is not None and not isinstance(self.oracle, OracleLikelihood):
+            raise RuleError(f"rule {self.name!r}: oracle must be an OracleLikelihood or None, "
+                            f"got {type(self.oracle).__name__}")
         if self.recommend is not None and not isinstance(self.recommend, dict):
             raise RuleError(f"rule {self.name!r}: recommend must be a dict or None")
 
