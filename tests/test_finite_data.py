@@ -7,8 +7,9 @@ from seqgan_core.models.gru import GRUGenerator
 
 
 def test_step_budget_is_passes_over_the_training_set_within_bounds():
-    run, options = finite_data(8986, 256)  # the paper oracle's 9 984 less a tenth held out
-    assert run["max_steps"] == options["pretrain_steps"] == round(FINITE_EPOCHS * 8986 / 256)
+    run, options = finite_data(30_000, 256)
+    assert run["max_steps"] == options["pretrain_steps"] == round(FINITE_EPOCHS * 30_000 / 256)
+    assert finite_data(8986, 256)[0]["max_steps"] == 2500  # the paper oracle's 9 984 less a tenth held out
     assert finite_data(50, 256)[0]["max_steps"] == FINITE_STEPS[0]
     assert finite_data(10**9, 256)[0]["max_steps"] == FINITE_STEPS[1]
     assert finite_data(None, 256)[0]["max_steps"] == FINITE_STEPS_UNKNOWN
