@@ -29,6 +29,7 @@ SECTIONS = {  # section -> what it measures
     "scaling": "sequences/s and peak memory of every generator family up to V = 50 000, L = 128",
     "data": "--data runs: a word list, a CSV, a large token file; copies, novelty, held-out NLL",
     "oracle": "the SeqGAN synthetic oracle (NLL_oracle / NLL_test) beside the published table",
+    "frontier": "maximum likelihood's temperature curve on the paper's oracle beside Caccia et al.'s best",
     "coco": "COCO captions (BLEU / Self-BLEU) beside the published table",
     "ddp": "data-parallel training: 1 against 2 processes",
     "checksum": "whether the GRU learns a check digit over K digits by maximum likelihood, given 5x the budget",

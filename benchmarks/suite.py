@@ -19,7 +19,8 @@ published table (the SeqGAN oracle: 5 000 tokens, minutes per run) or against th
 with and without its constraint hook).
 """
 
-OWN_BENCHMARK: dict[str, str] = {"oracle": "benchmark.py oracle", "checkdigit": "bench_tables.py",
+OWN_BENCHMARK: dict[str, str] = {"oracle": "benchmark.py oracle", "seqgan-oracle": "benchmark.py frontier",
+                                 "checkdigit": "bench_tables.py",
                                  "checkdigit-free": "bench_tables.py"}
 
 SUITE: list[tuple[str, str]] = [

@@ -36,6 +36,7 @@ from torch import nn
 
 from seqgan_core import Rule, hookimpl
 from seqgan_core.errors import RuleError
+from seqgan_core.rules.likelihood import OracleLikelihood
 
 VOCAB_SIZE = 5_000
 LENGTH = 20
@@ -62,25 +63,33 @@ class OracleLSTM(nn.Module):
     output, candidate (SeqGAN's Wi, Wf, Wog, Wc). The state starts at zero.
     """
 
-    def __init__(self, seed: int = PARAM_SEED):
+    def __init__(self, seed: int = PARAM_SEED, params: dict[str, torch.Tensor] | None = None):
+        """Parameters drawn from ``seed``, or given as ``params`` (the names above: ``embedding``,
+        ``w_input``, ``w_hidden``, ``bias``, ``w_out``, ``b_out``, float32 tensors)."""
         super().__init__()
         generator = torch.Generator().manual_seed(seed)
 
-        def draw(*shape: int) -> nn.Parameter:
-            values = torch.randn(shape, generator=generator, dtype=torch.float64).float()
+        def draw(name: str, *shape: int) -> nn.Parameter:
+            if params is not None:
+                values = torch.as_tensor(params[name], dtype=torch.float32)
+                if tuple(values.shape) != shape:
+                    raise RuntimeError(f"oracle parameter {name}: shape {tuple(values.shape)}, expected {shape}")
+            else:
+                values = torch.randn(shape, generator=generator, dtype=torch.float64).float()
             return nn.Parameter(values, requires_grad=False)
 
-        self.embedding = draw(VOCAB_SIZE, EMBED)
-        self.w_input = draw(EMBED, 4 * HIDDEN)
-        self.w_hidden = draw(HIDDEN, 4 * HIDDEN)
-        self.bias = draw(4 * HIDDEN)
-        self.w_out = draw(HIDDEN, VOCAB_SIZE)
-        self.b_out = draw(VOCAB_SIZE)
-        # |h| < 1, so every logit is within this bound (48.5 for PARAM_SEED); below 75, exp() and
-        # a sum of 5 000 of them cannot overflow float32, so logsumexp needs no max subtraction
+        self.embedding = draw("embedding", VOCAB_SIZE, EMBED)
+        self.w_input = draw("w_input", EMBED, 4 * HIDDEN)
+        self.w_hidden = draw("w_hidden", HIDDEN, 4 * HIDDEN)
+        self.bias = draw("bias", 4 * HIDDEN)
+        self.w_out = draw("w_out", HIDDEN, VOCAB_SIZE)
+        self.b_out = draw("b_out", VOCAB_SIZE)
+        # |h| < 1, so every logit is within this bound (48.5 for PARAM_SEED, 47.7 for the paper's
+        # parameters); below 75, exp() and a sum of 5 000 of them cannot overflow float32, so
+        # logsumexp needs no max subtraction
         bound = float((self.b_out.abs() + self.w_out.norm(dim=0) * HIDDEN**0.5).max())
         if bound > 75:
-            raise RuntimeError(f"oracle seed {seed}: logits up to {bound:.0f} could overflow exp()")
+            raise RuntimeError(f"oracle parameters: logits up to {bound:.0f} could overflow exp()")
 
     def token_gates(self, dtype: torch.dtype) -> torch.Tensor:
         """Every token's input contribution to the gates ``(V, 4H)``: looked up, not multiplied.
@@ -198,17 +207,30 @@ def is_valid(seqs: torch.Tensor) -> torch.Tensor:
     return torch.ones(len(seqs), dtype=torch.bool)
 
 
+class Likelihood(OracleLikelihood):
+    """The oracle's likelihood, for ``evaluate --sweep``; ``model`` builds the oracle on first use."""
+
+    def __init__(self, model, rule: str):
+        self.model, self.rule = model, rule
+
+    def token_nll(self, seqs: torch.Tensor) -> torch.Tensor:
+        seqs = torch.as_tensor(seqs).detach().cpu()
+        if seqs.dim() != 2 or seqs.shape[1] != LENGTH or len(seqs) == 0:
+            raise RuleError(f"rule {self.rule!r}: NLL_oracle needs sequences of shape (n, {LENGTH}), "
+                            f"got {tuple(seqs.shape)}")
+        if seqs.dtype != torch.long or int(seqs.min()) < 0 or int(seqs.max()) >= VOCAB_SIZE:
+            raise RuleError(f"rule {self.rule!r}: NLL_oracle needs token indices 0..{VOCAB_SIZE - 1} "
+                            f"(torch.long), got dtype {seqs.dtype}, range {int(seqs.min())}..{int(seqs.max())}")
+        with torch.no_grad():
+            return self.model().nll(seqs)
+
+
+LIKELIHOOD = Likelihood(oracle, "oracle")
+
+
 def nll_oracle(seqs: torch.Tensor) -> float:
     """The oracle's NLL per token (nats) of ``seqs`` ``(n, L)``: NLL_oracle, lower is better."""
-    seqs = torch.as_tensor(seqs).detach().cpu()
-    if seqs.dim() != 2 or seqs.shape[1] != LENGTH or len(seqs) == 0:
-        raise RuleError(f"rule 'oracle': NLL_oracle needs sequences of shape (n, {LENGTH}), "
-                        f"got {tuple(seqs.shape)}")
-    if seqs.dtype != torch.long or int(seqs.min()) < 0 or int(seqs.max()) >= VOCAB_SIZE:
-        raise RuleError(f"rule 'oracle': NLL_oracle needs token indices 0..{VOCAB_SIZE - 1} "
-                        f"(torch.long), got dtype {seqs.dtype}, range {int(seqs.min())}..{int(seqs.max())}")
-    with torch.no_grad():
-        return oracle().nll(seqs).mean().item()
+    return LIKELIHOOD.nll(seqs)
 
 
 def metrics(seqs: torch.Tensor) -> dict:
@@ -221,5 +243,5 @@ def register_rules(register):
         name="oracle",
         description="SeqGAN's synthetic benchmark: 20 tokens of 5 000 from a random LSTM (NLL_oracle)",
         vocab=VOCAB, length=LENGTH, sample=sample, is_valid=is_valid, distance=nll_oracle,
-        heldout=heldout, metrics=metrics,
+        heldout=heldout, metrics=metrics, oracle=LIKELIHOOD,
     ))

@@ -111,14 +111,20 @@ def _for_data(target: Target, config: TrainConfig, given: dict) -> tuple[TrainCo
     family = GENERATORS.get(config.options.get("generator", ""))
     if not target.finite or family is None or not issubclass(family, AutoregressiveGenerator):
         return config, {}
-    declared = {**get_recipe(config.recipe).finite_data,
+    from seqgan_core.engine.presets import finite_data
+
+    train = None if target.dataset is None else len(target.dataset.train)
+    run, options = finite_data(train, int(config.options.get("batch_size") or 1))
+    declared = {**get_recipe(config.recipe).finite_data, **options,
                 **{f"generator.{k}": v for k, v in family.finite_data.items()}}
     own = {k: v for k, v in declared.items() if k not in given and _option(config, k) != v}
     if own:
         config = config.with_options(**own)
-    for key, value in DATA_RUN.items():
-        if key not in given:
+    for key, value in {**DATA_RUN, **run}.items():
+        if key not in given and getattr(config, key) != value:
             setattr(config, key, value)
+            if key in run:
+                own[key] = value
     return config.validate(), own
 
 

@@ -144,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "bounded rejection")
 
     e = command("evaluate", "measure a saved generator against its rule or data",
-                ["seqgan evaluate runs/multiples5", "seqgan evaluate runs/multiples5 -n 10000 --json"])
+                ["seqgan evaluate runs/multiples5", "seqgan evaluate runs/multiples5 -n 10000 --json",
+                 "seqgan evaluate runs/oracle --sweep", "seqgan evaluate runs/mine --sweep --oracle seqgan-oracle"])
     e.add_argument("model", help="run folder (its weights-only generator is loaded) or model file")
     e.add_argument("--trust", action="store_true",
                    help="allow a TorchScript or torch.export file given by path (loading it runs its code)")
@@ -160,6 +161,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sampling temperature (default: the one the run chose, usually 1 = as trained)")
     e.add_argument("--min-p", type=float, default=None, dest="min_p",
                    help="min-p of the draws, 0 = every token (default: the one the run chose, usually 0)")
+    e.add_argument("--sweep", action="store_true",
+                   help="the frontier: quality against diversity at every temperature of --temperatures "
+                        "(NLL_oracle against NLL_test where there is an oracle, else validity / token TV "
+                        "against distinct share)")
+    e.add_argument("--temperatures", default=None, metavar="T,T,...",
+                   help="with --sweep: the temperatures (default 1.0,0.9,0.8,0.7,0.6)")
+    e.add_argument("--oracle", metavar="RULE", default=None,
+                   help="with --sweep: score a data run against this rule's oracle (its data were that "
+                        "oracle's samples), e.g. seqgan-oracle")
 
     pl = command("plot", "write PNGs of a run's curves and token histogram (needs matplotlib)",
                  ["seqgan plot runs/multiples5", "seqgan plot runs/multiples5 --out pictures/"])
@@ -540,6 +550,8 @@ def cmd_evaluate(args) -> int:
     _positive(args.n, "-n", MAX_EVAL_SAMPLES)
     model, target = _model_and_target(args, args.model)
     _fits(args.n, model.length)
+    if args.sweep or args.temperatures or args.oracle:
+        return _sweep(args, model, target)
     if args.reference and not Path(args.reference).is_file():
         raise SeqganError(f"--reference {args.reference!r} is not a file; give one sequence per line")
     metrics, verdict = evaluate_model(model, target, args.n, seed=_seed(args.seed),
@@ -569,6 +581,55 @@ def cmd_evaluate(args) -> int:
         if ref.get("nll_gen_skipped"):
             print(f"  ({ref['nll_gen_skipped']} sequences of FILE not scored by NLL_gen: unknown tokens or too long)")
     print(f"verdict: {verdict.line}")
+    return 0
+
+
+def _sweep_values(text: str | None) -> tuple[float, ...]:
+    from seqgan_core.rules.frontier import TEMPERATURES
+
+    if text is None:
+        return TEMPERATURES
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise SeqganError(f"--temperatures takes numbers separated by commas, got {text!r}") from None
+    if not values:
+        raise SeqganError("--temperatures is empty; give e.g. 1.0,0.8,0.6")
+    return tuple(_temperature(v) for v in values)
+
+
+def _sweep(args, model, target) -> int:
+    """``evaluate --sweep``: the frontier over temperatures, as a table or JSON."""
+    from seqgan_core.plugins.manager import get_rule
+    from seqgan_core.rules.frontier import sweep
+
+    if not args.sweep:
+        raise SeqganError("--temperatures and --oracle go with --sweep; add --sweep")
+    if args.reference or args.temperature is not None or args.min_p is not None:
+        raise SeqganError("--sweep sets the temperature itself, at min-p 0; drop --reference, --temperature "
+                          "and --min-p (or run evaluate without --sweep)")
+    oracle = get_rule(_load_rules(args)[1], args.oracle) if args.oracle else None
+    frontier = sweep(model, target, _sweep_values(args.temperatures), args.n, seed=_seed(args.seed),
+                     oracle_rule=oracle)
+    if args.json:
+        print(json.dumps(frontier.to_dict(), indent=2))
+        return 0
+    keys = ["temperature", *frontier.quality, frontier.diversity]
+    print(f"{model.path}: {target.rule.name}, frontier over temperature, {args.n} sequences a point, seed {args.seed}")
+    if frontier.oracle:
+        print(f"  NLL_oracle: {frontier.oracle}'s NLL per token of the samples (quality, lower is better); "
+              f"NLL_test: the model's NLL per token of {frontier.notes['test_size']} fresh {frontier.oracle} "
+              "samples at that temperature (diversity, lower is better)")
+        if frontier.notes["test_unscored"]:
+            print(f"  ({frontier.notes['test_unscored']} fresh samples hold a token the model never saw "
+                  "and are left out of NLL_test)")
+    else:
+        print("  validity and token TV to real data (quality); distinct: share of distinct samples (diversity)")
+    labels = {"temperature": "T", "nll_oracle": "NLL_oracle", "nll_test": "NLL_test", "validity": "validity",
+              "tv": "token TV", "unique_ratio": "distinct"}
+    print("  " + "".join(f"{labels[k]:>12}" for k in keys))
+    for point in frontier.points:
+        print("  " + "".join(f"{point[k]:>12.4g}" if k == "temperature" else f"{point[k]:>12.4f}" for k in keys))
     return 0
 
 

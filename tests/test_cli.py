@@ -30,7 +30,7 @@ def test_rules_lists_builtin(run_cli):
 
 @pytest.mark.parametrize("args, message", [
     (["train", "--rule", "nope"], "unknown rule 'nope'; available rules: arithmetic, ascending, brackets, checkdigit, "
-     "checkdigit-free, checksum, expression, multiples5, oracle, palindrome, permutation"),
+     "checkdigit-free, checksum, expression, multiples5, oracle, palindrome, permutation, seqgan-oracle"),
     (["train", "--rule", "multiples5", "--preset", "nope"], "unknown preset 'nope'"),
     (["train", "--rule", "multiples5", "--max-steps", "0"], "--max-steps must be at least 1"),
     (["train", "--rule", "multiples5", "--device", "cuda"], "CUDA is not available"),

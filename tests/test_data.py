@@ -350,7 +350,7 @@ def test_finite_data_trains_by_maximum_likelihood_alone_unless_asked():
     words = [tuple(w) for w in ["cat", "cot", "dog", "dot", "cog", "bat", "bot", "but"] * 4]
     config, choice = plan(load_target(sequences=words, seed=0), None)
     assert config.options["adversarial"] is False
-    assert "dropout=0.3" in choice.reason and "adversarial" not in choice.reason  # the preset's own already
+    assert "dropout=0.6" in choice.reason and "adversarial" not in choice.reason  # the preset's own already
     assert "plateau_cut=1.0" in choice.reason and config.recipe_options().plateau_cut == 1.0  # rules only
     assert SequenceGAN.finite_data == {"adversarial": False, "plateau_cut": 1.0, "max_batch_tokens": None,
                                        "max_batch_logits": None}

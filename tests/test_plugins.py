@@ -18,8 +18,7 @@ from seqgan_core.plugins.manager import (
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "seqgan-evens"
 BUILTIN_RULES = ("multiples5", "ascending", "arithmetic", "palindrome", "checksum", "checkdigit", "checkdigit-free",
-                 "permutation", "brackets",
-                 "expression", "oracle")
+                 "permutation", "brackets", "expression", "oracle", "seqgan-oracle")
 
 RULE_MODULE = """
 import torch

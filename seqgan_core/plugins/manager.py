@@ -37,6 +37,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seqgan_plugins.brackets",
     "seqgan_plugins.expression",
     "seqgan_plugins.oracle",
+    "seqgan_plugins.paper_oracle",
     "seqgan_core.engine.builtins",  # the built-in generators, discriminators, recipes and presets
 )
 

@@ -14,6 +14,9 @@ The contract (tensors are vocabulary *indices*, never tokens):
   oracle's fresh draws) for held-out NLL and novelty; default: ``sample`` on another seed;
 - ``metrics(seqs)``: optional dict of extra figures (floats) that ``evaluate`` reports (like
   ``is_valid``, it sees canonical sequences);
+- ``oracle``: optional ``OracleLikelihood`` (``rules/likelihood.py``): the rule's real data comes
+  from a known model that scores any sequence (NLL_oracle), so ``evaluate --sweep`` draws the
+  NLL_oracle / NLL_test curve;
 - ``recommend``: optional training settings the rule suggests (e.g. ``{"max_steps": 5000}``);
   seqgan's own choice works without them;
 - ``allowed_next(prefix)``: optional; for a prefix ``(B, t)`` of indices, the BoolTensor ``(B, V)``
@@ -56,6 +59,7 @@ from dataclasses import dataclass, field
 import torch
 
 from seqgan_core.errors import RuleError, SeqganError
+from seqgan_core.rules.likelihood import OracleLikelihood
 from seqgan_core.rules.vocabulary import Vocabulary
 
 SampleFn = Callable[[int, torch.Generator], torch.Tensor]
@@ -185,6 +189,7 @@ class Rule:
     heldout: SampleFn | None = None  # (n, generator) -> held-out real sequences; None = sample
     metrics: Callable[[torch.Tensor], dict] | None = None  # (n, length) -> {name: float} for evaluate
     recommend: dict | None = None  # training settings the rule suggests; never required
+    oracle: OracleLikelihood | None = None  # the exact likelihood real data comes from, if known
     plugin: str = field(default="?", compare=False)  # set by the plugin manager on registration
     allowed_next: Callable[[torch.Tensor], torch.Tensor] | None = None  # prefix (B, t) -> BoolTensor (B, V)
     position_mask: torch.Tensor | None = None  # (length, V) bool: each position's own tokens; None = any
@@ -221,6 +226,9 @@ class Rule:
                                                or tuple(self.position_mask.shape) != (self.length, len(self.vocabulary))):
             raise RuleError(f"rule {self.name!r}: position_mask must be a BoolTensor of shape "
                             f"({self.length}, {len(self.vocabulary)}) or None")
+        if self.oracle is not None and not isinstance(self.oracle, OracleLikelihood):
+            raise RuleError(f"rule {self.name!r}: oracle must be an OracleLikelihood or None, "
+                            f"got {type(self.oracle).__name__}")
         if self.recommend is not None and not isinstance(self.recommend, dict):
             raise RuleError(f"rule {self.name!r}: recommend must be a dict or None")
 
