@@ -11,6 +11,7 @@ Every family is built as ``Family(vocab_size, length, Family.Options(...))``.
 from seqgan_core.models.article import ArticleDiscriminator, ArticleGenerator
 from seqgan_core.models.cnn import CNNDiscriminator
 from seqgan_core.models.gru import GRUGenerator
+from seqgan_core.models.highway_cnn import HighwayCNNDiscriminator
 from seqgan_core.models.marginals import MarginalsGenerator
 from seqgan_core.models.mlp import MLPDiscriminator, MLPGenerator
 from seqgan_core.models.sampler import LikelihoodSampler, Sampler
@@ -19,7 +20,7 @@ from seqgan_core.models.transformer import TransformerGenerator
 
 GENERATORS = {"marginals": MarginalsGenerator, "mlp": MLPGenerator, "gru": GRUGenerator,
               "transformer": TransformerGenerator}
-DISCRIMINATORS = {"mlp": MLPDiscriminator, "cnn": CNNDiscriminator}
+DISCRIMINATORS = {"mlp": MLPDiscriminator, "cnn": CNNDiscriminator, "highway_cnn": HighwayCNNDiscriminator}
 
 __all__ = [
     "DISCRIMINATORS", "GENERATORS", "ArticleDiscriminator", "ArticleGenerator", "CNNDiscriminator",

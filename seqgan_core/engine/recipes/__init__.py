@@ -28,9 +28,10 @@ from __future__ import annotations
 
 from seqgan_core.errors import SeqganError
 from seqgan_core.engine.recipes.article import ArticleGAN
+from seqgan_core.engine.recipes.seqgan import SeqGAN
 from seqgan_core.engine.recipes.sequence import SequenceGAN
 
-RECIPES = {"article": ArticleGAN, "sequence": SequenceGAN}
+RECIPES = {"article": ArticleGAN, "sequence": SequenceGAN, "seqgan": SeqGAN}
 
 
 def get_recipe(name: str):
