@@ -210,3 +210,61 @@ def test_cli_trains_the_seqgan_preset_end_to_end(tmp_path):
                              capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert sampled.returncode == 0, sampled.stderr
     assert len(sampled.stdout.strip().splitlines()) == 3
+
+
+# -- discriminator rejection sampling
+
+
+class PrefersZeroFirst(torch.nn.Module):
+    """A discriminator that says "real" (log-odds +3) to sequences starting with token 0, "fake" (-3) to others."""
+
+    def score_indices(self, seqs: torch.Tensor) -> torch.Tensor:
+        return (seqs[:, :1] == 0).float() * 6.0 - 3.0  # (n, 1)
+
+
+def test_drs_shifts_samples_towards_what_d_prefers():
+    from seqgan_core.models.drs import DRSGenerator
+
+    g = _generator()
+    torch.manual_seed(0)
+    plain = (g.sample(4000)[:, 0] == 0).float().mean().item()
+    drs = DRSGenerator(g, PrefersZeroFirst(), k=8)
+    torch.manual_seed(0)
+    out = drs.sample(4000)
+    corrected = (out[:, 0] == 0).float().mean().item()
+    # with share p of zeros, k = 8 and weights e^3 : e^-3 the kept share is about 1 - (1-p)^8 or more
+    assert out.shape == (4000, L) and corrected > min(0.9, 3 * plain), (plain, corrected)
+    drs.k = 1  # one candidate: G itself, on the same noise
+    torch.manual_seed(0)
+    assert torch.equal(drs.sample(50), (torch.manual_seed(0), g.sample(50))[1])
+
+
+def test_drs_refuses_a_discriminator_that_cannot_score_indices():
+    from seqgan_core.errors import SeqganError
+    from seqgan_core.models.drs import DRSGenerator
+
+    with pytest.raises(SeqganError, match="score_indices"):
+        DRSGenerator(_generator(), DISCRIMINATORS["mlp"](V, L))
+
+
+@pytest.mark.parametrize("fmt", ["torchscript", "export"])
+def test_drs_survives_export_with_its_discriminator_and_k(tmp_path, fmt):
+    from seqgan_core.io.export import load_model, metadata, save_sampler
+    from seqgan_core.models.drs import DRSGenerator, fit_discriminator
+
+    g = _generator()
+    torch.manual_seed(1)
+    d = HighwayCNNDiscriminator(V, L, HighwayCNNDiscriminator.Options(**SMALL_D))
+    losses = fit_discriminator(d, g, _real(), steps=30, lr=1e-3)
+    assert sum(losses[-5:]) < sum(losses[:5])  # D learns to tell this G's samples from real ones
+    drs = DRSGenerator(g, d, k=4)
+    path = save_sampler(drs, metadata(RULE), tmp_path / ("drs.pt" if fmt == "torchscript" else "drs.pt2"), fmt)
+    loaded = load_model(path)
+    torch.manual_seed(9)
+    want = drs.sample(20)
+    assert torch.equal(loaded.sample(20, seed=9), want)
+    if fmt == "torchscript":  # k stays selectable in the file
+        assert loaded.sampler.generator.k == 4
+        loaded.sampler.generator.k = 1
+        torch.manual_seed(9)
+        assert torch.equal(loaded.sample(20, seed=9), (torch.manual_seed(9), g.sample(20))[1])

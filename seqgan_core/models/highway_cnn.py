@@ -61,7 +61,10 @@ class HighwayCNNDiscriminator(nn.Module):
     def features(self, emb: torch.Tensor) -> torch.Tensor:
         """Embedded sequences ``(B, L, E)`` -> the highway's output ``(B, F)`` (before dropout)."""
         h = emb.transpose(1, 2)  # (B, E, L)
-        pooled = torch.cat([torch.relu(conv(h)).amax(dim=2) for conv in self.convs], dim=1)  # (B, F)
+        parts = []
+        for conv in self.convs:  # a loop, not a comprehension: TorchScript iterates a ModuleList only so
+            parts.append(torch.relu(conv(h)).amax(dim=2))  # (B, n_k): max over time
+        pooled = torch.cat(parts, dim=1)  # (B, F)
         t = torch.sigmoid(self.highway_t(pooled))
         return t * torch.relu(self.highway_h(pooled)) + (1 - t) * pooled
 
