@@ -57,6 +57,9 @@ class HighwayCNNDiscriminator(nn.Module):
         nn.init.constant_(self.highway_t.bias, o.highway_bias)
         self.drop = nn.Dropout(o.dropout)
         self.out = nn.Linear(features, 2)  # logits of (fake, real)
+        for layer in [*self.convs, self.out]:  # the reference code's start: truncated N(0, 0.1) weights, biases 0.1
+            nn.init.trunc_normal_(layer.weight, std=0.1, a=-0.2, b=0.2)
+            nn.init.constant_(layer.bias, 0.1)
 
     def features(self, emb: torch.Tensor) -> torch.Tensor:
         """Embedded sequences ``(B, L, E)`` -> the highway's output ``(B, F)`` (before dropout)."""

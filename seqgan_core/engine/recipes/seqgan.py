@@ -17,7 +17,7 @@ the paper's schedule is fixed):
       (``rewards``, ``(B, L)`` in [0, 1]); loss = -mean_{b,t} log G(y_t | y_<t) x reward_t
       (Adam ``lr``, clipped to ``grad_clip``);
    b. the rollout policy, a delayed copy of G, follows it: ``p_roll = rollout_update x p_roll +
-      (1 - rollout_update) x p_G``;
+      (1 - rollout_update) x p_G`` (its token embeddings are copied, as in the reference code);
    c. ``d_steps`` discriminator steps as in ``warmup``.
 
 Every count defaults to the paper's and reference code's value (LantaoYu/SeqGAN
@@ -44,6 +44,7 @@ from seqgan_core.rules.rule import Rule
 
 SCORE_CHUNK = 4096  # sequences D scores at once when it computes rewards (bounded memory)
 SAMPLE_CHUNK = 4096  # sequences G draws at once for D's negatives
+EMBEDDING_PARAMETERS = ("embed.", "start")  # generator parameters the rollout policy copies instead of averaging
 
 
 @dataclass
@@ -269,9 +270,15 @@ class SeqGAN:
 
     @torch.no_grad()
     def update_policy(self) -> None:
-        """The rollout policy follows G: ``p <- rollout_update x p + (1 - rollout_update) x p_G``."""
-        for p, g in zip(self.policy.parameters(), self.generator.parameters()):
-            p.lerp_(g, 1 - self.options.rollout_update)
+        """The rollout policy follows G: ``p <- rollout_update x p + (1 - rollout_update) x p_G`` for
+        the recurrent and output weights; the token embeddings (and the start input, the start
+        token's embedding there) are copied, as the reference code's ``update_params`` does."""
+        rate = 1 - self.options.rollout_update
+        for (name, p), g in zip(self.policy.named_parameters(), self.generator.parameters()):
+            if name.startswith(EMBEDDING_PARAMETERS):
+                p.copy_(g)
+            else:
+                p.lerp_(g, rate)
 
     def adversarial_round(self, real: Callable[[int], torch.Tensor]) -> tuple[dict[str, float], torch.Tensor]:
         o = self.options
