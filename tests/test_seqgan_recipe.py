@@ -198,15 +198,21 @@ def test_phases_run_their_budgets_in_order():
     assert result.stop_reason == "budget"
 
 
-def test_cli_trains_the_seqgan_preset_end_to_end(tmp_path):
-    out = tmp_path / "run"
+@pytest.fixture(scope="module")
+def seqgan_run(tmp_path_factory):
+    """A tiny ``seqgan train --rule multiples5 --preset seqgan`` run folder, and its process."""
+    out = tmp_path_factory.mktemp("seqgan") / "run"
     sets = [f"{k}={v}" for k, v in TINY.items()] + ["discriminator.filter_sizes=1,2,3",
                                                     "discriminator.num_filters=8,8,8"]
     cmd = [sys.executable, "-m", "seqgan_core", "train", "--rule", "multiples5", "--preset", "seqgan",
            "--threads", "1", "--out", str(out)]
     for s in sets:
         cmd += ["--set", s]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    return out, subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ))
+
+
+def test_cli_trains_the_seqgan_preset_end_to_end(seqgan_run):
+    out, done = seqgan_run
     assert done.returncode in (0, 3), done.stderr  # 3: trained, but the verdict says not learned
     assert "Traceback" not in done.stderr
     config = json.loads((out / "config.json").read_text())["config"]
@@ -273,3 +279,21 @@ def test_drs_survives_export_with_its_discriminator_and_k(tmp_path, fmt):
         loaded.sampler.generator.k = 1
         torch.manual_seed(9)
         assert torch.equal(loaded.sample(20, seed=9), (torch.manual_seed(9), g.sample(20))[1])
+
+
+def test_save_drs_writes_a_file_that_sample_reads(seqgan_run):
+    from seqgan_core.io.drs import save_drs
+    from seqgan_core.io.export import load_model
+
+    out, done = seqgan_run
+    assert done.returncode in (0, 3), done.stderr
+    path = save_drs(out, _real(), k=4, steps=5)
+    assert path == out / "drs.pt"
+    model = load_model(path)
+    assert model.meta["drs"]["k"] == 4 and model.sampler.generator.k == 4
+    drawn = model.sample(50, seed=0)  # LoadedModel checks shape, dtype and range
+    assert drawn.shape == (50, L) and torch.equal(drawn, model.sample(50, seed=0))
+    sampled = subprocess.run([sys.executable, "-m", "seqgan_core", "sample", str(path), "-n", "3"],
+                             capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert sampled.returncode == 0, sampled.stderr
+    assert len(sampled.stdout.strip().splitlines()) == 3
