@@ -12,7 +12,7 @@ from seqgan_core.engine.presets import preset_config
 from seqgan_core.engine.recipes import RECIPES
 from seqgan_core.engine.recipes.seqgan import SeqGAN, SeqGANOptions, d_logits, rewards
 from seqgan_core.engine.training import Trainer
-from seqgan_core.models import DISCRIMINATORS, GRUGenerator, HighwayCNNDiscriminator
+from seqgan_core.models import DISCRIMINATORS, GENERATORS, GRUGenerator, HighwayCNNDiscriminator
 from seqgan_core.models.rollout import rollout, rollouts
 from seqgan_core.options import build
 from seqgan_core.plugins.manager import get_plugin_manager, load_rules
@@ -50,7 +50,7 @@ def test_options_default_to_the_papers_values():
         (64, 10_000, 120, 50, 10_000, 3)
     assert (o.adversarial_rounds, o.g_steps, o.rollouts, o.rollout_update, o.d_steps) == (200, 1, 16, 0.8, 5)
     assert (o.lr, o.pretrain_lr, o.lr_d, o.l2_reg, o.grad_clip) == (0.01, 0.01, 1e-4, 0.2, 5.0)
-    assert o.generator_options["embed"] == 32 and o.generator_options["hidden"] == 32
+    assert o.generator == "lstm" and o.generator_options == {"embed": 32, "hidden": 32}
     d = HighwayCNNDiscriminator.Options()
     assert d.filter_sizes == (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20)
     assert d.num_filters == (100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160)
@@ -110,10 +110,12 @@ def test_rollout_keeps_the_prefix_and_is_reproducible():
     assert not torch.equal(rollout(g, prefix.repeat(20, 1)), rollout(g, prefix.repeat(20, 1)))
 
 
-def test_stepping_rollout_draws_what_the_teacher_forced_one_draws():
-    """The GRU's stepping path and the generic path (teacher forcing per position) are the same
+@pytest.mark.parametrize("family", ["gru", "lstm"])
+def test_stepping_rollout_draws_what_the_teacher_forced_one_draws(family):
+    """A stepping generator's path and the generic path (teacher forcing per position) are the same
     distribution on the same noise: the same tokens for a seed."""
-    g = _generator()
+    torch.manual_seed(0)
+    g = GENERATORS[family](V, L, GENERATORS[family].Options(embed=8, hidden=16)).eval()
     prefix = torch.randint(V, (6, 2))
 
     class Generic(torch.nn.Module):  # only teacher_forced_logits: the generic path

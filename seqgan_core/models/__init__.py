@@ -12,6 +12,7 @@ from seqgan_core.models.article import ArticleDiscriminator, ArticleGenerator
 from seqgan_core.models.cnn import CNNDiscriminator
 from seqgan_core.models.gru import GRUGenerator
 from seqgan_core.models.highway_cnn import HighwayCNNDiscriminator
+from seqgan_core.models.lstm import LSTMGenerator
 from seqgan_core.models.marginals import MarginalsGenerator
 from seqgan_core.models.mlp import MLPDiscriminator, MLPGenerator
 from seqgan_core.models.sampler import LikelihoodSampler, Sampler
@@ -19,7 +20,7 @@ from seqgan_core.models.sampling import categorical, gumbel_noise, straight_thro
 from seqgan_core.models.transformer import TransformerGenerator
 
 GENERATORS = {"marginals": MarginalsGenerator, "mlp": MLPGenerator, "gru": GRUGenerator,
-              "transformer": TransformerGenerator}
+              "transformer": TransformerGenerator, "lstm": LSTMGenerator}
 DISCRIMINATORS = {"mlp": MLPDiscriminator, "cnn": CNNDiscriminator, "highway_cnn": HighwayCNNDiscriminator}
 
 __all__ = [

@@ -20,10 +20,10 @@ the paper's schedule is fixed):
       (1 - rollout_update) x p_G`` (its token embeddings are copied, as in the reference code);
    c. ``d_steps`` discriminator steps as in ``warmup``.
 
-Every count defaults to the paper's and reference code's value (LantaoYu/SeqGAN
-``sequence_gan.py``; TextGAN-PyTorch ``seqgan_instructor.py``), with one difference: the paper's
-generator is an LSTM of embedding 32 and hidden 32; here the GRU family at that size (without
-its follow term) stands in, as seqgan has no LSTM family.
+Every count and size defaults to the paper's and reference code's value (LantaoYu/SeqGAN
+``sequence_gan.py``, ``discriminator.py``, ``rollout.py``; TextGAN-PyTorch ``seqgan_instructor.py``):
+an LSTM generator of embedding 32 and hidden 32 (models/lstm.py), the CNN + highway discriminator
+(models/highway_cnn.py). Where the paper's counts do not fit a machine, they are options.
 """
 
 from __future__ import annotations
@@ -49,9 +49,9 @@ EMBEDDING_PARAMETERS = ("embed.", "start")  # generator parameters the rollout p
 
 @dataclass
 class SeqGANOptions:
-    generator: str = "gru"  # generator family (seqgan_core.models.GENERATORS); must be autoregressive
+    generator: str = "lstm"  # generator family (seqgan_core.models.GENERATORS); must be autoregressive
     # that family's own options: the paper's oracle-sized generator (embedding 32, hidden 32)
-    generator_options: dict = field(default_factory=lambda: {"embed": 32, "hidden": 32, "follow": False})
+    generator_options: dict = field(default_factory=lambda: {"embed": 32, "hidden": 32})
     discriminator: str = "highway_cnn"  # discriminator family; it must give score_indices or take one-hots
     discriminator_options: dict = field(default_factory=dict)  # that family's own options (highway_cnn: the paper's)
     batch_size: int = 64  # sequences per G step and per D batch (paper: 64)
