@@ -302,3 +302,24 @@ def test_save_drs_writes_a_file_that_sample_reads(seqgan_run):
                              capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert sampled.returncode == 0, sampled.stderr
     assert len(sampled.stdout.strip().splitlines()) == 3
+
+
+def test_cli_drs_writes_drs_pt_that_sample_reads_with_trust(seqgan_run):
+    from seqgan_core.io.export import load_model
+
+    out, done = seqgan_run
+    assert done.returncode in (0, 3), done.stderr
+    cli = [sys.executable, "-m", "seqgan_core"]
+    made = subprocess.run(cli + ["drs", str(out), "--k", "2", "--steps", "3"], capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ))
+    assert made.returncode == 0, made.stderr
+    assert "--trust" in made.stderr  # it says how to sample the program it wrote
+    model = load_model(out / "drs.pt")
+    assert model.meta["drs"] == {**model.meta["drs"], "k": 2, "steps": 3}
+    sampled = subprocess.run(cli + ["sample", str(out / "drs.pt"), "-n", "4", "--trust"], capture_output=True,
+                             text=True, timeout=120, env=dict(os.environ))
+    assert sampled.returncode == 0, sampled.stderr
+    assert len(sampled.stdout.strip().splitlines()) == 4
+    bad = subprocess.run(cli + ["drs", str(out), "--k", "0"], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ))
+    assert bad.returncode != 0 and "--k" in bad.stderr and "Traceback" not in bad.stderr
