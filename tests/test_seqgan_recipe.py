@@ -14,7 +14,7 @@ from seqgan_core.engine.recipes.seqgan import SeqGAN, SeqGANOptions, d_logits, r
 from seqgan_core.engine.training import Trainer
 from seqgan_core.models import GRUGenerator, HighwayCNNDiscriminator
 from seqgan_core.models.base import AutoregressiveGenerator, Discriminator
-from seqgan_core.models.rollout import rollouts
+from seqgan_core.models.rollout import draw, rollouts
 from seqgan_core.options import build
 from seqgan_core.plugins.manager import get_plugin_manager, load_rules
 from seqgan_core.plugins.registry import DISCRIMINATORS, GENERATORS
@@ -133,15 +133,35 @@ def test_stepping_rollout_draws_what_teacher_forcing_draws(family):
     assert torch.equal(stepped, generic)
 
 
-def test_rollouts_for_every_prefix_match_one_rollout_per_prefix():
-    g = _generator()
+@pytest.mark.parametrize("family", ["gru", "lstm", "transformer"])
+def test_rollouts_for_every_prefix_match_completing_each_prefix_from_scratch(family):
+    """The batched helper reads each prefix once and repeats the state; completing each repeated
+    prefix from a fresh state, on the same noise, gives the same tokens."""
+    torch.manual_seed(0)
+    small = {"gru": {"embed": 8, "hidden": 16}, "lstm": {"embed": 8, "hidden": 16},
+             "transformer": {"embed": 16, "layers": 2, "heads": 2}}[family]
+    g = GENERATORS[family](V, L, build(GENERATORS[family].Options, small, "test")).eval()
     seqs = g.sample(4)
     together = list(rollouts(g, seqs, 3, _rng(5)))
-    rng = _rng(5)
     assert [t for t, _ in together] == list(range(1, L))
-    for t, completed in together:
-        assert completed.shape == (12, L) and torch.equal(completed[:, :t], seqs[:, :t].repeat(3, 1))
-        assert torch.equal(completed, g.rollout(seqs[:, :t].repeat(3, 1), generator=rng))
+    rng = _rng(5)
+    with torch.no_grad():
+        for t, completed in together:
+            prefix = seqs[:, :t].repeat(3, 1)  # (12, t)
+            assert completed.shape == (12, L) and torch.equal(completed[:, :t], prefix)
+            state, tokens = g._begin(12), list(prefix.unbind(dim=1))
+            for s in range(L):
+                logits, state = g._advance(state, s)
+                if s >= t:
+                    tokens.append(draw(logits, rng))
+                state = g._feed(state, tokens[s])
+            assert torch.equal(completed, torch.stack(tokens, dim=1)), t
+
+
+def test_draw_follows_the_softmax():
+    logits = torch.tensor([[0.0, 1.0, 2.0]]).log_softmax(-1).expand(20_000, 3)
+    counts = torch.bincount(draw(logits, _rng(0)), minlength=3).float() / 20_000
+    assert torch.allclose(counts, logits[0].softmax(-1), atol=0.015), counts
 
 
 def test_rewards_are_probabilities_per_token_and_the_last_is_ds():
