@@ -5,8 +5,9 @@ run's own discriminator when it scores index sequences (the seqgan recipe's ``hi
 fresh ``highway_cnn``), trains it ``steps`` more steps against that generator's samples
 (``fit_discriminator``: DRS needs D's ratio for *this* G) and writes ``drs.pt`` (TorchScript) or
 ``drs.pt2`` (torch.export) next to ``generator.pt``, holding G, D and ``k``. Sampling from it is a
-choice made at sample time: ``seqgan sample RUN/drs.pt`` draws with the correction, ``seqgan sample
-RUN`` without it.
+choice made at sample time: ``seqgan sample RUN/drs.pt --trust`` draws with the correction (the file
+is a program, and a program given by path needs ``--trust``), ``seqgan sample RUN`` without it (the
+run's weights-only file). ``seqgan drs RUN [--k 8] [--steps N]`` calls this.
 """
 
 from __future__ import annotations
