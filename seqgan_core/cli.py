@@ -171,6 +171,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --sweep: score a data run against this rule's oracle (its data were that "
                         "oracle's samples), e.g. seqgan-oracle")
 
+    d = command("drs", "correct a finished run's generator by discriminator rejection sampling: writes RUN/drs.pt",
+                ["seqgan drs runs/multiples5", "seqgan drs runs/multiples5 --k 4 --steps 200",
+                 "seqgan sample runs/multiples5/drs.pt --trust"])
+    d.add_argument("run", help="run folder written by `seqgan train` (its final checkpoint is read)")
+    d.add_argument("--k", type=int, default=8, help="candidates drawn per kept sequence (default 8; 1 = G itself)")
+    d.add_argument("--steps", type=int, default=500,
+                   help="steps the discriminator trains against the final generator (default 500)")
+    d.add_argument("--seed", type=int, default=0, help="seed of the discriminator's training (default 0)")
+    d.add_argument("--data", metavar="FILE", help="the data file, if it moved since training")
+
     pl = command("plot", "write PNGs of a run's curves and token histogram (needs matplotlib)",
                  ["seqgan plot runs/multiples5", "seqgan plot runs/multiples5 --out pictures/"])
     pl.add_argument("run", help="run folder written by `seqgan train`")
@@ -517,6 +527,28 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_drs(args) -> int:
+    """``RUN/drs.pt``: a TorchScript program (G, D and k), so ``seqgan sample RUN/drs.pt`` needs
+    ``--trust`` like any program file given by path; ``seqgan sample RUN`` still samples G alone."""
+    import torch
+
+    from seqgan_core.io.drs import save_drs
+    from seqgan_core.io.export import load_model
+    from seqgan_core.io.run import model_path
+
+    _positive(args.k, "--k", 1024)
+    _positive(args.steps, "--steps", 1_000_000)
+    run = Path(args.run)
+    model = load_model(model_path(run), trust=False)  # the run's own weights-only file: data, no code
+    target = target_from_model(args, model)
+    _check_data_hash(model.meta.get("target") or {}, target, False)
+    torch.manual_seed(_seed(args.seed))
+    g = torch.Generator().manual_seed(_seed(args.seed))
+    path = save_drs(run, lambda n: target.rule.sample_checked(n, g), k=args.k, steps=args.steps)
+    print(f"wrote {path} (k = {args.k}); sample it with: seqgan sample {path} --trust", file=sys.stderr)
+    return 0
+
+
 def target_from_model(args, model):
     """The target a loaded model was trained on (its rule, from the installed plugins)."""
     from seqgan_core.rules.target import target_from_record
@@ -659,7 +691,7 @@ def cmd_plot(args) -> int:
 
 
 COMMANDS = {
-    "rules": cmd_rules, "plugins": cmd_plugins, "train": cmd_train, "sample": cmd_sample,
+    "rules": cmd_rules, "plugins": cmd_plugins, "train": cmd_train, "sample": cmd_sample, "drs": cmd_drs,
     "evaluate": cmd_evaluate, "plot": cmd_plot,
 }
 

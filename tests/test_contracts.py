@@ -136,7 +136,7 @@ def test_plugins_fill_the_registries_and_unknown_names_list_what_exists(tmp_path
     finally:
         registry.use(None)
     assert "table" not in GENERATORS
-    with pytest.raises(SeqganError, match=r"^unknown generator 'nope'; available generators: gru, marginals, mlp, "
+    with pytest.raises(SeqganError, match=r"^unknown generator 'nope'; available generators: gru, lstm, marginals, mlp, "
                                           r"transformer$"):
         GENERATORS.lookup("nope")
 

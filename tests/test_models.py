@@ -15,6 +15,7 @@ V, L = 13, 7  # sizes no hidden width below shares, so a V x V table cannot hide
 SMALL = {  # small models: every test runs in well under a second
     "mlp": MLPGenerator.Options(noise_dim=4, hidden=16),
     "gru": GRUGenerator.Options(embed=8, hidden=16),
+    "lstm": GENERATORS["lstm"].Options(embed=8, hidden=16),
     "transformer": TransformerGenerator.Options(embed=16, layers=2, heads=2),
 }
 # variants with an option that changes every code path: (family, options)
@@ -37,8 +38,8 @@ def make(name: str, seed: int = 0) -> torch.nn.Module:
 
 
 def test_registries_and_options():
-    assert set(GENERATORS) == {"marginals", "mlp", "gru", "transformer"} and set(DISCRIMINATORS) == {"mlp", "cnn"}
-    assert set(AUTOREGRESSIVE) == {"marginals", "gru", "transformer", "gru+seen"}
+    assert set(GENERATORS) == {"marginals", "mlp", "gru", "transformer", "lstm"} and set(DISCRIMINATORS) == {"mlp", "cnn", "highway_cnn"}
+    assert set(AUTOREGRESSIVE) == {"marginals", "gru", "transformer", "gru+seen", "lstm"}
     for family in [*GENERATORS.values(), *DISCRIMINATORS.values()]:
         family.Options()  # every option has a default
         family(V, L)  # and options=None means those defaults

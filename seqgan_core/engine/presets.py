@@ -182,6 +182,16 @@ def finite_data(train_sequences: int | None, batch_size: int) -> tuple[dict, dic
         steps = min(high, max(low, round(FINITE_EPOCHS * train_sequences / max(1, batch_size))))
     return {**FINITE_RUN, "max_steps": steps}, {**FINITE_DATA, "pretrain_steps": steps}
 
+# SeqGAN itself (Yu et al. 2017; recipes/seqgan.py): maximum likelihood, discriminator pretraining, then
+# policy-gradient rounds with Monte Carlo rollouts against the CNN + highway discriminator, every count
+# the paper's (120 + 50 + 200; max_steps covers 120 epochs of 157 batches and the 250 steps after them).
+# A fixed schedule, checked every 200 steps; the final generator is saved, at temperature 1.
+add(Preset(
+    "seqgan", "SeqGAN as the paper trains it (MLE, D pretraining, REINFORCE with Monte Carlo rollouts, CNN D)",
+    run=dict(recipe="seqgan", max_steps=19_090, eval_every=200, eval_samples=1000, patience=4, keep="final",
+             choose_temperature=False, log_every=200),
+    options={},
+))
 
 RUN_FIELDS = {f.name for f in fields(TrainConfig)} - {"options", "recipe", "preset"}
 

@@ -15,18 +15,20 @@ from seqgan_core.models.article import ArticleDiscriminator, ArticleGenerator
 from seqgan_core.models.base import AutoregressiveGenerator, Discriminator, Generator
 from seqgan_core.models.cnn import CNNDiscriminator
 from seqgan_core.models.gru import GRUGenerator
+from seqgan_core.models.highway_cnn import HighwayCNNDiscriminator
+from seqgan_core.models.lstm import LSTMGenerator
 from seqgan_core.models.marginals import MarginalsGenerator
 from seqgan_core.models.mlp import MLPDiscriminator, MLPGenerator
 from seqgan_core.models.sampler import LikelihoodSampler, Sampler
 from seqgan_core.models.sampling import categorical, gumbel_noise, straight_through
 from seqgan_core.models.transformer import TransformerGenerator
 
-BUILTIN_GENERATORS = (MarginalsGenerator, MLPGenerator, GRUGenerator, TransformerGenerator)
-BUILTIN_DISCRIMINATORS = (MLPDiscriminator, CNNDiscriminator)
+BUILTIN_GENERATORS = (MarginalsGenerator, MLPGenerator, GRUGenerator, TransformerGenerator, LSTMGenerator)
+BUILTIN_DISCRIMINATORS = (MLPDiscriminator, CNNDiscriminator, HighwayCNNDiscriminator)
 
 __all__ = [
     "BUILTIN_DISCRIMINATORS", "BUILTIN_GENERATORS", "ArticleDiscriminator", "ArticleGenerator",
     "AutoregressiveGenerator", "CNNDiscriminator", "Discriminator", "Generator", "GRUGenerator",
-    "LikelihoodSampler", "MarginalsGenerator", "MLPDiscriminator", "MLPGenerator", "Sampler",
+    "HighwayCNNDiscriminator", "LikelihoodSampler", "LSTMGenerator", "MarginalsGenerator", "MLPDiscriminator", "MLPGenerator", "Sampler",
     "TransformerGenerator", "categorical", "gumbel_noise", "straight_through",
 ]

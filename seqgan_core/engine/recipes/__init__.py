@@ -14,6 +14,7 @@ from typing import Any
 from seqgan_core.engine.recipes.article import ArticleGAN
 from seqgan_core.engine.recipes.base import Recipe
 from seqgan_core.engine.recipes.phases import AdversarialPhase, MaximumLikelihoodPhase, Phase, PhaseState, WarmupPhase
+from seqgan_core.engine.recipes.seqgan import SeqGAN
 from seqgan_core.engine.recipes.sequence import SequenceGAN
 from seqgan_core.errors import SeqganError
 from seqgan_core.plugins.registry import Registry
@@ -40,4 +41,4 @@ def get_recipe(name: str) -> type[Recipe]:
 
 
 __all__ = ["RECIPES", "AdversarialPhase", "ArticleGAN", "MaximumLikelihoodPhase", "Phase", "PhaseState", "Recipe",
-           "SequenceGAN", "WarmupPhase", "get_recipe"]
+           "SeqGAN", "SequenceGAN", "WarmupPhase", "get_recipe"]

@@ -1,0 +1,80 @@
+"""Discriminator rejection sampling (Azadi et al., ICLR 2019), as importance resampling: a discriminator
+corrects the generator's samples.
+
+A discriminator trained to optimality against the generator has ``D(x) / (1 - D(x)) = p_data(x) /
+p_G(x)``, so drawing ``k`` candidates from G and keeping one with probability proportional to that
+ratio (``exp`` of D's log-odds) draws from a distribution closer to p_data; as ``k`` grows it tends to
+``p_G x D / (1 - D)``, normalised. ``k = 1`` is G itself. The discriminator must have been trained
+against the generator it corrects (``fit_discriminator``: the *final* generator's samples against
+real ones), not against an earlier one from the middle of a GAN run.
+
+``DRSGenerator`` holds G and D and has a generator's ``sample(n, temperature, min_p)``, so the
+exported ``Sampler`` (models/sampler.py) wraps it like any generator and the TorchScript or
+torch.export file carries both models and ``k``. In a TorchScript file ``k`` stays selectable at
+sample time: ``torch.jit.load(path).generator.k = 4`` (1 turns the correction off); a torch.export
+program has ``k`` fixed at export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from seqgan_core.errors import SeqganError
+from seqgan_core.models.sampling import categorical
+
+
+class DRSGenerator(nn.Module):
+    """``sample(n)``: ``k * n`` candidates ``(k * n, L)`` from ``generator``; D's log-odds of each;
+    per row, one of its ``k`` candidates drawn with probability ``softmax(log-odds)``, which is
+    proportional to ``D / (1 - D)``. Needs a discriminator with ``score_indices(seqs (n, L)) -> (n, 1)``."""
+
+    autoregressive = False  # what it samples has no tractable likelihood: evaluate gets no NLL from it
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, k: int = 8):
+        super().__init__()
+        if not hasattr(discriminator, "score_indices"):
+            raise SeqganError(f"discriminator rejection sampling needs a discriminator that scores index sequences "
+                              f"(score_indices); {type(discriminator).__name__} has none: use highway_cnn")
+        if k < 1:
+            raise SeqganError(f"discriminator rejection sampling needs k >= 1 candidates per sequence, got {k}")
+        self.generator, self.discriminator = generator.eval(), discriminator.eval()
+        self.vocab_size, self.length = generator.vocab_size, generator.length
+        self.k = int(k)
+
+    @torch.jit.export
+    def sample(self, n: int, temperature: float = 1.0, min_p: float = 0.0) -> torch.Tensor:
+        k = self.k
+        candidates = self.generator.sample(n * k, temperature, min_p)  # (k * n, L): row j * n + i is candidate j of i
+        if k == 1:
+            return candidates
+        logits = self.discriminator.score_indices(candidates).view(k, n).t()  # (n, k): log D/(1 - D)
+        choice = categorical(logits, 1.0, 0.0)  # (n,): one candidate per row, p proportional to D/(1 - D)
+        return candidates.view(k, n, self.length)[choice, torch.arange(n, device=choice.device)]  # (n, L)
+
+
+def fit_discriminator(discriminator: nn.Module, generator: nn.Module, real: Callable[[int], torch.Tensor],
+                      steps: int, batch_size: int = 64, lr: float = 1e-4) -> list[float]:
+    """Train ``discriminator`` (log-odds of "real" from ``score_indices``) against ``generator``'s own
+    samples: binary cross-entropy, ``batch_size`` real and as many generated sequences a step,
+    Adam ``lr``. Returns the loss of each step. What DRS needs: D's ratio is G's only if D was
+    trained against this G."""
+    opt = torch.optim.Adam(discriminator.parameters(), lr)  # engine.optim's Adam sits a layer above models/
+    labels = torch.cat([torch.ones(batch_size), torch.zeros(batch_size)])
+    out = []
+    generator.eval()
+    discriminator.train()
+    for _ in range(steps):
+        with torch.no_grad():
+            fake = generator.sample(batch_size)  # (B, L)
+        seqs = torch.cat([real(batch_size).to(fake.device), fake])  # (2B, L)
+        opt.zero_grad()
+        loss = nn.functional.binary_cross_entropy_with_logits(discriminator.score_indices(seqs).squeeze(1),
+                                                              labels.to(fake.device))
+        loss.backward()
+        opt.step()
+        out.append(loss.item())
+    discriminator.eval()
+    return out
