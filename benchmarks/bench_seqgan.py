@@ -19,6 +19,7 @@ import argparse
 import copy
 import datetime
 import json
+import os
 import platform
 import sys
 import time
@@ -71,9 +72,9 @@ def main() -> None:
     config = preset_config("seqgan", seed=args.seed, threads=args.threads, eval_every=10**9, **overrides)
     options = config.recipe_options()
     record = {
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-        "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} thread(s), "
-                   f"torch {torch.__version__}, {platform.python_version()}".replace("  ", " "),
+        "command": " ".join(["python", "benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "machine": {"cpu_count": os.cpu_count(), "platform": f"{platform.machine()} {platform.system()}",
+                    "torch": torch.__version__, "threads": torch.get_num_threads()},
         "date": datetime.date.today().isoformat(),
         "rule": "oracle", "preset": "seqgan", "seed": args.seed, "samples": args.samples,
         "options": {k: v for k, v in vars(options).items()},
