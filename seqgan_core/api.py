@@ -377,7 +377,8 @@ def _setting_names() -> set[str]:
     from seqgan_core.engine.presets import RUN_FIELDS
     from seqgan_core.engine.recipes import RECIPES
 
-    return set(RUN_FIELDS) | {f.name for recipe in RECIPES.values() for f in fields(recipe.Options)}
+    recipes = [RECIPES[name] for name in RECIPES if name not in RECIPES.ambiguous()]  # a clash is not asked for here
+    return set(RUN_FIELDS) | {f.name for recipe in recipes for f in fields(recipe.Options)}
 
 
 def _check_names(options: dict) -> None:

@@ -33,7 +33,7 @@ def test_plugins_lists_what_the_package_provides(installed, run_cli):
     assert out.returncode == 0, out.stderr
     extras = next(p for p in json.loads(out.stdout) if p["name"] == "extras")
     assert extras["version"] == "0.1.0"
-    assert extras["provides"] == {"generators": ["lstm"], "recipes": ["reinforce"], "presets": ["reinforce-lstm"]}
+    assert extras["provides"] == {"generators": ["extras-lstm"], "recipes": ["reinforce"], "presets": ["reinforce-lstm"]}
     builtins = next(p for p in json.loads(out.stdout) if p["name"] == "seqgan_core.engine.builtins")
     assert "gru" in builtins["provides"]["generators"] and "sequence" in builtins["provides"]["recipes"]
 

@@ -63,7 +63,7 @@ class Registry(MutableMapping):
         self._items, self._providers = None, {}
 
     def __getitem__(self, name: str) -> Any:
-        return self._load()[name]
+        return _usable(self._load()[name])
 
     def __setitem__(self, name: str, thing: Any) -> None:
         self._load()[name] = thing
@@ -83,11 +83,34 @@ class Registry(MutableMapping):
         items = self._load()
         if name not in items:
             raise SeqganError(f"unknown {self.kind} {name!r}; available {self.kind}s: {', '.join(sorted(items)) or '(none)'}")
-        return items[name]
+        return _usable(items[name])
+
+    def ambiguous(self) -> dict[str, tuple[str, ...]]:
+        """Name -> the plugins that each registered it (an error only when the name is used)."""
+        return {name: thing.plugins for name, thing in self._load().items() if isinstance(thing, Ambiguous)}
 
 
 class _NameConflict(PluginError):
-    """Two plugins claim one name: always an error, whoever they are."""
+    """Two plugins claim one name, and that name was asked for."""
+
+
+class Ambiguous:
+    """What a registry holds for a name two plugins registered: an installed package that reuses a
+    built-in's name must not break commands that never ask for it, so the error waits for a use."""
+
+    def __init__(self, kind: str, name: str, plugins: tuple[str, ...]):
+        self.kind, self.name, self.plugins = kind, name, plugins
+
+    def error(self) -> _NameConflict:
+        first, *others = self.plugins
+        return _NameConflict(f"{self.kind} {self.name!r} is registered twice: by plugin {first!r} and by plugin "
+                             f"{' and '.join(repr(o) for o in others)}; uninstall one of them")
+
+
+def _usable(thing: Any) -> Any:
+    if isinstance(thing, Ambiguous):
+        raise thing.error()
+    return thing
 
 
 def collect(pm: PluginManager, hook: str, kind: str, check: Callable[[Any], str]) -> tuple[dict, dict]:
@@ -105,10 +128,8 @@ def collect(pm: PluginManager, hook: str, kind: str, check: Callable[[Any], str]
                 name = check(thing)
             except SeqganError as e:
                 raise PluginError(f"plugin {_plugin!r} registered a broken {kind}: {e}") from None
-            if name in items or name in _mine:
-                first = providers[name] if name in items else _plugin
-                raise _NameConflict(f"{kind} {name!r} is registered twice: by plugin {first!r} and by plugin "
-                                    f"{_plugin!r}; uninstall one of them")
+            if name in _mine:  # one plugin registering a name twice is that plugin's bug
+                raise _NameConflict(f"{kind} {name!r} is registered twice by plugin {_plugin!r}")
             _mine[name] = thing
 
         try:
@@ -121,8 +142,12 @@ def collect(pm: PluginManager, hook: str, kind: str, check: Callable[[Any], str]
                 warnings.warn(f"skipping: {detail}", PluginLoadWarning, stacklevel=2)
                 continue
             raise PluginError(detail) from None
-        items.update(mine)
-        providers.update({name: plugin_name for name in mine})
+        for name, thing in mine.items():
+            if name in items:  # a second plugin claims the name: an error when the name is used
+                before = items[name].plugins if isinstance(items[name], Ambiguous) else (providers[name],)
+                items[name] = Ambiguous(kind, name, (*before, plugin_name))
+            else:
+                items[name], providers[name] = thing, plugin_name
     return items, providers
 
 

@@ -15,7 +15,7 @@ class LSTMGenerator(AutoregressiveGenerator):
     start vector at t = 0). ``nn.LSTM`` runs teacher forcing over the whole sequence and one
     position at a time in the sampling loops inherited from ``AutoregressiveGenerator``."""
 
-    name = "lstm"
+    name = "extras-lstm"
 
     @dataclass
     class Options:

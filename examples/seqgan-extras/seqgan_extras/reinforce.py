@@ -22,7 +22,7 @@ from seqgan_core.plugins.registry import GENERATORS
 
 @dataclass
 class ReinforceOptions:
-    generator: str = "lstm"  # an autoregressive generator family (seqgan plugins lists them)
+    generator: str = "extras-lstm"  # an autoregressive generator family (seqgan plugins lists them)
     generator_options: dict = field(default_factory=dict)  # that family's own options
     batch_size: int = 64  # sequences per step
     pretrain_steps: int = 100  # maximum-likelihood steps before the policy gradient; 0 = none
