@@ -158,7 +158,9 @@ def tables_of(record: dict) -> list[dict]:
              "columns": columns_of(rows), "rows": rows}]
 
 
-def machine_words(machine: dict) -> str:
+def machine_words(machine: dict | str) -> str:
+    if isinstance(machine, str):  # a results file may name its machine in words already
+        return machine
     parts = [f"{machine['cpu_count']} CPUs" if machine.get("cpu_count") else None, machine.get("platform"),
              f"torch {machine['torch']}" if machine.get("torch") else None]
     return ", ".join(p for p in parts if p)
