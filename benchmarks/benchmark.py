@@ -32,6 +32,7 @@ SECTIONS = {  # section -> what it measures
     "frontier": "maximum likelihood's temperature curve on the paper's oracle beside Caccia et al.'s best",
     "coco": "COCO captions (BLEU / Self-BLEU) beside the published table",
     "ddp": "data-parallel training: 1 against 2 processes",
+    "kill": "random SIGKILLs in a run's last moments: how many lose the model (sample, or resume then sample)",
     "checksum": "whether the GRU learns a check digit over K digits by maximum likelihood, given 5x the budget",
 }
 

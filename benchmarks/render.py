@@ -116,6 +116,20 @@ PAGES_SPEC = {
     "seqgan_d_pretrain50": ("SeqGAN with longer discriminator pretraining",
                             "As the SeqGAN page, with 50 discriminator-pretraining steps of 320 negatives and 20 rounds.",
                             "A longer-pretrained discriminator gave a smaller gain (0.12 nats) in 20 rounds.", []),
+    "kill": ("SIGKILL at the end of a run",
+             "`benchmarks/bench_kill.py`: `seqgan train --rule multiples5 --preset article --max-steps 500 "
+             "--threads 1`, SIGKILLed in its final stretch, two ways: as soon as `metrics.jsonl` holds its final "
+             "row plus a random 0-300 ms (the issue's method), or at a uniformly random moment of the last 2 s "
+             "before a clean run's typical end. After each kill the folder must give the model back: `seqgan "
+             "sample DIR -n 3` works, or `seqgan train --resume DIR` (no other flag) finishes and then sample "
+             "works. Kills that land after the process exited are counted apart, and trials are drawn until "
+             "the asked number landed on a live process.",
+             "*Lost the model* counts kills that landed on a live process where neither sampling nor a plain "
+             "resume gave a model back. The phase columns say where the kills landed, read from the folder: "
+             "this run's only checkpoint is the end's own (`checkpoint_every` 500 = `--max-steps`), so a window "
+             "kill before it leaves nothing saved at all — no model existed yet, and those count as lost; "
+             "*lost, a checkpoint present* is the figure for the end-of-run sequence itself. A kill in the "
+             "final sequence resumes to a sampling model without training again.", []),
 }
 ORDER = list(PAGES_SPEC)
 
