@@ -3,6 +3,7 @@ entry point and train from the command line and from the Python API."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,9 +20,12 @@ def installed(tmp_path_factory):
     """The package installed into a folder of its own (on PYTHONPATH in the subprocesses only, so
     this process's registries never see it; nothing to uninstall)."""
     target = tmp_path_factory.mktemp("extras") / "installed"
+    # built from a copy: an in-tree build leaves an egg-info whose entry point every later test's
+    # process would find once pytest puts the example's folder on sys.path
+    source = shutil.copytree(EXTRAS, target.parent / "source", ignore=shutil.ignore_patterns("build", "*.egg-info"))
     pip = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(EXTRAS)],
+         "--target", str(target), str(source)],
         capture_output=True, text=True, timeout=300,
     )
     assert pip.returncode == 0, pip.stderr

@@ -1,4 +1,5 @@
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -177,9 +178,11 @@ def test_cli_lists_entry_point_rules_and_warns_about_broken_ones(site, run_cli):
 def test_pip_installed_example_package_trains(tmp_path, run_cli):
     """The example package in examples/, installed with pip, is found and trains with no other step."""
     target = tmp_path / "installed"
+    # built from a copy, so that no egg-info is left in the source tree (see test_example_extras)
+    source = shutil.copytree(EXAMPLE, tmp_path / "source", ignore=shutil.ignore_patterns("build", "*.egg-info"))
     pip = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(EXAMPLE)],
+         "--target", str(target), str(source)],
         capture_output=True, text=True, timeout=300,
     )
     assert pip.returncode == 0, pip.stderr

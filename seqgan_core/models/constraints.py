@@ -232,7 +232,12 @@ class MaskedSampler(LikelihoodSampler):
             for _ in range(self.redraws):
                 bad = ~self.position_mask[0][rows[:, 0]]  # (n,)
                 rows = torch.where(bad.unsqueeze(1), self.generator.sample(n, temperature, min_p), rows)
+            if not torch.jit.is_scripting():  # seqgan's own (eager) sampling is exact; a file keeps p^3
+                rows = self._exact(rows, temperature, min_p)
             return rows
+        return self._loop(n, temperature, min_p)
+
+    def _loop(self, n: int, temperature: float, min_p: float) -> torch.Tensor:
         length = self.position_mask.shape[0]
         position = torch.arange(length, device=self.position_mask.device).unsqueeze(0)  # (1, L)
         seqs = torch.zeros(n, length, dtype=torch.long, device=self.position_mask.device)  # (n, L)
@@ -241,6 +246,20 @@ class MaskedSampler(LikelihoodSampler):
             index = categorical(apply_mask(logits, self.position_mask[t]), temperature, min_p)  # (n,)
             seqs = torch.where(position == t, index.unsqueeze(1), seqs)  # no in-place write: export-friendly
         return seqs
+
+    @torch.jit.unused
+    def _exact(self, rows: torch.Tensor, temperature: float, min_p: float) -> torch.Tensor:
+        """Rows that still break the first-token mask after the redraws, drawn again by the exact
+        masked loop: a weights-only file loaded by seqgan samples exactly. Not while torch.export
+        traces the module (the branch depends on the data), so an exported file keeps p^3."""
+        is_compiling = getattr(torch.compiler, "is_compiling", None)
+        if is_compiling is not None and is_compiling():
+            return rows
+        bad = ~self.position_mask[0][rows[:, 0]]  # (n,)
+        if bool(bad.any()):
+            rows = rows.clone()
+            rows[bad] = self._loop(int(bad.sum()), temperature, min_p)
+        return rows
 
     @torch.jit.export
     def token_log_probs(self, seqs: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
