@@ -19,12 +19,10 @@ from torch import nn
 from seqgan_core.models.sampling import categorical, straight_through
 
 
-class Generator(nn.Module, ABC):
-    """A generator family: ``generate`` for adversarial training, ``sample`` for drawing."""
+class Family:
+    """What every registered model family declares: a registry name and an ``Options`` dataclass."""
 
-    name = ""  # the registry name (--generator); "" for a generator no registry lists
-    # options a run on finite data (a data file, the oracle's fixed set) changes unless given
-    finite_data = {}
+    name = ""  # the registry name (--generator / --discriminator); "" for one no registry lists
 
     @dataclass
     class Options:
@@ -36,17 +34,21 @@ class Generator(nn.Module, ABC):
         return cls.Options()
 
     @classmethod
+    def contract_problems(cls) -> list[str]:
+        """What keeps this class from being a usable family (empty: nothing)."""
+        return [] if is_dataclass(cls.Options) else ["its Options is not a dataclass"]
+
+
+class Generator(Family, nn.Module, ABC):
+    """A generator family: ``generate`` for adversarial training, ``sample`` for drawing."""
+
+    # options a run on finite data (a data file, the oracle's fixed set) changes unless given
+    finite_data = {}
+
+    @classmethod
     def from_options(cls, vocab_size: int, length: int, options: Any = None) -> Generator:
         """An untrained generator over ``vocab_size`` tokens and ``length`` positions."""
         return cls(vocab_size, length, options if options is not None else cls.default_options())
-
-    @classmethod
-    def contract_problems(cls) -> list[str]:
-        """What keeps this class from being a usable family (empty: nothing)."""
-        problems = []
-        if not is_dataclass(cls.Options):
-            problems.append("its Options is not a dataclass")
-        return problems
 
     @abstractmethod
     def generate(self, n: int, tau: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -167,28 +169,15 @@ class AutoregressiveGenerator(Generator):
         return torch.stack(tokens, dim=1)  # (B, length)
 
 
-class Discriminator(nn.Module, ABC):
+class Discriminator(Family, nn.Module, ABC):
     """A discriminator family: ``forward`` scores one-hot (or straight-through) sequences."""
 
-    name = ""  # the registry name (--discriminator)
     pack = 1  # sequences scored together (PacGAN); a batch is a whole number of packs
-
-    @dataclass
-    class Options:
-        pass  # a family with options replaces this with its own dataclass
-
-    @classmethod
-    def default_options(cls) -> Any:
-        return cls.Options()
 
     @classmethod
     def packs(cls, options: Any) -> int:
         """Sequences this family scores together when built with ``options`` (1: one at a time)."""
         return 1
-
-    @classmethod
-    def contract_problems(cls) -> list[str]:
-        return [] if is_dataclass(cls.Options) else ["its Options is not a dataclass"]
 
     @abstractmethod
     def forward(self, seqs: torch.Tensor) -> torch.Tensor:

@@ -165,13 +165,13 @@ def use(pm: PluginManager | None) -> None:
             registry.reset()
 
 
-def _check_family(base_name: str, kind: str) -> Callable[[Any], str]:
+def class_check(kind: str, base: Callable[[], type], where: str) -> Callable[[Any], str]:
+    """The check a registry of classes runs on what a plugin registers: a concrete, named subclass of
+    ``base()`` (resolved at the first registration, so building a registry imports nothing) whose
+    ``contract_problems()`` is empty; ``where`` is the base's import path, for the error line."""
     def check(thing: Any) -> str:
-        from seqgan_core.models import base as bases
-
-        base = getattr(bases, base_name)
-        if not (inspect.isclass(thing) and issubclass(thing, base)):
-            raise SeqganError(f"{thing!r} is not a subclass of seqgan_core.models.{base.__name__}")
+        if not (inspect.isclass(thing) and issubclass(thing, base())):
+            raise SeqganError(f"{thing!r} is not a subclass of {where}")
         if inspect.isabstract(thing):
             missing = ", ".join(sorted(thing.__abstractmethods__))
             raise SeqganError(f"{kind} {thing.__name__} does not implement {missing}")
@@ -184,5 +184,15 @@ def _check_family(base_name: str, kind: str) -> Callable[[Any], str]:
     return check
 
 
-GENERATORS = Registry("generator", "register_generators", _check_family("Generator", "generator"))
-DISCRIMINATORS = Registry("discriminator", "register_discriminators", _check_family("Discriminator", "discriminator"))
+def _model_base(name: str) -> Callable[[], type]:
+    def base() -> type:
+        from seqgan_core.models import base as bases
+
+        return getattr(bases, name)
+    return base
+
+
+GENERATORS = Registry("generator", "register_generators",
+                      class_check("generator", _model_base("Generator"), "seqgan_core.models.Generator"))
+DISCRIMINATORS = Registry("discriminator", "register_discriminators",
+                          class_check("discriminator", _model_base("Discriminator"), "seqgan_core.models.Discriminator"))

@@ -19,8 +19,10 @@ import torch
 from torch import nn
 
 from seqgan_core.errors import SeqganError
-from seqgan_core.models.base import AutoregressiveGenerator, Generator
+from seqgan_core.models.base import AutoregressiveGenerator, Discriminator, Generator
+from seqgan_core.models.constraints import constrain
 from seqgan_core.engine.recipes.phases import Phase, PhaseState, StepResult
+from seqgan_core.plugins.registry import DISCRIMINATORS, GENERATORS
 from seqgan_core.rules.rule import Rule
 from seqgan_core.runtime.runtime import Runtime
 
@@ -150,3 +152,18 @@ class Recipe(ABC):
     def trainable(self) -> dict[str, nn.Module]:
         """The models among the parts: what every rank must hold identically."""
         return {name: part for name, part in self.parts().items() if isinstance(part, nn.Module)}
+
+
+def family_generator(vocab_size: int, length: int, options: Any) -> Generator:
+    """An untrained generator of ``options.generator``'s family, built from ``options.model_options()``:
+    what a recipe with generator/discriminator options trains, and what a weights-only file loads into."""
+    return GENERATORS[options.generator](vocab_size, length, options.model_options()[0])
+
+
+def generator_and_discriminator(rule: Rule, options: Any, device: torch.device) -> tuple[Generator, Discriminator]:
+    """The options' generator, trained under the rule's constraint (models/constraints.py), and
+    discriminator, on ``device``."""
+    V, L = len(rule.vocabulary), rule.length
+    generator = constrain(family_generator(V, L, options), rule.constraint()).to(device)
+    discriminator = DISCRIMINATORS[options.discriminator](V, L, options.model_options()[1]).to(device)
+    return generator, discriminator

@@ -40,12 +40,11 @@ import torch
 from torch import nn
 
 from seqgan_core.engine.optim import Adam
-from seqgan_core.engine.recipes.base import Recipe
+from seqgan_core.engine.recipes.base import Recipe, family_generator, generator_and_discriminator
 from seqgan_core.engine.recipes.phases import (AdversarialPhase, MaximumLikelihoodPhase, Phase, Real, StepResult,
                                                WarmupPhase)
 from seqgan_core.errors import SeqganError
-from seqgan_core.models.base import AutoregressiveGenerator, Discriminator
-from seqgan_core.models.constraints import constrain
+from seqgan_core.models.base import AutoregressiveGenerator
 from seqgan_core.models.rollout import rollouts
 from seqgan_core.options import at_least, build, in_range
 from seqgan_core.plugins.registry import DISCRIMINATORS, GENERATORS
@@ -178,15 +177,11 @@ class SeqGAN(Recipe):
     @staticmethod
     def build_generator(vocab_size: int, length: int, options: SeqGANOptions) -> AutoregressiveGenerator:
         """The generator this recipe trains, untrained: what a weights-only file is loaded into."""
-        return GENERATORS[options.generator](vocab_size, length, options.model_options()[0])
+        return family_generator(vocab_size, length, options)
 
     def __init__(self, rule: Rule, options: SeqGANOptions, runtime: Runtime):
         super().__init__(rule, options, runtime)
-        V, L = len(rule.vocabulary), rule.length
-        g_cls, d_cls = GENERATORS[options.generator], DISCRIMINATORS[options.discriminator]
-        g_opts, d_opts = options.model_options()
-        self._generator = constrain(g_cls(V, L, g_opts), rule.constraint()).to(self.device)  # models/constraints.py
-        self.discriminator: Discriminator = d_cls(V, L, d_opts).to(self.device)
+        self._generator, self.discriminator = generator_and_discriminator(rule, options, self.device)
         # the rollout policy: a delayed copy of G (LantaoYu/SeqGAN rollout.py, update_rate 0.8)
         self.policy = copy.deepcopy(self.generator).requires_grad_(False).eval()
         self.pretrain_opt = ClippedAdam(self.generator.parameters(), options.pretrain_lr, options.grad_clip)

@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 import torch
 
 from seqgan_core.engine import losses
-from seqgan_core.models.constraints import constrain
 from seqgan_core.engine.optim import Adam
-from seqgan_core.engine.recipes.base import Recipe
+from seqgan_core.engine.recipes.base import Recipe, family_generator, generator_and_discriminator
 from seqgan_core.engine.recipes.phases import AdversarialPhase, MaximumLikelihoodPhase, Phase, StepResult, WarmupPhase
 from seqgan_core.errors import SeqganError
 from seqgan_core.models.base import AutoregressiveGenerator, Generator
@@ -138,16 +137,12 @@ class SequenceGAN(Recipe):
     @staticmethod
     def build_generator(vocab_size: int, length: int, options: SequenceOptions) -> Generator:
         """The generator this recipe trains, untrained: what a weights-only file is loaded into."""
-        return GENERATORS[options.generator](vocab_size, length, options.model_options()[0])
+        return family_generator(vocab_size, length, options)
 
     def __init__(self, rule: Rule, options: SequenceOptions, runtime: Runtime):
         super().__init__(rule, options, runtime)
-        V, L = len(rule.vocabulary), rule.length
-        g_cls, d_cls = GENERATORS[options.generator], DISCRIMINATORS[options.discriminator]
-        g_opts, d_opts = options.model_options()
-        self._generator = constrain(g_cls(V, L, g_opts), rule.constraint()).to(self.device)  # models/constraints.py
-        self.discriminator = d_cls(V, L, d_opts).to(self.device)
-        self._batch_size = self.sequences_per_step(options, L, V)
+        self._generator, self.discriminator = generator_and_discriminator(rule, options, self.device)
+        self._batch_size = self.sequences_per_step(options, rule.length, len(rule.vocabulary))
         self.g_opt = Adam(self.generator.parameters(), options.lr, options.betas)
         self.d_opt = Adam(self.discriminator.parameters(), options.lr_d or options.lr, options.betas_d or options.betas)
         self.pretrain_opt = None
