@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from seqgan_core.engine.config import TrainConfig
 from seqgan_core.engine.recipes import get_recipe
@@ -29,12 +30,9 @@ from seqgan_core.models.drs import DRSGenerator, fit_discriminator
 DRS_FILES = {"torchscript": "drs.pt", "export": "drs.pt2"}
 
 
-def save_drs(run_dir: str | Path, real: Callable[[int], torch.Tensor], k: int = 8, steps: int = 500,
-             batch_size: int = 64, lr: float = 1e-4, fmt: str = "torchscript") -> Path:
-    """Write ``RUN/drs.pt`` (or ``.pt2``): the run's final generator corrected by a discriminator
-    trained ``steps`` steps against it on ``real(n)`` sequences ``(n, L)``; returns its path."""
-    if fmt not in DRS_FILES:
-        raise SeqganError(f"discriminator rejection sampling saves torchscript or export files, not {fmt!r}")
+def final_models(run_dir: str | Path) -> tuple[nn.Module, nn.Module, dict]:
+    """The run's *final* generator (from its checkpoint), the discriminator DRS fits against it (the
+    run's own when it scores index sequences, else a fresh ``highway_cnn``) and the run's model meta."""
     run = Path(run_dir)
     try:  # load_checkpoint is for resuming and refuses finished runs: this reads a finished one
         state = torch.load(run / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
@@ -54,6 +52,17 @@ def save_drs(run_dir: str | Path, real: Callable[[int], torch.Tensor], k: int = 
         discriminator.load_state_dict(state["parts"]["discriminator"])
     else:  # the run's D cannot score index sequences (or it had none): SeqGAN's, from scratch
         discriminator = HighwayCNNDiscriminator(vocab, length)
+    return generator, discriminator, meta
+
+
+def save_drs(run_dir: str | Path, real: Callable[[int], torch.Tensor], k: int = 8, steps: int = 500,
+             batch_size: int = 64, lr: float = 1e-4, fmt: str = "torchscript") -> Path:
+    """Write ``RUN/drs.pt`` (or ``.pt2``): the run's final generator corrected by a discriminator
+    trained ``steps`` steps against it on ``real(n)`` sequences ``(n, L)``; returns its path."""
+    if fmt not in DRS_FILES:
+        raise SeqganError(f"discriminator rejection sampling saves torchscript or export files, not {fmt!r}")
+    run = Path(run_dir)
+    generator, discriminator, meta = final_models(run)
     losses = fit_discriminator(discriminator, generator, real, steps, batch_size, lr)
     meta["drs"] = {"k": int(k), "steps": int(steps), "final_d_loss": losses[-1] if losses else None}
     # candidates are drawn as the run's own file draws (its chosen temperature and min-p)

@@ -17,6 +17,7 @@ program has ``k`` fixed at export.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -78,3 +79,24 @@ def fit_discriminator(discriminator: nn.Module, generator: nn.Module, real: Call
         out.append(loss.item())
     discriminator.eval()
     return out
+
+
+def log_correction(test: torch.Tensor, pool: torch.Tensor, k: int, draws: int = 256,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
+    """``log q_k(x) - log p_G(x)`` for each scored sequence x: how much ``k``-candidate resampling
+    changes its likelihood, estimated by Monte Carlo (the likelihood of DRS samples, as Deng et al.,
+    ICLR 2020, estimate a residual energy model's partition function with the base model's samples).
+
+    Resampling draws x as candidate j with probability ``p_G(x) * w(x) / (w(x) + sum of the other
+    k - 1 candidates' w)``, for any of the k slots, so ``q_k(x) = k p_G(x) w(x) E[1 / (w(x) + S)]``,
+    ``S`` the sum of ``k - 1`` weights of G's own samples; ``draws`` sets of them are taken from
+    ``pool``. ``test``: D's log-odds of the scored sequences ``(m,)``; ``pool``: D's log-odds of
+    sequences G drew ``(P,)``, at the same temperature the candidates are drawn. Returns ``(m,)``;
+    all zeros for k = 1; exact in expectation over the pool as ``draws`` grows."""
+    test, pool = test.double(), pool.double()
+    if k == 1:
+        return torch.zeros_like(test)
+    idx = torch.randint(len(pool), (draws, k - 1), generator=generator)  # (R, k-1) other candidates
+    others = torch.logsumexp(pool[idx], dim=1)  # (R,) log S
+    denom = torch.logaddexp(test[:, None], others[None, :])  # (m, R) log(w(x) + S)
+    return math.log(k) + test + torch.logsumexp(-denom, dim=1) - math.log(draws)
