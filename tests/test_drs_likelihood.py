@@ -38,3 +38,29 @@ def test_one_candidate_or_equal_weights_change_nothing():
     assert torch.equal(log_correction(torch.randn(3), torch.randn(10), 1), torch.zeros(3, dtype=torch.float64))
     same = log_correction(torch.full((4,), 0.7), torch.full((50,), 0.7), 8)
     assert torch.allclose(same, torch.zeros(4, dtype=torch.float64), atol=1e-12)
+
+
+def test_exported_drs_file_scores_sequences(tmp_path):
+    """``seqgan drs``'s file carries the likelihood: its token_log_probs sum to log p_G + log_correction
+    per sequence, and with k = 1 they are G's own."""
+    from seqgan_core.io.export import load_model, save_sampler
+    from seqgan_core.models.drs import DRSGenerator
+    from seqgan_core.models.highway_cnn import HighwayCNNDiscriminator
+    from seqgan_core.models.lstm import LSTMGenerator
+
+    torch.manual_seed(0)
+    g = LSTMGenerator(7, 5, LSTMGenerator.Options(embed=4, hidden=8))
+    d = HighwayCNNDiscriminator(7, 5, HighwayCNNDiscriminator.Options(embed=4, filter_sizes=(1, 2), num_filters=(3, 3)))
+    drs = DRSGenerator(g, d, k=4)
+    drs.pool = 500
+    meta = {"vocab": [str(i) for i in range(7)], "length": 5, "rule": "toy", "format_version": 1}
+    path = save_sampler(drs, meta, tmp_path / "drs.pt")
+    model = load_model(path)
+    seqs = g.sample(6)
+    got = model.token_log_probs(seqs, 1.0).sum(1).double()
+    plain = g.token_log_probs(seqs).detach().sum(1).double()
+    assert model.scores_likelihood
+    assert not torch.allclose(got, plain, atol=1e-4)  # the correction is there
+    assert (got - plain).abs().max() < 5  # and of a sane size for k = 4
+    model.sampler.generator.k = 1
+    assert torch.allclose(model.token_log_probs(seqs, 1.0).sum(1).double(), plain, atol=1e-4)

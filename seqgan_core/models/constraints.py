@@ -279,5 +279,9 @@ def exported_sampler(generator: nn.Module, temperature: float = 1.0, min_p: floa
         mask, generator = generator.position_mask, generator.inner
     if mask is not None:
         return MaskedSampler(generator, mask, temperature, min_p)
+    from seqgan_core.models.drs import DRSGenerator, DRSSampler
+
+    if isinstance(generator, DRSGenerator) and isinstance(generator.generator, AutoregressiveGenerator):
+        return DRSSampler(generator, temperature, min_p)
     kind = LikelihoodSampler if isinstance(generator, AutoregressiveGenerator) else Sampler
     return kind(generator, temperature, min_p)

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Optional
 
 import torch
 from torch import nn
 
 from seqgan_core.errors import SeqganError
+from seqgan_core.models.sampler import Sampler
 from seqgan_core.models.sampling import categorical
 
 
@@ -44,6 +46,10 @@ class DRSGenerator(nn.Module):
         self.generator, self.discriminator = generator.eval(), discriminator.eval()
         self.vocab_size, self.length = generator.vocab_size, generator.length
         self.k = int(k)
+        self.pool = 10_000  # G's samples behind the likelihood's Monte Carlo estimate (log_probs)
+        self.draws = 256  # sets of k - 1 other candidates drawn from them per scored sequence
+        self._pool_temperature = -1.0  # the temperature of the cached pool's log-odds (-1: none yet)
+        self._pool_log_odds = torch.zeros(0)  # (pool,) D's log-odds of G's samples at that temperature
 
     @torch.jit.export
     def sample(self, n: int, temperature: float = 1.0, min_p: float = 0.0) -> torch.Tensor:
@@ -54,6 +60,30 @@ class DRSGenerator(nn.Module):
         logits = self.discriminator.score_indices(candidates).view(k, n).t()  # (n, k): log D/(1 - D)
         choice = categorical(logits, 1.0, 0.0)  # (n,): one candidate per row, p proportional to D/(1 - D)
         return candidates.view(k, n, self.length)[choice, torch.arange(n, device=choice.device)]  # (n, L)
+
+    @torch.jit.export
+    def log_probs(self, seqs: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+        """Log-likelihood of ``seqs`` ``(n, L)`` under k-candidate resampling at ``temperature``, as
+        ``(n, L)``: G's log p_T(token_t | tokens before), with the sequence's ``log_correction``
+        (below) added to its first token, so a sequence's sum is log q_k(x) and every token stays
+        counted as G's are. Only sums over whole sequences mean anything. The estimate's pool of
+        ``self.pool`` G samples is drawn once per temperature and kept (later calls reuse it)."""
+        with torch.no_grad():
+            logp = (self.generator.teacher_forced_logits(seqs) / temperature).log_softmax(dim=-1)  # (n, L, V)
+            logp = logp.gather(-1, seqs.unsqueeze(-1)).squeeze(-1)  # (n, L)
+            if self.k == 1:
+                return logp
+            if self._pool_temperature != temperature:
+                parts = [self.discriminator.score_indices(self.generator.sample(min(2000, self.pool - i), temperature,
+                                                                                0.0)).squeeze(1)
+                         for i in range(0, self.pool, 2000)]
+                self._pool_log_odds = torch.cat(parts)
+                self._pool_temperature = temperature
+            correction = log_correction(self.discriminator.score_indices(seqs).squeeze(1), self._pool_log_odds,
+                                        self.k, self.draws)  # (n,)
+            first = torch.zeros_like(logp)
+            first[:, 0] = correction.to(logp.dtype)
+            return logp + first
 
 
 def fit_discriminator(discriminator: nn.Module, generator: nn.Module, real: Callable[[int], torch.Tensor],
@@ -82,7 +112,7 @@ def fit_discriminator(discriminator: nn.Module, generator: nn.Module, real: Call
 
 
 def log_correction(test: torch.Tensor, pool: torch.Tensor, k: int, draws: int = 256,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
+                   generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """``log q_k(x) - log p_G(x)`` for each scored sequence x: how much ``k``-candidate resampling
     changes its likelihood, estimated by Monte Carlo (the likelihood of DRS samples, as Deng et al.,
     ICLR 2020, estimate a residual energy model's partition function with the base model's samples).
@@ -100,3 +130,14 @@ def log_correction(test: torch.Tensor, pool: torch.Tensor, k: int, draws: int = 
     others = torch.logsumexp(pool[idx], dim=1)  # (R,) log S
     denom = torch.logaddexp(test[:, None], others[None, :])  # (m, R) log(w(x) + S)
     return math.log(k) + test + torch.logsumexp(-denom, dim=1) - math.log(draws)
+
+
+class DRSSampler(Sampler):
+    """The exported module of a ``DRSGenerator`` over an autoregressive G: ``sampler(n)`` draws with
+    the correction, and ``sampler.token_log_probs(seqs, temperature)`` is ``DRSGenerator.log_probs``
+    (a Monte Carlo estimate), so ``seqgan evaluate RUN/drs.pt --trust`` computes NLL_test and
+    NLL_gen of the corrected sampler."""
+
+    @torch.jit.export
+    def token_log_probs(self, seqs: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+        return self.generator.log_probs(seqs, temperature)
