@@ -69,7 +69,7 @@ SCHEDULES = {
 
 def inverse_temperature(beta_max: float, n: int, rounds: int, schedule: str = "exp") -> float:
     """The inverse temperature of adversarial round ``n`` (0-based) of ``rounds``: 1 at the first
-    (``no``: ``beta_max``), ``beta_max`` at the last (``sigmoid`` comes within e^-10 of it)."""
+    (``no``: ``beta_max``), ``beta_max`` at the last (``sigmoid``: within e^-10 (beta_max - 1) of both)."""
     if rounds <= 1:
         return beta_max if schedule == "no" else 1.0
     return float(SCHEDULES[schedule](beta_max, min(max(n, 0), rounds - 1), rounds))
