@@ -264,3 +264,26 @@ def test_a_relgan_run_exports_and_samples(relgan_run):
     program, weights = load_model(out / "generator.pt"), load_model(out / "generator.weights.pt")
     drawn = program.sample(40, seed=3)
     assert drawn.shape == (40, L) and torch.equal(drawn, weights.sample(40, seed=3))  # rebuilt by build_generator
+
+
+def test_a_resumed_run_goes_on_with_the_rounds_temperature(tmp_path):
+    """The round index (and so beta) comes from the checkpointed phase state: a run interrupted
+    after its first adversarial round and resumed runs its third round at beta_max."""
+    from seqgan_core import cli
+    from seqgan_core.engine.training import StopRequest
+    from seqgan_core.io.run import load_checkpoint, train_run
+    from seqgan_core.rules.target import rule_target
+
+    stop = StopRequest()
+    config = preset_config("relgan", **{**TINY_SETS, "beta_max": 9}, eval_every=1, threads=1)
+
+    def stop_at_5(p):
+        stop.requested = stop.requested or p.step == 5  # after round 0 (4 maximum-likelihood steps first)
+
+    run = tmp_path / "r"
+    train_run(rule_target(RULE), config, run, callbacks=[stop_at_5], stop=stop)
+    assert load_checkpoint(run)["stop_reason"] == "interrupted"
+    assert cli.main(["train", "--resume", str(run)]) in (0, 3)
+    rows = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+    betas = {row["step"]: row["losses"]["beta"] for row in rows if row["phase"] == "adversarial"}
+    assert betas == pytest.approx({5: 1.0, 6: 3.0, 7: 9.0})  # 9 ** (n / 2), n = 0, 1, 2
