@@ -18,7 +18,7 @@ def _trunc_normal(weight: torch.Tensor, std: float) -> None:
 
 
 class RelGANDiscriminator(Discriminator):
-    """Nie et al. (RelGAN, ICLR 2019), section 2.3, as the reference code builds it
+    """Nie et al. (RelGAN, ICLR 2019), as the reference code builds it
     (weilinie/RelGAN ``models/lstm_vanilla.py`` / ``rmc_vanilla.py`` ``discriminator``):
 
     one-hots or Gumbel-softmax relaxations ``(B, L, V)`` -> one embedding table ``(B, L, E)``, read as

@@ -59,7 +59,7 @@ def straight_through(logits: torch.Tensor, tau: float) -> tuple[torch.Tensor, to
 
 
 def gumbel_softmax(logits: torch.Tensor, beta: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """RelGAN's relaxed draw (Nie et al., 2019, eq. 3-4): with Gumbel noise ``g``, the token is
+    """RelGAN's relaxed draw (Nie et al., 2019): with Gumbel noise ``g``, the token is
     ``argmax(logits + g)`` (an exact draw from softmax(logits)) and its relaxation
     ``softmax(beta * (logits + g))``, whose gradient reaches ``logits``; ``beta`` is the inverse
     temperature (towards infinity the relaxation becomes the one-hot of the token).
