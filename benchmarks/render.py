@@ -116,6 +116,16 @@ PAGES_SPEC = {
     "seqgan_d_pretrain50": ("SeqGAN with longer discriminator pretraining",
                             "As the SeqGAN page, with 50 discriminator-pretraining steps of 320 negatives and 20 rounds.",
                             "A longer-pretrained discriminator gave a smaller gain (0.12 nats) in 20 rounds.", []),
+    "relgan": ("RelGAN's adversarial phase on the oracle",
+               "`benchmarks/bench_seqgan.py --preset relgan`: the `relgan` recipe (maximum likelihood, then "
+               "Gumbel-softmax relaxations annealed to beta_max against the multi-representation CNN discriminator, "
+               "RSGAN loss) on the seeded `oracle` rule, NLL_oracle of the samples the command line names at T = 1 "
+               "after pretraining and every few adversarial rounds. Scaled down for a shared 2-core CPU: a few MLE "
+               "epochs, tens of rounds instead of 3 000 (so beta rises to 1000 within them) and a discriminator "
+               "with fewer filters and representations (the options say which).",
+               "A smoke measurement, not a reproduction: at the paper's learning rate of 1e-4, a few tens of rounds "
+               "move NLL_oracle by less than the noise of the sample it is measured on. The paper's schedule (150 "
+               "MLE epochs, 3 000 rounds, 64 representations of 1 200 filters) needs a GPU and was not run.", []),
     "kill": ("SIGKILL at the end of a run",
              "`benchmarks/bench_kill.py`: `seqgan train --rule multiples5 --preset article --max-steps 500 "
              "--threads 1`, SIGKILLed in its final stretch, two ways: as soon as `metrics.jsonl` holds its final "

@@ -38,7 +38,7 @@ def make(name: str, seed: int = 0) -> torch.nn.Module:
 
 
 def test_registries_and_options():
-    assert set(GENERATORS) == {"marginals", "mlp", "gru", "transformer", "lstm"} and set(DISCRIMINATORS) == {"mlp", "cnn", "highway_cnn"}
+    assert set(GENERATORS) == {"marginals", "mlp", "gru", "transformer", "lstm"} and set(DISCRIMINATORS) == {"mlp", "cnn", "highway_cnn", "relgan_cnn"}
     assert set(AUTOREGRESSIVE) == {"marginals", "gru", "transformer", "gru+seen", "lstm"}
     for family in [*GENERATORS.values(), *DISCRIMINATORS.values()]:
         family.Options()  # every option has a default

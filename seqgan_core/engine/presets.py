@@ -193,6 +193,17 @@ add(Preset(
     options={},
 ))
 
+# RelGAN (Nie et al. 2019; recipes/relgan.py): maximum likelihood, then adversarial rounds on Gumbel-softmax
+# relaxations annealed to beta_max 1000 against the multi-representation CNN discriminator, RSGAN loss, every
+# count the paper's synthetic setting (150 epochs of 157 batches + 3000 rounds = 26 550 steps). A fixed
+# schedule, checked every 200 steps; the final generator is saved, at temperature 1.
+add(Preset(
+    "relgan", "RelGAN as the paper trains it (MLE, then Gumbel-softmax annealed to beta_max, RSGAN, multi-rep CNN D)",
+    run=dict(recipe="relgan", max_steps=26_550, eval_every=200, eval_samples=1000, patience=4, keep="final",
+             choose_temperature=False, log_every=200),
+    options={},
+))
+
 RUN_FIELDS = {f.name for f in fields(TrainConfig)} - {"options", "recipe", "preset"}
 
 

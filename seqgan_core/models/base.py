@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from seqgan_core.models.sampling import categorical, straight_through
+from seqgan_core.models.sampling import categorical, gumbel_softmax, straight_through
 
 
 class Family:
@@ -133,6 +133,23 @@ class AutoregressiveGenerator(Generator):
             indices.append(index)
             state = self._feed_soft(state, y)
         return torch.stack(onehots, dim=1), torch.stack(indices, dim=1)
+
+    def relaxed(self, n: int, beta: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """RelGAN's generator output: soft one-hots ``(n, L, V)``, ``softmax(beta * (logits + g))``
+        at every position (gradients reach the weights through the logits), and the tokens
+        ``(n, L)`` drawn as ``argmax(logits + g)``. The drawn token, not its relaxation, is the
+        next position's input, as in the reference code (weilinie/RelGAN ``x_tp1 =
+        embedding_lookup(next_token)``), so no gradient passes from one position to the next
+        through the choice of a token, only through the recurrent state."""
+        state = self._begin(n)
+        soft, indices = [], []
+        for t in range(self.length):
+            logits, state = self._advance(state, t)
+            y, index = gumbel_softmax(logits, beta)  # (n, V), (n,)
+            soft.append(y)
+            indices.append(index)
+            state = self._feed(state, index)
+        return torch.stack(soft, dim=1), torch.stack(indices, dim=1)
 
     @torch.jit.export
     def sample(self, n: int, temperature: float = 1.0, min_p: float = 0.0) -> torch.Tensor:

@@ -1,5 +1,5 @@
-"""Drawing tokens from logits: exact categorical draws for sampling, and straight-through
-Gumbel-softmax one-hots for adversarial training."""
+"""Drawing tokens from logits: exact categorical draws for sampling, and straight-through or
+relaxed (RelGAN) Gumbel-softmax one-hots for adversarial training."""
 
 from __future__ import annotations
 
@@ -56,6 +56,18 @@ def straight_through(logits: torch.Tensor, tau: float) -> tuple[torch.Tensor, to
     index = y.argmax(dim=-1)
     hard = one_hot(index, logits.shape[-1], soft.dtype)
     return hard - soft.detach() + soft, index
+
+
+def gumbel_softmax(logits: torch.Tensor, beta: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """RelGAN's relaxed draw (Nie et al., 2019): with Gumbel noise ``g``, the token is
+    ``argmax(logits + g)`` (an exact draw from softmax(logits)) and its relaxation
+    ``softmax(beta * (logits + g))``, whose gradient reaches ``logits``; ``beta`` is the inverse
+    temperature (towards infinity the relaxation becomes the one-hot of the token).
+
+    ``logits`` ``(..., V)`` -> soft one-hots ``(..., V)`` and the indices ``(...)``.
+    """
+    y = gumbel_noise(list(logits.shape), logits.device).add_(logits)  # logits + noise
+    return (y * beta).softmax(dim=-1), y.argmax(dim=-1)
 
 
 def one_hot(index: torch.Tensor, size: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from seqgan_core.engine.recipes.article import ArticleGAN
 from seqgan_core.engine.recipes.base import Recipe
 from seqgan_core.engine.recipes.phases import AdversarialPhase, MaximumLikelihoodPhase, Phase, PhaseState, WarmupPhase
+from seqgan_core.engine.recipes.relgan import RelGAN
 from seqgan_core.engine.recipes.seqgan import SeqGAN
 from seqgan_core.engine.recipes.sequence import SequenceGAN
 from seqgan_core.plugins.registry import Registry, class_check
@@ -23,4 +24,4 @@ def get_recipe(name: str) -> type[Recipe]:
 
 
 __all__ = ["RECIPES", "AdversarialPhase", "ArticleGAN", "MaximumLikelihoodPhase", "Phase", "PhaseState", "Recipe",
-           "SeqGAN", "SequenceGAN", "WarmupPhase", "get_recipe"]
+           "RelGAN", "SeqGAN", "SequenceGAN", "WarmupPhase", "get_recipe"]
