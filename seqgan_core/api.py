@@ -31,10 +31,13 @@ from seqgan_core.rules.target import Target, data_target, rule_target, sequences
 
 def load_target(rule: str | Rule | None = None, data: str | Path | None = None, *, sequences=None,
                 chars: bool = False, header: bool = False, seed: int = 0, plugins: Sequence[str] = (), entry_points: bool = True,
-                events: dict | None = None) -> Target:
+                events: dict | None = None, min_count: int | None = None) -> Target:
     """What to learn: a registered rule (by name), a ``Rule``, a data file, or token sequences.
     ``events`` ({"entity", "order", "event", "context"} column names) reads the data file as an event
-    log (``seqgan_core.rules.frames``)."""
+    log (``seqgan_core.rules.frames``). ``min_count`` (a text data file): training tokens seen fewer
+    times are the unknown token ``<unk>`` (None = ``rules.data.MIN_COUNT``; 1 keeps every one)."""
+    if min_count is not None and data is None:
+        raise SeqganError("--min-count applies to a --data text file; drop it")
     if isinstance(rule, Rule):
         return rule_target(rule)
     if rule is not None:
@@ -47,11 +50,15 @@ def load_target(rule: str | Rule | None = None, data: str | Path | None = None, 
     if data is not None and events:
         from seqgan_core.rules.target import frame_target
 
-        if chars or header:
-            raise SeqganError("an event log (--entity) is a CSV file with a header row; drop --chars and --header")
+        if chars or header or min_count is not None:
+            raise SeqganError("an event log (--entity) is a CSV file with a header row; drop --chars, --header "
+                              "and --min-count")
         return frame_target(None, seed, path=data, **events)
     if data is not None:
-        return data_target(data, seed=seed, chars=chars, header=header)
+        if min_count is not None and Path(data).suffix.lower() == ".csv":
+            raise SeqganError(f"--min-count applies to text files, not to the CSV table {str(data)!r}; drop it")
+        return data_target(data, seed=seed, chars=chars, header=header,
+                           **({} if min_count is None else {"min_count": min_count}))
     if sequences is not None:
         return sequences_target(sequences, seed=seed)
     raise SeqganError("nothing to learn: give a rule, a data file or sequences")

@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its checkpoint")
     t.add_argument("--resume-data", metavar="FILE", help="with --resume: the run's data file, if it moved")
     t.add_argument("--chars", action="store_true", help="with --data: every character is a token")
+    t.add_argument("--min-count", type=int, metavar="N", default=None,
+                   help="with a --data text file: tokens seen fewer than N times in the training part are the "
+                   "unknown token <unk>, which the model learns and never samples, and which scores a reference's "
+                   "unseen words (default 2; 1 keeps every training token)")
     t.add_argument("--header", action="store_true",
                    help="with a --data CSV file: the first row names the columns (shown by sample --json)")
     t.add_argument("--entity", metavar="COLUMN", help="with a --data CSV event log (header row): the column naming "
@@ -279,6 +283,8 @@ def _new_run(args):
         raise SeqganError("--chars only applies to --data")
     if args.header and not args.data:
         raise SeqganError("--header only applies to --data with a CSV file")
+    if args.min_count is not None and not args.data:
+        raise SeqganError("--min-count only applies to --data with a text file")
     overrides = _overrides(args)
     seed = int(overrides.get("seed", 0))
     events = {"entity": args.entity, "order": args.order, "event": args.event,
@@ -289,7 +295,7 @@ def _new_run(args):
         raise SeqganError("--entity reads an event log: give it with --data FILE.csv")
     if args.data:
         target = load_target(data=args.data, seed=seed, chars=args.chars, header=args.header,
-                             events=events if args.entity else None)
+                             events=events if args.entity else None, min_count=args.min_count)
     else:
         target = load_target(args.rule, plugins=args.plugins, entry_points=not args.no_plugins)
     config, choice = plan(target, args.preset, **overrides)
@@ -323,7 +329,7 @@ def _resumed_run(args):
     given = [f"--{n.replace('_', '-')}" for n in TRAIN_OPTIONS
              if getattr(args, n) is not None and n not in RESUME_OPTIONS]
     given += [flag for flag, value in (("--preset", args.preset), ("--out", args.out), ("--chars", args.chars),
-                                       ("--header", args.header),
+                                       ("--header", args.header), ("--min-count", args.min_count),
                                        ("--format", args.format), ("--set", args.settings)) if value]
     if given:
         raise SeqganError(f"--resume continues a run with its saved settings; drop {', '.join(given)}")
@@ -610,8 +616,12 @@ def cmd_evaluate(args) -> int:
         for key, label, note in REFERENCE_ROWS:
             if key in ref:
                 print(f"  {label:<16} {ref[key]:>10.4f}   {note}")
+        if ref.get("nll_gen_unk_tokens"):
+            print(f"  ({ref['nll_gen_unk_tokens']} tokens in {ref['nll_gen_unk_lines']} sequences of FILE are words the "
+                  f"model never trained on, scored with the unknown class {model.unk}: see docs/data.md)")
         if ref.get("nll_gen_skipped"):
-            print(f"  ({ref['nll_gen_skipped']} sequences of FILE not scored by NLL_gen: unknown tokens or too long)")
+            why = "too long" if model.unk is not None else "unknown tokens or too long"
+            print(f"  ({ref['nll_gen_skipped']} sequences of FILE not scored by NLL_gen: {why})")
     print(f"verdict: {verdict.line}")
     return 0
 

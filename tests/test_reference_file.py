@@ -65,11 +65,12 @@ def test_nll_gen_matches_the_generator_it_was_saved_from(text_run):
     assert torch.allclose(lp, model.token_log_probs(seqs, chunk=7))
 
 
-def test_unknown_tokens_are_counted_not_scored(run_cli, text_run):
+def test_unknown_tokens_are_scored_as_unk_and_counted(run_cli, text_run):
     (text_run / "odd.txt").write_text("a cat zebra\nthe dog sat\n")
     ref = json.loads(run_cli("evaluate", "run", "-n", "50", "--reference", "odd.txt", "--json",
                              cwd=text_run).stdout)["reference"]
-    assert ref["nll_gen_skipped"] == 1 and "nll_gen" in ref
+    assert ref["nll_gen_skipped"] == 0 and ref["nll_gen_unk_tokens"] == 1 and ref["nll_gen_unk_lines"] == 1
+    assert math.isfinite(ref["nll_gen"])
 
 
 def test_missing_reference_is_one_line(run_cli, text_run):
@@ -118,8 +119,11 @@ def test_fifty_thousand_token_types_train(run_cli, tmp_path):
     random.Random(0).shuffle(types)
     lines = [" ".join(types[i:i + 4]) for i in range(0, 50_000, 4)]
     (tmp_path / "big.txt").write_text("\n".join(lines) + "\n")
-    out = run_cli("train", "--data", "big.txt", "--max-steps", "6", "--set", "eval_every=3", "--set", "eval_samples=64",
+    out = run_cli("train", "--data", "big.txt", "--min-count", "1", "--max-steps", "6", "--set", "eval_every=3", "--set", "eval_samples=64",
                   "--set", "pretrain_steps=3", "--set", "batch_size=16", "--out", "big", timeout=600)
     assert out.returncode in FINISHED, out.stderr
     model = load_model(tmp_path / "big" / "generator.pt")
-    assert len(model.vocabulary.tokens) == 50_000
+    # every training type kept (the held-out part's own types are <unk>), and <unk>
+    assert len(model.vocabulary.tokens) == 45_001 and model.unk == "<unk>"
+    bare = run_cli("train", "--data", "big.txt", "--max-steps", "1", "--out", "bare")  # each type seen once
+    assert bare.returncode == 2 and "--min-count" in bare.stderr

@@ -54,7 +54,8 @@ from torch import nn
 from seqgan_core.runtime.atomic import write_bytes
 from seqgan_core.errors import ModelFileError
 from seqgan_core.models import AutoregressiveGenerator, LikelihoodSampler, Sampler
-from seqgan_core.models.constraints import MaskedSampler, exported_sampler
+from seqgan_core.models.constraints import (ConstrainedGenerator, MaskedSampler, banned_tokens, exported_sampler,
+                                             never_sample)
 from seqgan_core.rules.vocabulary import Vocabulary
 
 FORMAT_VERSION = 1
@@ -97,6 +98,7 @@ def metadata(rule, config: dict | None = None, target: dict | None = None, **ext
         "vocab": tokens,
         "tokens_are_strings": tokens_are_strings,
         "eos": None if rule.eos_index is None else tokens[rule.eos_index],
+        **({} if getattr(rule, "unk_index", None) is None else {"unk": tokens[rule.unk_index]}),
         "config": config or {},
         "target": target or {"kind": "rule", "rule": rule.name, "plugin": rule.plugin},
         **extra,
@@ -109,7 +111,10 @@ def save_sampler(generator: nn.Module, meta: dict, path: str | os.PathLike, fmt:
     unless a call says otherwise, and write it atomically to ``path``."""
     # autoregressive generators also carry token_log_probs, so that evaluate can compute NLLs; a
     # generator trained under a position mask carries the mask (models/constraints.py)
-    sampler = exported_sampler(copy.deepcopy(generator).cpu().eval(), temperature, min_p)
+    generator = copy.deepcopy(generator).cpu().eval()
+    if meta.get("unk") is not None and banned_tokens(_drawing(generator)) is None:  # any recipe's generator
+        never_sample(generator, [list(meta["vocab"]).index(meta["unk"])])
+    sampler = exported_sampler(generator, temperature, min_p)
     extra = {META_FILE: json.dumps(meta)}
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -125,6 +130,11 @@ def save_sampler(generator: nn.Module, meta: dict, path: str | os.PathLike, fmt:
             raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     write_bytes(path, buffer.getvalue())
     return Path(path)
+
+
+def _drawing(generator: nn.Module) -> nn.Module:
+    """The module whose ``sample`` draws the tokens: the inner one of a constrained generator."""
+    return generator.inner if isinstance(generator, ConstrainedGenerator) else generator
 
 
 def _export_program(sampler: Sampler):
@@ -174,6 +184,12 @@ class LoadedModel:
     def eos(self):
         """The end token of a variable-length rule or data file, or None."""
         return self.meta.get("eos", self.meta.get("target", {}).get("eos"))
+
+    @property
+    def unk(self):
+        """The unknown token a text data run's model scores every unseen token as, and never
+        samples; None for a model without one (rules, tables, runs from before it existed)."""
+        return self.meta.get("unk")
 
     def sample(self, n: int, seed: int | None = None, temperature: float | None = None,
                min_p: float | None = None) -> torch.Tensor:
@@ -394,6 +410,9 @@ def _load_weights(path: Path) -> LoadedModel:
         generator = get_recipe(config.recipe).build_generator(len(meta["vocab"]), int(meta["length"]),
                                                               config.recipe_options())
         weights = dict(state["state_dict"])
+        banned = weights.get("generator.banned")  # tokens it never samples (a text data run's <unk>)
+        if banned is not None:
+            never_sample(generator, banned.nonzero().flatten().tolist())
         mask = weights.get("position_mask")  # a generator trained under a position mask
         if mask is not None:
             sampler = MaskedSampler(generator, mask)

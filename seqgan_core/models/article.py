@@ -46,6 +46,8 @@ class ArticleGenerator(Generator):
         """The tutorial's argmax of each row; ``temperature`` and ``min_p`` are accepted (every
         generator takes them) and ignored: the tutorial's sampling is greedy."""
         rows = self.forward(self.noise(n * self.length))  # (n * L, V)
+        if hasattr(self, "banned"):  # tokens trained on but never drawn (constraints.never_sample)
+            rows = rows.masked_fill(self.banned, float("-inf"))
         return rows.argmax(dim=-1).view(n, self.length)  # (n, L)
 
 

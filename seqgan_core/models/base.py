@@ -157,6 +157,8 @@ class AutoregressiveGenerator(Generator):
         tokens = []
         for t in range(self.length):
             logits, state = self._advance(state, t)
+            if hasattr(self, "banned"):  # tokens trained on but never drawn (constraints.never_sample)
+                logits = logits.masked_fill(self.banned, float("-inf"))
             index = categorical(logits, temperature, min_p)  # (n,)
             tokens.append(index)
             state = self._feed(state, index)

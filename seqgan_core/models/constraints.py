@@ -24,6 +24,14 @@ renormalising the first conditional is the same as conditioning on the first tok
 — at ``REDRAWS`` + 1 times the plain sampler's cost in the exported file (a fixed number of draws,
 which torch.export can trace; a row keeps a forbidden first token with probability p^3), and in
 seqgan's own sampler only the offending rows, then the exact loop for any left.
+
+A third, simpler kind: tokens **never sampled** but trained on and scored (a text data run's
+``<unk>``, which stands for every word outside the vocabulary: the model must give it a probability,
+so that a held-out or reference sequence with an unseen word has a finite NLL, yet no user should
+see it in a sample). ``never_sample`` gives the generator a ``banned`` buffer ``(V,)``; every
+sampler sets those logits to -inf at each step (the same one-step loop as unbanned sampling, so no
+extra cost) and ``teacher_forced_logits`` / ``token_log_probs`` leave them as they are. Being a
+buffer, it travels in checkpoints and in every exported file.
 """
 
 from __future__ import annotations
@@ -48,6 +56,27 @@ def apply_mask(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``logits`` ``(..., V)`` with every token where ``mask`` (bool, broadcastable) is False set
     to -inf: softmax gives it probability 0, sampling never draws it."""
     return logits.masked_fill(~mask, float("-inf"))
+
+
+def never_sample(generator: nn.Module, tokens) -> nn.Module:
+    """``generator`` (itself, changed) never drawing the token indices ``tokens`` in any sample,
+    while still training on them and scoring them: a ``banned`` buffer ``(V,)`` on the generator
+    that draws (the inner one of a ``ConstrainedGenerator``), read by every family's ``sample``."""
+    own = generator.inner if isinstance(generator, ConstrainedGenerator) else generator
+    banned = torch.zeros(own.vocab_size, dtype=torch.bool)
+    banned[torch.as_tensor(list(tokens), dtype=torch.long)] = True
+    if isinstance(getattr(own, "banned", None), torch.Tensor):
+        own.banned = own.banned | banned.to(own.banned.device)
+    else:
+        device = next((t.device for t in own.parameters()), torch.device("cpu"))
+        own.register_buffer("banned", banned.to(device))
+    return generator
+
+
+def banned_tokens(generator: nn.Module) -> torch.Tensor | None:
+    """The ``(V,)`` tokens ``generator`` never samples (``never_sample``), or None."""
+    banned = getattr(generator, "banned", None)
+    return banned if isinstance(banned, torch.Tensor) else None
 
 
 class Constraint:
@@ -175,8 +204,14 @@ class ConstrainedGenerator(AutoregressiveGenerator):
     def generate(self, n: int, tau: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         return self.inner.generate(n, tau)
 
+    def _sample_mask(self, prefix: torch.Tensor) -> torch.Tensor:
+        """What position ``prefix.shape[1]`` may be drawn from ``(B, V)``: the constraint, less the
+        tokens never sampled (which the constraint's NLL keeps)."""
+        mask = self.constraint.step_mask(prefix, self.vocab_size)
+        banned = banned_tokens(self.inner)
+        return mask if banned is None else mask & ~banned.to(mask.device)
+
     def sample(self, n: int, temperature: float = 1.0, min_p: float = 0.0) -> torch.Tensor:
-        constraint = self.constraint
         if self.allowed_next is None and first_only(self.position_mask):
             rows = self.inner.sample(n, temperature, min_p)  # (n, L)
             for _ in range(EAGER_REDRAWS):  # redraw the rows whose first token the mask forbids: exact
@@ -187,12 +222,10 @@ class ConstrainedGenerator(AutoregressiveGenerator):
             bad = ~self.position_mask[0][rows[:, 0]]  # a model that keeps drawing them: the masked loop
             if bool(bad.any()):
                 rows[bad] = masked_sample(self.inner.teacher_forced_logits, int(bad.sum()), self.length,
-                                          self.vocab_size, lambda p: constraint.step_mask(p, self.vocab_size),
-                                          temperature, min_p, device=rows.device)
+                                          self.vocab_size, self._sample_mask, temperature, min_p, device=rows.device)
             return rows
-        return masked_sample(self.inner.teacher_forced_logits, n, self.length, self.vocab_size,
-                             lambda prefix: constraint.step_mask(prefix, self.vocab_size), temperature, min_p,
-                             device=next(self.inner.parameters()).device)
+        return masked_sample(self.inner.teacher_forced_logits, n, self.length, self.vocab_size, self._sample_mask,
+                             temperature, min_p, device=next(self.inner.parameters()).device)
 
 
 def constrain(generator: nn.Module, constraint: Constraint | None) -> nn.Module:
@@ -243,7 +276,10 @@ class MaskedSampler(LikelihoodSampler):
         seqs = torch.zeros(n, length, dtype=torch.long, device=self.position_mask.device)  # (n, L)
         for t in range(length):
             logits = self.generator.teacher_forced_logits(seqs[:, : t + 1])[:, t]  # (n, V): causal, the prefix is enough
-            index = categorical(apply_mask(logits, self.position_mask[t]), temperature, min_p)  # (n,)
+            allowed = self.position_mask[t]  # (V,)
+            if hasattr(self.generator, "banned"):  # trained on, never drawn (never_sample)
+                allowed = allowed & ~self.generator.banned
+            index = categorical(apply_mask(logits, allowed), temperature, min_p)  # (n,)
             seqs = torch.where(position == t, index.unsqueeze(1), seqs)  # no in-place write: export-friendly
         return seqs
 

@@ -69,4 +69,7 @@ class MarginalsGenerator(AutoregressiveGenerator):
 
     @torch.jit.export
     def sample(self, n: int, temperature: float = 1.0, min_p: float = 0.0) -> torch.Tensor:
-        return categorical(self._rows(n), temperature, min_p)  # (n, L)
+        logits = self._rows(n)  # (n, L, V)
+        if hasattr(self, "banned"):  # tokens trained on but never drawn (constraints.never_sample)
+            logits = logits.masked_fill(self.banned, float("-inf"))
+        return categorical(logits, temperature, min_p)  # (n, L)

@@ -84,7 +84,10 @@ class MLPGenerator(Generator):
 
     @torch.jit.export
     def sample(self, n: int, temperature: float = 1.0, min_p: float = 0.0) -> torch.Tensor:
-        return categorical(self.logits(n), temperature, min_p)  # (n, L)
+        logits = self.logits(n)  # (n, L, V)
+        if hasattr(self, "banned"):  # tokens trained on but never drawn (constraints.never_sample)
+            logits = logits.masked_fill(self.banned, float("-inf"))
+        return categorical(logits, temperature, min_p)  # (n, L)
 
 
 class MLPDiscriminator(Discriminator):

@@ -58,9 +58,16 @@ def column_names(model) -> list[str]:
 
 
 def position_mask(model) -> torch.Tensor | None:
-    """The ``(L, V)`` mask the model file carries (``models.constraints.MaskedSampler``), or None."""
+    """What each position may be drawn from ``(L, V)``: the mask the model file carries
+    (``models.constraints.MaskedSampler``) less the tokens it never samples (a text data run's
+    ``<unk>``, ``constraints.never_sample``), or None when neither restricts anything."""
     mask = getattr(model.sampler, "position_mask", None)
-    return mask.bool().cpu() if isinstance(mask, torch.Tensor) else None
+    mask = mask.bool().cpu() if isinstance(mask, torch.Tensor) else None
+    banned = getattr(getattr(model.sampler, "generator", None), "banned", None)
+    if isinstance(banned, torch.Tensor):
+        base = torch.ones(model.length, len(model.vocabulary), dtype=torch.bool) if mask is None else mask
+        mask = base & ~banned.bool().cpu()
+    return mask
 
 
 def resolve(where: dict, model) -> torch.Tensor | None:

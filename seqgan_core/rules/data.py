@@ -19,6 +19,14 @@ sequence can be valid; so can nonsense built from plausible pieces, which is why
 verdict rests on held-out NLL and novelty too (``seqgan_core.evaluation.verdict``). Held-out data is not
 always valid by this test (it may hold pairs training never saw); ``heldout_validity`` is that
 rate, the level a perfect model reaches.
+
+The unknown token (text and ``--chars`` files; not CSV tables or event logs): the vocabulary is the
+training part's tokens seen at least ``min_count`` times, plus one reserved ``<unk>``. Rarer
+training tokens, tokens only the held-out part has, and a later reference file's unseen tokens are
+all ``<unk>``, as in a language model's vocabulary, so that every held-out or reference line can be
+scored. The model learns ``<unk>``'s probability from the rare training tokens it stands for; its
+samplers never draw it (``seqgan_core.models.constraints.never_sample``). A file's own ``<unk>``
+tokens (a corpus already mapped, like the Penn Treebank's) are that same class.
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ from seqgan_core.evaluation.novelty import novelty
 from seqgan_core.rules.rule import Rule
 
 EOS = "<eos>"
+UNK = "<unk>"  # the unknown class of a text data run's vocabulary
+MIN_COUNT = 2  # a text data run's training tokens seen fewer times are <unk>: what teaches the model <unk>
 HOLDOUT_SHARE = 0.1  # of the sequences, at least one, kept out of training
 BIGRAM_WEIGHTS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)  # bigram vs unigram mixes the baseline picks its best from
 MAX_BYTES = 200 * 1024 * 1024  # refuse files that could not sensibly be held in memory
@@ -186,24 +196,45 @@ class Dataset:
     train: torch.Tensor  # (n_train, length)
     heldout: torch.Tensor  # (n_heldout, length)
     all_sequences: set[tuple[int, ...]]  # every sequence in the file, as index tuples
+    unk: str | None = None  # the unknown token (UNK), None for a vocabulary of every token in the file
+    min_count: int = 1  # training tokens seen fewer times are ``unk`` (with ``unk`` only)
+    unk_tokens: int = 0  # tokens of the file that are ``unk`` (rare in training, or only held out)
     columns: list[str] | None = None  # a CSV's column names (--header), one per position
     tabular: bool = False  # a CSV: every position is a column with its own values (position_mask)
     fixed_columns: int = 0  # free-length data whose first positions are such columns (an event log's context)
 
     @classmethod
-    def from_sequences(cls, seqs: list[tuple[str, ...]], name: str, seed: int) -> Dataset:
+    def from_sequences(cls, seqs: list[tuple[str, ...]], name: str, seed: int, unk: bool = False,
+                       min_count: int = MIN_COUNT) -> Dataset:
+        """``seqs`` as indices, split by ``seed``. Without ``unk`` the vocabulary is every token of
+        the file; with it, the training part's tokens seen ``min_count`` times or more, then UNK for
+        the rest (the split comes first: it follows the seed alone, as without ``unk``)."""
         length = max(len(s) for s in seqs)
         eos = EOS if any(len(s) < length for s in seqs) else None
-        counts = Counter(t for s in seqs for t in s)
-        vocab = sorted(counts, key=_natural_key) + ([eos] if eos else [])
-        index = {t: i for i, t in enumerate(vocab)}
-        pad = index.get(eos, -1)
-        rows = torch.tensor([[index[t] for t in s] + [pad] * (length - len(s)) for s in seqs], dtype=torch.long)
         order = list(range(len(seqs)))
         random.Random(seed).shuffle(order)
         n_held = max(1, round(HOLDOUT_SHARE * len(seqs)))
         held, train = order[:n_held], order[n_held:]
-        return cls(name, vocab, length, eos, rows[train], rows[held], {tuple(r) for r in rows.tolist()})
+        if unk:
+            if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+                raise DataFileError(f"{name}: --min-count must be a whole number of at least 1, got {min_count!r}")
+            counts = Counter(t for i in train for t in seqs[i])
+            known = [t for t, c in counts.items() if c >= min_count and t != UNK]
+            if not known:
+                raise DataFileError(f"{name}: no token occurs {min_count} times in the training part, so every "
+                                    "token would be <unk>; lower --min-count (1 keeps every training token)")
+            vocab = sorted(known, key=_natural_key) + [UNK] + ([eos] if eos else [])
+        else:
+            vocab = sorted(Counter(t for s in seqs for t in s), key=_natural_key) + ([eos] if eos else [])
+        index = {t: i for i, t in enumerate(vocab)}
+        pad, other = index.get(eos, -1), index.get(UNK) if unk else None
+        rows = torch.tensor([[index.get(t, other) for t in s] + [pad] * (length - len(s)) for s in seqs],
+                            dtype=torch.long)
+        data = cls(name, vocab, length, eos, rows[train], rows[held], {tuple(r) for r in rows.tolist()})
+        if unk:
+            data.unk, data.min_count = UNK, min_count
+            data.unk_tokens = int((rows == other).sum())
+        return data
 
     def position_mask(self) -> torch.Tensor | None:
         """The tokens each position may hold ``(L, V)`` (``seqgan_core.models.constraints``): a CSV's
@@ -239,6 +270,10 @@ class Dataset:
     def eos_index(self) -> int | None:
         return self.vocab.index(self.eos) if self.eos else None
 
+    @property
+    def unk_index(self) -> int | None:
+        return self.vocab.index(self.unk) if self.unk else None
+
     def _pairs(self, seqs: torch.Tensor) -> torch.Tensor:
         """Each canonical sequence ``(n, L)`` as codes of its adjacent pairs ``(n, L + 1)``: with a
         start before it and, without end tokens, an end after it (so a cut-off sequence is caught);
@@ -270,7 +305,7 @@ class Dataset:
 
         rule = Rule(name=self.name, description=f"sequences from {self.name}", vocab=self.vocab,
                     length=self.length, sample=sample, is_valid=is_valid, eos=self.eos, heldout=held,
-                    metrics=self.metrics, position_mask=self.position_mask())
+                    metrics=self.metrics, position_mask=self.position_mask(), unk=self.unk)
         self._rule = rule
         return rule
 
@@ -325,9 +360,16 @@ class Dataset:
         return min(-(w * bi + (1 - w) * uni).log().mean().item() for w in BIGRAM_WEIGHTS)
 
 
-def load_dataset(path: str | Path, seed: int, chars: bool = False, header: bool = False) -> Dataset:
+def load_dataset(path: str | Path, seed: int, chars: bool = False, header: bool = False,
+                 min_count: int | None = None) -> Dataset:
+    """A data file as a ``Dataset``. ``min_count`` (a text or ``--chars`` file only) gives the
+    vocabulary its unknown token (module docstring); None = every token of the file, no ``<unk>``."""
     seqs, columns = read_data(path, chars=chars, header=header)
-    dataset = Dataset.from_sequences(seqs, data_rule_name(path), seed)
+    if min_count is not None and Path(path).suffix.lower() == ".csv":
+        raise DataFileError(f"--min-count applies to text files, not to the CSV table {str(path)!r}: "
+                            "each cell is a column's value")
+    dataset = Dataset.from_sequences(seqs, data_rule_name(path), seed, unk=min_count is not None,
+                                     min_count=min_count or 1)
     dataset.columns = columns
     dataset.tabular = Path(path).suffix.lower() == ".csv"
     if dataset.tabular and len(set(map(len, seqs))) != 1:  # _parse_csv ensures it; the mask relies on it

@@ -25,7 +25,10 @@ The contract (tensors are vocabulary *indices*, never tokens):
   Python: seqgan's sampler (``seqgan sample RUN``, ``SeqGAN.sample``) applies it by loading the
   rule; a bare exported file does not;
 - ``position_mask``: optional BoolTensor ``(length, V)``, the tokens each position may hold (a
-  CSV column's values). Unlike ``allowed_next`` it travels inside every exported file.
+  CSV column's values). Unlike ``allowed_next`` it travels inside every exported file;
+- ``unk``: optional token of vocab that stands for every token outside it (a text data run's
+  ``<unk>``, ``rules/data.py``): the model learns its probability, so a sequence with a word it
+  never saw can be scored, but no sampler ever draws it (``constraints.never_sample``).
 
 seqgan calls a rule only through the checked methods below (``sample_checked``, ``heldout_checked``,
 ``valid``, ``score``, ``extra_metrics``): whatever a plugin raises (any ``BaseException``:
@@ -193,6 +196,7 @@ class Rule:
     plugin: str = field(default="?", compare=False)  # set by the plugin manager on registration
     allowed_next: Callable[[torch.Tensor], torch.Tensor] | None = None  # prefix (B, t) -> BoolTensor (B, V)
     position_mask: torch.Tensor | None = None  # (length, V) bool: each position's own tokens; None = any
+    unk: Hashable | None = None  # a token of vocab for every unknown one: scored, never sampled; None = none
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -209,6 +213,7 @@ class Rule:
         try:
             self.vocabulary = Vocabulary(self.vocab)
             self.eos_index = None if self.eos is None else self.vocabulary.index(self.eos)
+            self.unk_index = None if self.unk is None else self.vocabulary.index(self.unk)
         except ValueError as e:
             raise RuleError(f"rule {self.name!r}: {e}") from None
         cells = self.length * len(self.vocabulary)

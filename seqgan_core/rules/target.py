@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from seqgan_core.rules.data import Dataset, load_dataset
+from seqgan_core.rules.data import MIN_COUNT, Dataset, load_dataset
 from seqgan_core.errors import SeqganError
 from seqgan_core.rules.rule import Rule
 
@@ -69,14 +69,21 @@ def rule_target(rule: Rule) -> Target:
     return Target(rule, record)
 
 
-def data_target(path: str | Path, seed: int, chars: bool = False, header: bool = False) -> Target:
+def data_target(path: str | Path, seed: int, chars: bool = False, header: bool = False,
+                min_count: int | None = MIN_COUNT) -> Target:
+    """A data file as a target. A text or ``--chars`` file gets the unknown token ``<unk>`` for
+    training tokens seen fewer than ``min_count`` times (``rules/data.py``); a CSV table does not,
+    nor does ``min_count=None`` (a run saved before ``<unk>`` existed, rebuilt as it was)."""
     path = Path(path)
-    dataset = load_dataset(path, seed=seed, chars=chars, header=header)
+    table = path.suffix.lower() == ".csv"
+    dataset = load_dataset(path, seed=seed, chars=chars, header=header, min_count=None if table else min_count)
     rule = dataset.to_rule()
     rule.plugin = "--data"
     record = {"kind": "data", "path": str(path.resolve()), "chars": chars, "seed": seed,
               "rule": rule.name, "eos": dataset.eos, "vocab_size": len(dataset.vocab),
               "sha256": file_sha256(path)}  # what --resume checks: the same bytes, not just the same tokens
+    if dataset.unk is not None:  # its absence rebuilds an older run's vocabulary, without <unk>
+        record.update(unk=dataset.unk, min_count=dataset.min_count, unk_tokens=dataset.unk_tokens)
     if header:
         record.update(header=True, columns=dataset.columns)
     return Target(rule, record, dataset)
@@ -142,7 +149,8 @@ def target_from_record(record: dict, rules: Callable[[], dict[str, Rule]], data:
         if record.get("events"):  # an event log read with --entity/--order/--event
             return frame_target(None, int(record["seed"]), path=path, **record["events"])
         return data_target(path, seed=int(record["seed"]), chars=bool(record.get("chars")),
-                           header=bool(record.get("header")))
+                           header=bool(record.get("header")),
+                           min_count=int(record["min_count"]) if record.get("unk") is not None else None)
     if record.get("kind") in ("sequences", "frame"):
         raise SeqganError("this run learned from sequences given in Python, which seqgan cannot reload; "
                           "use SeqGAN(...).fit(sequences) again, or save them to a file and use --data")

@@ -20,7 +20,7 @@ from torch import nn
 
 from seqgan_core.errors import SeqganError
 from seqgan_core.models.base import AutoregressiveGenerator, Discriminator, Generator
-from seqgan_core.models.constraints import constrain
+from seqgan_core.models.constraints import constrain, never_sample
 from seqgan_core.engine.recipes.phases import Phase, PhaseState, StepResult
 from seqgan_core.plugins.registry import DISCRIMINATORS, GENERATORS
 from seqgan_core.rules.rule import Rule
@@ -161,9 +161,12 @@ def family_generator(vocab_size: int, length: int, options: Any) -> Generator:
 
 
 def generator_and_discriminator(rule: Rule, options: Any, device: torch.device) -> tuple[Generator, Discriminator]:
-    """The options' generator, trained under the rule's constraint (models/constraints.py), and
-    discriminator, on ``device``."""
+    """The options' generator, trained under the rule's constraint (models/constraints.py) and never
+    sampling its unknown token (a text data run's ``<unk>``), and discriminator, on ``device``."""
     V, L = len(rule.vocabulary), rule.length
-    generator = constrain(family_generator(V, L, options), rule.constraint()).to(device)
+    generator = constrain(family_generator(V, L, options), rule.constraint())
+    if rule.unk_index is not None:
+        never_sample(generator, [rule.unk_index])
+    generator = generator.to(device)
     discriminator = DISCRIMINATORS[options.discriminator](V, L, options.model_options()[1]).to(device)
     return generator, discriminator
