@@ -662,6 +662,9 @@ def _sweep(args, model, target) -> int:
         print(f"  NLL_oracle: {frontier.oracle}'s NLL per token of the samples (quality, lower is better); "
               f"NLL_test: the model's NLL per token of {frontier.notes['test_size']} fresh {frontier.oracle} "
               "samples at that temperature (diversity, lower is better)")
+        if frontier.notes.get("test_unk_tokens"):
+            print(f"  ({frontier.notes['test_unk_tokens']} tokens in {frontier.notes['test_unk_lines']} fresh samples "
+                  "are scored as the model's <unk> class: words it never saw, or saw fewer than --min-count times)")
         if frontier.notes["test_unscored"]:
             print(f"  ({frontier.notes['test_unscored']} fresh samples hold a token the model never saw "
                   "and are left out of NLL_test)")

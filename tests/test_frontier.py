@@ -37,7 +37,7 @@ def test_oracle_axes_for_a_rule_that_declares_an_oracle():
     for point in frontier.points:
         assert point["nll_oracle"] == pytest.approx(11.42, abs=0.1)  # uniform tokens, as the oracle README says
         assert point["nll_test"] == pytest.approx(math.log(5000))
-    assert frontier.notes == {"test_size": 2000, "test_unscored": 0}
+    assert frontier.notes == {"test_size": 2000, "test_unscored": 0, "test_unk_tokens": 0, "test_unk_lines": 0}
 
 
 def test_a_data_run_on_oracle_samples_is_scored_through_its_string_tokens():

@@ -22,7 +22,7 @@ import torch
 
 from seqgan_core.errors import SeqganError
 from seqgan_core.evaluation.metrics import evaluate, per_token_nll, reference
-from seqgan_core.rules.reference_file import encode
+from seqgan_core.rules.reference_file import encode_counted
 from seqgan_core.rules.rule import Rule
 from seqgan_core.rules.target import Target
 
@@ -76,13 +76,15 @@ def _oracle_sweep(model, rule: Rule, values, n: int, seed: int | None) -> Fronti
                           "sweep the run's TorchScript generator.pt")
     to_oracle = _translation(model, rule)
     fresh = rule.vocabulary.decode(rule.heldout_checked(TEST_SIZE, torch.Generator().manual_seed(TEST_SEED)))
-    test, skipped = encode(model, [tuple(str(t) for t in row) for row in fresh])
+    test, skipped, unknown = encode_counted(model, [tuple(str(t) for t in row) for row in fresh])
     if not len(test):
         raise SeqganError(f"no fresh sample of {rule.name!r} uses only tokens the model knows: NLL_test "
                           "cannot be measured; was the run trained on this oracle's samples?")
     eos = None if model.eos is None else [str(t) for t in model.vocabulary.tokens].index(str(model.eos))
     frontier = Frontier("temperature", ["nll_oracle"], "nll_test", oracle=rule.name,
-                        notes={"test_size": TEST_SIZE, "test_unscored": skipped})
+                        notes={"test_size": TEST_SIZE, "test_unscored": skipped,
+                               # tokens of the test set the model scores as its <unk> class (text data runs)
+                               "test_unk_tokens": sum(unknown), "test_unk_lines": sum(1 for k in unknown if k)})
     for t in values:
         samples = to_oracle[model.sample(n, seed=seed, temperature=t)]  # (n, L) oracle indices
         nll_test, se = per_token_nll(model.token_log_probs(test, t).double(), test, eos)
@@ -95,6 +97,9 @@ def _translation(model, rule: Rule) -> torch.Tensor:
     """The oracle rule's index of each of the model's tokens ``(V_model,)``, matched as strings."""
     index = {str(t): i for i, t in enumerate(rule.vocab)}
     tokens = [str(t) for t in model.vocabulary.tokens]
+    unk = getattr(model, "unk", None)
+    if unk is not None:  # the model scores unseen tokens as <unk> but never draws it: any index will do
+        index = {**index, str(unk): 0}
     unknown = [t for t in tokens if t not in index]
     if unknown:
         raise SeqganError(f"the model writes tokens the oracle rule {rule.name!r} does not have "
