@@ -131,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=int, default=10, help="how many sequences (default 10)")
     s.add_argument("--seed", type=int, default=None, help="random seed for reproducible samples")
     s.add_argument("--json", action="store_true",
-                   help="print one JSON array of arrays (of objects keyed by column for a CSV read with --header)")
+                   help="print one JSON array of arrays (of objects keyed by column for a CSV read with --header; "
+                        "for an event log, one object an event: entity, order, event and context columns)")
     s.add_argument("--temperature", type=float, default=None,
                    help="sampling temperature: 1 = as trained, below 1 safer, above 1 more varied "
                         "(default: the one the run chose, usually 1)")
@@ -496,6 +497,7 @@ def cmd_sample(args) -> int:
     from seqgan_core.io.export import load_model
     from seqgan_core.io.run import model_path
     from seqgan_core.rules import conditions
+    from seqgan_core.rules.frames import FrameLayout
 
     _positive(args.n, "-n", MAX_SAMPLES)
     model = load_model(model_path(args.model), trust=args.trust)
@@ -513,10 +515,18 @@ def cmd_sample(args) -> int:
     else:  # streamed chunk by chunk: memory stays bounded whatever -n and the sequence length are
         chunks = model.chunks(args.n, seed=seed, temperature=temperature, min_p=min_p)
     chars = bool(record.get("chars"))
-    first = True
+    layout = record.get("layout") or {}
+    events = FrameLayout(**layout) if layout.get("form") == "long" else None  # an event log: --json in long form
+    first, entities = True, 0
     for chunk in chunks:
         rows = [model.strip(row) for row in model.vocabulary.decode(chunk)]
-        if args.json:  # a --chars run's sequences are strings, as plain sample prints them
+        if args.json and events is not None:  # one record an event: entity, order, event, context columns
+            items = events.to_rows(rows, first_entity=entities)
+            entities += len(rows)
+            if not items:  # every entity of the chunk without events: nothing to write, not an empty item
+                continue
+            sys.stdout.write(("[" if first else ", ") + ", ".join(json.dumps(item) for item in items))
+        elif args.json:  # a --chars run's sequences are strings, as plain sample prints them
             items = (dict(zip(columns, row)) if columns else "".join(map(str, row)) if chars else row for row in rows)
             sys.stdout.write(("[" if first else ", ") + ", ".join(json.dumps(item) for item in items))
         else:
