@@ -690,10 +690,19 @@ def cmd_plot(args) -> int:
     if out.exists() and not out.is_dir():
         raise SeqganError(f"--out {str(out)!r} exists and is not a directory")
     ref = reference(target.rule)
-    real_validity = ref.real_scores(min(args.n, 5000))["real_validity"]
-    curves = plot_curves(read_jsonl(run / HISTORY_FILE), out / "curves.png", real_validity)
-    label = (f"real (training part of {Path(target.record['path']).name})" if target.record.get("kind") == "data"
-             else "real (the rule's own samples)")
+    config = json.loads((run / CONFIG_FILE).read_text()) if (run / CONFIG_FILE).exists() else {}
+    kept_on = config.get("kept_on", "distance")
+    real_validity = None if kept_on == "heldout_nll" else ref.real_scores(min(args.n, 5000))["real_validity"]
+    curves = plot_curves(read_jsonl(run / HISTORY_FILE), out / "curves.png", real_validity, kept_on=kept_on,
+                         kept_step=config.get("best_step"))
+    label = "real (the rule's own samples)"
+    if target.dataset is not None:  # a data file: compared with the part training never saw
+        from seqgan_core.evaluation.metrics import Reference, position_counts, token_counts
+
+        held, V = target.rule.canonical(target.dataset.heldout), len(target.rule.vocabulary)
+        ref = Reference(target.rule, held, token_counts(held, V), position_counts(held, V))
+        name = Path(target.record["path"]).name if target.record.get("path") else "the data"
+        label = f"real (held-out part of {name}, {len(held):,} sequences)"
     hist = plot_histogram(model.sample(args.n, seed=0), ref, model.vocabulary.tokens, out / "histogram.png", label)
     print(curves)
     print(hist)
