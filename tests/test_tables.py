@@ -273,3 +273,36 @@ def test_pandas_missing_is_one_line(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_pandas)
     with pytest.raises(DataFileError, match=r"pip install 'seqgan\[pandas\]'"):
         require_pandas()
+
+
+def test_the_docs_event_log_example_runs_as_written(tmp_path, main_in_process):
+    """docs/tables.md's event-log commands, in order, at a tiny size (fewer users, 20 steps): a
+    renamed flag or a changed output form breaks the docs' example here first."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    page = (root / "docs" / "tables.md").read_text()
+    section = page[page.index("## Event logs"):]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    commands = [line.split("  #")[0].split() for line in block.splitlines() if line.strip()]
+    assert [c[:2] for c in commands] == [["python", "benchmarks/data/make_events.py"], ["seqgan", "train"],
+                                         ["seqgan", "sample"], ["seqgan", "sample"]]
+    outputs = []
+    for command in commands:
+        if command[0] == "python":
+            command = [a if a != "5000" else "300" for a in command]  # --users: a tiny log
+            done = subprocess.run([sys.executable, str(root / command[1]), *command[2:]], cwd=tmp_path,
+                                  capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr
+            continue
+        args = command[1:] + (["--max-steps", "20"] if command[1] == "train" else [])
+        code, out, err = main_in_process(*args)
+        assert code in (0, 3), err
+        outputs.append(out)
+    records = json.loads(outputs[1])
+    assert {r["user"] for r in records} == {0, 1} and set(records[0]) == {"user", "ts", "action", "plan"}
+    lines = outputs[2].splitlines()
+    assert len(lines) == 5 and all(line.split()[0] == "team" for line in lines)
