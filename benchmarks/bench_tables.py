@@ -160,11 +160,11 @@ def events(seed: int, users: int, n_entities: int, folder: Path, run_dir: Path |
     path = make_events.write(folder / "events.csv", users, EVENTS_DATA_SEED)
     columns = {"entity": "user", "order": "ts", "event": "action", "context": ["plan"]}
     out = run_dir or folder / f"events-{seed}"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu_s()
     if run_dir is None:
         seqgan("train", "--data", str(path), "--entity", "user", "--order", "ts", "--event", "action",
                "--context", "plan", "--out", str(out), "--seed", str(seed))
-    train_s = time.perf_counter() - started
+    train_s, train_cpu_s = time.perf_counter() - started, _children_cpu_s() - cpu
     config = json.loads((out / "config.json").read_text())
     done = seqgan("sample", str(out), "-n", str(n_entities), "--json", "--seed", str(seed))
     records = json.loads(done.stdout)  # long form: {"user", "ts", "action", "plan"}, one an event
@@ -173,11 +173,20 @@ def events(seed: int, users: int, n_entities: int, folder: Path, run_dir: Path |
     ds = target.dataset
     held = [(ds.vocab[r[0]], [ds.vocab[t] for t in r[1:] if ds.vocab[t] != ds.eos]) for r in ds.heldout.tolist()]
     fresh = make_events.make_users(len(sampled), seed + 1000)  # the true distribution, new draws
-    return {"seed": seed, "train_s": round(train_s, 1), "steps": config.get("steps"),
+    return {"seed": seed, "train_s": round(train_s, 1), "train_cpu_s": round(train_cpu_s, 1), "steps": config.get("steps"),
+            "threads": config.get("threads_used"),
             "verdict": config["verdict"].get("summary") or config["verdict"].get("line"),
             "users": users, "heldout_users": len(held), "sampled_entities": len(sampled),
             "event_records": len(records), "sampled_entities_without_events": n_entities - len(sampled),
             "model": event_tvs(sampled, held), "perfect_model": event_tvs(fresh, held)}
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of finished child processes: a training's own work, whatever else the machine runs."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def sessions_of(records: list[dict]) -> list[tuple[str, list[str]]]:
@@ -296,7 +305,8 @@ def figures(results: dict) -> dict:
                                "token TV": round(r["token_tv"], 4), "learned": r["learned"]})
     runs, fits = [], []
     for e in results.get("events", []):
-        runs.append({"seed": e["seed"], "steps": e["steps"], "train_s": e["train_s"], "users": e["users"],
+        runs.append({"seed": e["seed"], "steps": e["steps"], "threads": e.get("threads"), "train wall s": e["train_s"],
+                     "train CPU s": e.get("train_cpu_s"), "users": e["users"],
                      "held-out users": e["heldout_users"], "sampled entities": e["sampled_entities"],
                      "sampled events": e["event_records"]})
         for who, key in (("the model", "model"), ("a perfect model", "perfect_model")):
