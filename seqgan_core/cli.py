@@ -135,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=int, default=10, help="how many sequences (default 10)")
     s.add_argument("--seed", type=int, default=None, help="random seed for reproducible samples")
     s.add_argument("--json", action="store_true",
-                   help="print one JSON array of arrays (of objects keyed by column for a CSV read with --header)")
+                   help="print one JSON array of arrays (of objects keyed by column for a CSV read with --header; "
+                        "for an event log, one object an event: entity, order, event and context columns)")
     s.add_argument("--temperature", type=float, default=None,
                    help="sampling temperature: 1 = as trained, below 1 safer, above 1 more varied "
                         "(default: the one the run chose, usually 1)")
@@ -502,6 +503,7 @@ def cmd_sample(args) -> int:
     from seqgan_core.io.export import load_model
     from seqgan_core.io.run import model_path
     from seqgan_core.rules import conditions
+    from seqgan_core.rules.frames import FrameLayout
 
     _positive(args.n, "-n", MAX_SAMPLES)
     model = load_model(model_path(args.model), trust=args.trust)
@@ -519,10 +521,18 @@ def cmd_sample(args) -> int:
     else:  # streamed chunk by chunk: memory stays bounded whatever -n and the sequence length are
         chunks = model.chunks(args.n, seed=seed, temperature=temperature, min_p=min_p)
     chars = bool(record.get("chars"))
-    first = True
+    layout = record.get("layout") or {}
+    events = FrameLayout(**layout) if layout.get("form") == "long" else None  # an event log: --json in long form
+    first, entities = True, 0
     for chunk in chunks:
         rows = [model.strip(row) for row in model.vocabulary.decode(chunk)]
-        if args.json:  # a --chars run's sequences are strings, as plain sample prints them
+        if args.json and events is not None:  # one record an event: entity, order, event, context columns
+            items = events.to_rows(rows, first_entity=entities)
+            entities += len(rows)
+            if not items:  # every entity of the chunk without events: nothing to write, not an empty item
+                continue
+            sys.stdout.write(("[" if first else ", ") + ", ".join(json.dumps(item) for item in items))
+        elif args.json:  # a --chars run's sequences are strings, as plain sample prints them
             items = (dict(zip(columns, row)) if columns else "".join(map(str, row)) if chars else row for row in rows)
             sys.stdout.write(("[" if first else ", ") + ", ".join(json.dumps(item) for item in items))
         else:
@@ -693,10 +703,19 @@ def cmd_plot(args) -> int:
     if out.exists() and not out.is_dir():
         raise SeqganError(f"--out {str(out)!r} exists and is not a directory")
     ref = reference(target.rule)
-    real_validity = ref.real_scores(min(args.n, 5000))["real_validity"]
-    curves = plot_curves(read_jsonl(run / HISTORY_FILE), out / "curves.png", real_validity)
-    label = (f"real (training part of {Path(target.record['path']).name})" if target.record.get("kind") == "data"
-             else "real (the rule's own samples)")
+    config = json.loads((run / CONFIG_FILE).read_text()) if (run / CONFIG_FILE).exists() else {}
+    kept_on = config.get("kept_on", "distance")
+    real_validity = None if kept_on == "heldout_nll" else ref.real_scores(min(args.n, 5000))["real_validity"]
+    curves = plot_curves(read_jsonl(run / HISTORY_FILE), out / "curves.png", real_validity, kept_on=kept_on,
+                         kept_step=config.get("best_step"))
+    label = "real (the rule's own samples)"
+    if target.dataset is not None:  # a data file: compared with the part training never saw
+        from seqgan_core.evaluation.metrics import Reference, position_counts, token_counts
+
+        held, V = target.rule.canonical(target.dataset.heldout), len(target.rule.vocabulary)
+        ref = Reference(target.rule, held, token_counts(held, V), position_counts(held, V))
+        name = Path(target.record["path"]).name if target.record.get("path") else "the data"
+        label = f"real (held-out part of {name}, {len(held):,} sequences)"
     hist = plot_histogram(model.sample(args.n, seed=0), ref, model.vocabulary.tokens, out / "histogram.png", label)
     print(curves)
     print(hist)

@@ -145,3 +145,22 @@ def test_a_phase_whose_rates_a_plateau_cut_says_so():
     row = {**trainer.check(None, {}), "lr_scale": 0.1}
     reporter(_progress(trainer, 1, row))
     assert stream.getvalue().splitlines()[-1].startswith("step      1  adversarial at 0.1x its learning rates (a plateau), ")
+
+
+def test_a_data_run_compares_validity_with_held_out_data_not_the_training_part():
+    """On a data file the training part holds every pair seen in training: `valid 0.0% (real 100%)`
+    compared a run with its own training data. The line names held-out data's validity instead."""
+    from seqgan_core.rules.data import Dataset
+
+    words = [(a, b) for a in "abcdefgh" for b in "abcdefgh" if a != b]  # each pair once: held-out ones unseen
+    rule = Dataset.from_sequences(words, "words", seed=0).to_rule()
+    config = preset_config("autoregressive", max_steps=100, log_every=1)
+    trainer, stream = Trainer(rule, config), io.StringIO()
+    held = rule.valid(trainer.heldout).float().mean().item()
+    assert held < 1.0  # the held-out part holds pairs training never saw
+    reporter = ProgressReporter(rule, config, stream=stream, clock=FakeClock())
+    row = trainer.check(None, {})
+    generated = rule.sample(1, torch.Generator().manual_seed(0))
+    reporter(Progress(1, 100, "mle", {"mle": 0.0}, row, 0.05, generated, lambda n: generated, trainer))
+    line = stream.getvalue().splitlines()[-1]
+    assert f"(held-out {held:.1%})" in line and "real 100%" not in line

@@ -196,6 +196,22 @@ def _event_rows(n_users: int = 120):
     return rows
 
 
+def test_an_event_logs_context_values_are_never_events():
+    """A plan is a value of the context column only: an event position never holds one (an
+    untrained model once sampled `pro` as an action)."""
+    from seqgan_core.rules.frames import sequences_from_records
+    from seqgan_core.rules.data import Dataset
+
+    seqs, _ = sequences_from_records(_event_rows(), "events", "user", "ts", "action", ["plan"])
+    ds = Dataset.from_sequences(seqs, "events", 0)
+    ds.fixed_columns = 1
+    mask = ds.position_mask()
+    allowed = lambda pos: {ds.vocab[i] for i in mask[pos].nonzero().flatten().tolist()}  # noqa: E731
+    assert allowed(0) == {"free", "pro"}
+    assert allowed(1) == {"login", "view", "buy"}  # no session is empty
+    assert all(allowed(pos) == {"login", "view", "buy", ds.eos} for pos in range(2, ds.length))
+
+
 def test_dataframes_wide_and_long_come_back_in_their_form():
     pd = pytest.importorskip("pandas")
     from seqgan_core import SeqGAN
@@ -228,6 +244,14 @@ def test_event_log_csv_from_the_cli(tmp_path, main_in_process):
     assert code == 0, err
     lines = out.splitlines()
     assert len(lines) == 50 and all(line.split()[0] == "pro" and len(line.split()) >= 2 for line in lines)
+    # --json gives the event log back in its own long form: one record an event, entities numbered
+    code, out, err = main_in_process("sample", "run", "-n", "40", "--json", "--seed", "0")
+    assert code == 0, err
+    records = json.loads(out)
+    assert all(set(r) == {"user", "ts", "action", "plan"} for r in records)
+    assert {r["user"] for r in records} == set(range(40))  # every entity has events, ids unique
+    assert all(len({r["plan"] for r in records if r["user"] == u}) == 1 for u in range(40))
+    assert {r["action"] for r in records} <= {"login", "view", "buy"}
     code, _, err = main_in_process("train", "--data", path, "--entity", "who", "--order", "ts", "--event", "action",
                                    "--out", "run2")
     assert code == 2 and "no column 'who'" in err and err.count("\n") == 1
@@ -249,3 +273,36 @@ def test_pandas_missing_is_one_line(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_pandas)
     with pytest.raises(DataFileError, match=r"pip install 'seqgan\[pandas\]'"):
         require_pandas()
+
+
+def test_the_docs_event_log_example_runs_as_written(tmp_path, main_in_process):
+    """docs/tables.md's event-log commands, in order, at a tiny size (fewer users, 20 steps): a
+    renamed flag or a changed output form breaks the docs' example here first."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    page = (root / "docs" / "tables.md").read_text()
+    section = page[page.index("## Event logs"):]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    commands = [line.split("  #")[0].split() for line in block.splitlines() if line.strip()]
+    assert [c[:2] for c in commands] == [["python", "benchmarks/data/make_events.py"], ["seqgan", "train"],
+                                         ["seqgan", "sample"], ["seqgan", "sample"]]
+    outputs = []
+    for command in commands:
+        if command[0] == "python":
+            command = [a if a != "5000" else "300" for a in command]  # --users: a tiny log
+            done = subprocess.run([sys.executable, str(root / command[1]), *command[2:]], cwd=tmp_path,
+                                  capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr
+            continue
+        args = command[1:] + (["--max-steps", "20"] if command[1] == "train" else [])
+        code, out, err = main_in_process(*args)
+        assert code in (0, 3), err
+        outputs.append(out)
+    records = json.loads(outputs[1])
+    assert {r["user"] for r in records} == {0, 1} and set(records[0]) == {"user", "ts", "action", "plan"}
+    lines = outputs[2].splitlines()
+    assert len(lines) == 5 and all(line.split()[0] == "team" for line in lines)

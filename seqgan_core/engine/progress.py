@@ -1,5 +1,6 @@
-"""Progress on stderr, in units a user reads: phase, validity against real data's, token TV, the
-stopping distance, sequences per second and the time left at most (the run may stop earlier).
+"""Progress on stderr, in units a user reads: phase, validity against real data's (held-out data's
+for a data file), token TV, the stopping distance, sequences per second and the time left at most
+(the run may stop earlier).
 
 The first check prints what the distance measures and on how many sequences (the presets' distances
 differ, and a best of 0 on one sequence per check is luck, not learning). Each line then shows the
@@ -63,6 +64,7 @@ class ProgressReporter:
         self.start_step = 0
         self.last_line = clock()
         self.explained = False
+        self._real: str | None = None  # real data's validity, as the progress line words it
 
     @property
     def bar(self):
@@ -81,14 +83,24 @@ class ProgressReporter:
             print(line, file=self.stream, flush=True)
         self.last_line = self.clock()
 
+    def real_validity(self, trainer) -> str:
+        """Real data's validity to read a check's against: held-out data's where the rule has a
+        held-out part (a data file), since the training part holds every pair seen in training and
+        is 100 % valid by definition; else the rule's own samples'."""
+        if self._real is None:
+            if self.rule.heldout is not None:
+                self._real = f"held-out {self.rule.valid(trainer.heldout.cpu()).float().mean().item():.1%}"
+            else:
+                self._real = f"real {trainer.noise.validity:.0%}"
+        return self._real
+
     def figures(self, p: Progress) -> str:
         """The check's figures and the pace, as one short string."""
         c = self.last_check
         scale = c.get("lr_scale", 1.0) if c is not None else 1.0
         parts = [p.phase if scale == 1.0 else f"{p.phase} at {scale:g}x its learning rates (a plateau)"]
         if c is not None:
-            real = p.trainer.noise.validity
-            parts.append(f"valid {c['validity']:.1%} (real {real:.0%})")
+            parts.append(f"valid {c['validity']:.1%} ({self.real_validity(p.trainer)})")
             parts.append(f"TV {c['tv']:.3f}")
             if "nll" in c:
                 parts.append(f"held-out NLL {c['nll']:.3f} nats/token")

@@ -1,9 +1,11 @@
 """PNG pictures of a run: training curves, and generated vs real token frequencies.
 
-``curves.png`` reads history.jsonl (one row per check, so even a short run has a line): validity
-against real data's, the stopping distance and token TV (and held-out NLL for autoregressive
-generators), and the losses — each training phase shaded and named, so that a maximum-likelihood
-phase without discriminator losses is not a mystery. ``histogram.png`` compares pooled token
+``curves.png`` reads history.jsonl (one row per check, so even a short run has a line): for a
+rule, validity against real data's, the stopping distance and token TV (and held-out NLL for
+autoregressive generators); for a data run, held-out NLL, the signal it stopped on and kept its
+generator by; then the losses — each training phase shaded and named in the legend, so that a
+maximum-likelihood phase without discriminator losses is not a mystery. The check whose generator
+the run kept is marked. Legends sit below their plots, where they cover no curve. ``histogram.png`` compares pooled token
 frequencies with the real data the run learned from.
 
 matplotlib is an optional extra (``pip install 'seqgan[plot]'``); nothing else in seqgan needs it.
@@ -61,52 +63,105 @@ def _shade(ax, spans) -> None:
         ax.axvspan(start, end, color=PHASE_COLOURS.get(phase, "#f0f0f0"), zorder=0, linewidth=0)
 
 
-def plot_curves(history: list[dict], path: Path, real_validity: float | None = None) -> Path:
-    """Validity, distance / TV / NLL and losses against the step, phases shaded."""
+def _legend(ax, handles=None, labels=None) -> None:
+    """The axes' legend below it, outside the plot area: a legend inside can cover a curve."""
+    handles, labels = (handles, labels) if handles is not None else ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8,
+                  frameon=False)
+
+
+def _mark_kept(ax, history: list[dict], key: str, kept_step: int | None) -> None:
+    """The check whose generator the run kept: a dashed line at its step and a dot on its value."""
+    row = next((h for h in history if h["step"] == kept_step and key in h), None)
+    if row is None:
+        return
+    ax.axvline(kept_step, color="black", linestyle="--", linewidth=1, label=f"kept: step {kept_step}")
+    ax.plot([kept_step], [row[key]], marker="o", color="black", linestyle="none")
+
+
+def _phase_handles(spans) -> tuple[list, list[str]]:
+    """One legend entry per phase, in its shading colour: names that never collide with a title."""
+    from matplotlib.patches import Patch
+
+    names = list(dict.fromkeys(phase for phase, _, _ in spans))
+    return ([Patch(color=PHASE_COLOURS.get(p, "#f0f0f0"), label=PHASE_NAMES.get(p, p)) for p in names],
+            [PHASE_NAMES.get(p, p) for p in names])
+
+
+def plot_curves(history: list[dict], path: Path, real_validity: float | None = None,
+                kept_on: str = "distance", kept_step: int | None = None) -> Path:
+    """The checks against the step, phases shaded, the kept generator's check marked.
+
+    A data run (``kept_on="heldout_nll"``) is drawn as what it decided on: held-out NLL, on which it
+    stopped and kept its generator, beside the losses. Its "validity" (adjacent pairs seen in
+    training) and distance compare with the training part, so they are not drawn. A rule's run
+    shows validity against real data's, the stopping distance and token TV (held-out NLL on a
+    right axis for autoregressive generators) and the losses.
+    """
     plt = _pyplot()
     if not history:
         raise SeqganError("the run has no checks to plot yet; train it for more steps")
     steps = [h["step"] for h in history]
     spans = phase_spans(history)
     marker = "o" if len(history) < 30 else None
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
+    data_run = kept_on == "heldout_nll" and any("nll" in h for h in history)
+    fig, axes = plt.subplots(1, 2 if data_run else 3, figsize=(11 if data_run else 16, 4.6))
 
-    ax = axes[0]
-    _shade(ax, spans)
-    ax.plot(steps, [h.get("validity", float("nan")) for h in history], marker=marker, label="validity")
-    if real_validity is not None:
-        ax.axhline(real_validity, color="black", linestyle="--", linewidth=1, label=f"real data ({real_validity:.0%})")
-    ax.set(title="validity of checked samples", xlabel="step", ylim=(-0.02, 1.05))
-    ax.legend(loc="lower right")
-
-    ax = axes[1]
-    _shade(ax, spans)
-    ax.plot(steps, [h["distance"] for h in history], marker=marker, linewidth=1, label="distance")
-    ax.plot(steps, [h["best"] for h in history], linewidth=2, label="best distance")
-    ax.plot(steps, [h.get("tv", float("nan")) for h in history], linewidth=1, label="token TV")
-    ax.set(title="stopping distance and token TV (lower is better)", xlabel="step")
-    ax.set_ylim(bottom=0)
-    if any("nll" in h for h in history):
-        twin = ax.twinx()
+    if data_run:
+        ax = axes[0]
+        _shade(ax, spans)
         rows = [h for h in history if "nll" in h]
-        twin.plot([h["step"] for h in rows], [h["nll"] for h in rows], color="purple", linestyle=":",
-                  label="held-out NLL (right axis)")
-        twin.set_ylabel("nats per token")
-        twin.legend(loc="upper center")
-    ax.legend(loc="upper right")
+        nll = [h["nll"] for h in rows]
+        ax.plot([h["step"] for h in rows], nll, marker=marker, color="purple", label="held-out NLL")
+        if all("nll_se" in h for h in rows):
+            se = [h["nll_se"] for h in rows]
+            ax.fill_between([h["step"] for h in rows], [v - e for v, e in zip(nll, se)],
+                            [v + e for v, e in zip(nll, se)], color="purple", alpha=0.15, linewidth=0,
+                            label="± its standard error")
+        _mark_kept(ax, history, "nll", kept_step)
+        ax.set(title="held-out NLL (the run keeps its best)", xlabel="step", ylabel="nats per token")
+        _legend(ax)
+    else:
+        ax = axes[0]
+        _shade(ax, spans)
+        ax.plot(steps, [h.get("validity", float("nan")) for h in history], marker=marker, label="validity")
+        if real_validity is not None:
+            ax.axhline(real_validity, color="black", linestyle=":", linewidth=1,
+                       label=f"real data ({real_validity:.0%})")
+        ax.set(title="validity of checked samples", xlabel="step", ylim=(-0.02, 1.05))
+        _legend(ax)
 
-    ax = axes[2]
+        ax = axes[1]
+        _shade(ax, spans)
+        ax.plot(steps, [h["distance"] for h in history], marker=marker, linewidth=1, label="distance")
+        ax.plot(steps, [h["best"] for h in history], linewidth=2, label="best distance")
+        ax.plot(steps, [h.get("tv", float("nan")) for h in history], linewidth=1, label="token TV")
+        if kept_on == "distance":
+            _mark_kept(ax, history, "distance", kept_step)
+        ax.set(title="stopping distance and token TV (lower is better)", xlabel="step")
+        ax.set_ylim(bottom=0)
+        handles, labels = ax.get_legend_handles_labels()
+        if any("nll" in h for h in history):
+            twin = ax.twinx()
+            rows = [h for h in history if "nll" in h]
+            twin.plot([h["step"] for h in rows], [h["nll"] for h in rows], color="purple", linestyle=":",
+                      label="held-out NLL (right axis)")
+            twin.set_ylabel("nats per token")
+            more = twin.get_legend_handles_labels()
+            handles, labels = handles + more[0], labels + more[1]
+        _legend(ax, handles, labels)
+
+    ax = axes[-1]
     _shade(ax, spans)
     names = sorted({k for h in history for k in h.get("losses", {})})
     for name in names:
         ax.plot(steps, [h.get("losses", {}).get(name, float("nan")) for h in history], marker=marker,
                 label=name, linewidth=1)
     ax.set(title="losses at each check", xlabel="step")
-    if names:
-        ax.legend(loc="upper right")
-    for phase, start, end in spans:  # name each phase once, in the losses panel
-        ax.text((start + end) / 2, 1.0, PHASE_NAMES.get(phase, phase), transform=ax.get_xaxis_transform(),
-                ha="center", va="bottom", fontsize=8)
+    handles, labels = ax.get_legend_handles_labels()
+    phases, phase_labels = _phase_handles(spans)  # each phase named once, by its shading
+    _legend(ax, handles + phases, labels + phase_labels)
     return _save(plt, fig, path)
 
 
@@ -124,5 +179,5 @@ def plot_histogram(generated: torch.Tensor, reference: Reference, tokens: list, 
     if V <= 40:
         ax.set_xticks(list(x), [str(t) for t in tokens], rotation=90)
     ax.set(title="token frequencies", xlabel="token index" if V > 40 else "token", ylabel="share")
-    ax.legend()
+    _legend(ax)
     return _save(plt, fig, path)

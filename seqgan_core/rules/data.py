@@ -238,7 +238,8 @@ class Dataset:
 
     def position_mask(self) -> torch.Tensor | None:
         """The tokens each position may hold ``(L, V)`` (``seqgan_core.models.constraints``): a CSV's
-        columns each their own values, and no end token first when no sequence is empty (none
+        columns each their own values (an event log's context columns too, and its events the
+        values that occur as events), and no end token first when no sequence is empty (none
         is: ``check_sequences``). Columns take their values from every row of the file, held-out
         ones too, as the vocabulary does: a held-out value outside its column's mask would have
         NLL infinity. None when nothing is masked, or for free-length sequences longer than
@@ -255,9 +256,11 @@ class Dataset:
         if self.eos is not None and (L <= MASK_MAX_LENGTH or k):
             mask = torch.ones(L, V, dtype=torch.bool)
             if k:  # the leading columns (an event log's context) each keep their own values
-                rows = torch.cat([self.train, self.heldout])[:, :k]  # (n, k)
-                mask[:k] = False
-                mask[torch.arange(k).expand_as(rows), rows] = True
+                rows = torch.cat([self.train, self.heldout])  # (n, L)
+                mask[:] = False
+                mask[torch.arange(k).expand_as(rows[:, :k]), rows[:, :k]] = True
+                # and the events theirs: a plan is never an action (the end token is among them)
+                mask[k:, torch.unique(rows[:, k:])] = True
             mask[: k + 1, self.eos_index] = False  # no sequence ends before its first token
             return mask
         return None

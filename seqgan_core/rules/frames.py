@@ -57,12 +57,13 @@ class FrameLayout:
         """Leading positions that are columns with their own values."""
         return len(self.columns) if self.form == "wide" else len(self.context)
 
-    def to_rows(self, sequences: list[list]) -> list[dict]:
-        """Samples (token lists, end tokens stripped) as records of the original form."""
+    def to_rows(self, sequences: list[list], first_entity: int = 0) -> list[dict]:
+        """Samples (token lists, end tokens stripped) as records of the original form; long form
+        numbers the sampled entities from ``first_entity`` (samples written chunk by chunk)."""
         if self.form == "wide":
             return [dict(zip(self.columns, seq)) for seq in sequences]
         rows, k = [], len(self.context)
-        for i, seq in enumerate(sequences):
+        for i, seq in enumerate(sequences, first_entity):
             ctx = dict(zip(self.context, seq[:k]))
             rows += [{self.entity: i, self.order: t, self.event: ev, **ctx} for t, ev in enumerate(seq[k:])]
         return rows
