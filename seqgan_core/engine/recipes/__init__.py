@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from seqgan_core.engine.recipes.article import ArticleGAN
 from seqgan_core.engine.recipes.base import Recipe
+from seqgan_core.engine.recipes.maligan import MaliGAN
 from seqgan_core.engine.recipes.phases import AdversarialPhase, MaximumLikelihoodPhase, Phase, PhaseState, WarmupPhase
 from seqgan_core.engine.recipes.seqgan import SeqGAN
 from seqgan_core.engine.recipes.sequence import SequenceGAN
@@ -22,5 +23,5 @@ def get_recipe(name: str) -> type[Recipe]:
     return RECIPES.lookup(name)
 
 
-__all__ = ["RECIPES", "AdversarialPhase", "ArticleGAN", "MaximumLikelihoodPhase", "Phase", "PhaseState", "Recipe",
+__all__ = ["RECIPES", "AdversarialPhase", "ArticleGAN", "MaliGAN", "MaximumLikelihoodPhase", "Phase", "PhaseState", "Recipe",
            "SeqGAN", "SequenceGAN", "WarmupPhase", "get_recipe"]

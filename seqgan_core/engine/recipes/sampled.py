@@ -130,7 +130,7 @@ def d_logits(discriminator: nn.Module, seqs: torch.Tensor) -> torch.Tensor:
 
 class SampledGAN(Recipe):
     """The models, the pretraining optimiser, the phases and the discriminator step; a subclass
-    sets ``g_opt`` and ``d_opt``, then calls ``_start_phases``."""
+    sets ``g_opt`` and ``d_opt``, then calls ``_start_phases``, and says how G steps (``g_step``)."""
 
     Options = SampledGANOptions
     data_parallel = False  # one process: the discriminator's epochs are not split across ranks
@@ -173,8 +173,28 @@ class SampledGAN(Recipe):
                 "pretrain_opt": self.pretrain_opt, "g_opt": self.g_opt, "d_opt": self.d_opt}
 
     @abstractmethod
+    def g_step(self) -> tuple[dict[str, float], torch.Tensor]:
+        """One adversarial step of G: its losses, and the sequences ``(B, L)`` it drew."""
+
+    def after_g_steps(self) -> None:
+        """Called once a round's generator steps are done (nothing by default)."""
+
+    @property
+    def round_d_epochs(self) -> int:
+        """Epochs of each discriminator step in a round (by default as in pretraining: ``d_epochs``)."""
+        return self.options.d_epochs
+
     def adversarial_round(self, real: Real) -> StepResult:
-        """One adversarial round: losses, and the sequences ``(n, L)`` the generator drew."""
+        """``g_steps`` generator steps, then ``d_steps`` discriminator steps: losses, and the
+        sequences ``(B, L)`` the last generator step drew."""
+        o = self.options
+        out, generated = {}, None
+        for _ in range(o.g_steps):
+            out, generated = self.g_step()
+        self.after_g_steps()
+        for _ in range(o.d_steps):
+            out.update(self.d_step(real, self.round_d_epochs))
+        return out, generated
 
     @torch.no_grad()
     def negatives(self, n: int) -> torch.Tensor:

@@ -2,7 +2,8 @@
 Monte Carlo rollouts against a CNN + highway discriminator.
 
 Phases, in the trainer's one step counter, as phase objects (each ends at its own budget; plateaus
-end none of them, the paper's schedule is fixed):
+end none of them, the paper's schedule is fixed); the schedule, the options every such recipe has
+and the discriminator step are ``sampled.py``'s, shared with ``maligan``:
 
 1. ``mle`` (``FixedMaximumLikelihoodPhase``): maximum likelihood on real sequences, one batch a step, ``pretrain_epochs`` epochs of
    ``epoch_sequences`` sequences (Adam ``pretrain_lr``, gradients clipped to norm ``grad_clip``);
@@ -39,7 +40,7 @@ import torch
 from torch import nn
 
 from seqgan_core.engine.optim import Adam
-from seqgan_core.engine.recipes.phases import MaximumLikelihoodPhase, Phase, Real, StepResult
+from seqgan_core.engine.recipes.phases import MaximumLikelihoodPhase, Phase
 from seqgan_core.engine.recipes.sampled import (SCORE_CHUNK, ClippedAdam, FixedMaximumLikelihoodPhase, SampledGAN,
                                                 SampledGANOptions, d_logits)
 from seqgan_core.models.base import AutoregressiveGenerator
@@ -118,6 +119,9 @@ class SeqGAN(SampledGAN):
         self.runtime.step(loss, self.g_opt, G)
         return {"g": loss.item(), "reward": reward.mean().item()}, seqs
 
+    def after_g_steps(self) -> None:
+        self.update_policy()
+
     @torch.no_grad()
     def update_policy(self) -> None:
         """The rollout policy follows G: ``p <- rollout_update x p + (1 - rollout_update) x p_G`` for
@@ -129,13 +133,3 @@ class SeqGAN(SampledGAN):
                 p.copy_(g)
             else:
                 p.lerp_(g, rate)
-
-    def adversarial_round(self, real: Real) -> StepResult:
-        o = self.options
-        out, generated = {}, None
-        for _ in range(o.g_steps):
-            out, generated = self.g_step()
-        self.update_policy()
-        for _ in range(o.d_steps):
-            out.update(self.d_step(real))
-        return out, generated
