@@ -124,7 +124,8 @@ def test_weights_score_with_ds_dropout_on_and_restore_its_mode():
     recipe.discriminator.eval()
     w = recipe.weights(seqs)
     assert not recipe.discriminator.training  # its mode is put back
-    assert torch.allclose(w, importance_weights(d_logits(recipe.discriminator, seqs)), atol=1e-6)  # no dropout: one pass
+    one_pass = importance_weights(d_logits(recipe.discriminator, seqs))
+    assert torch.allclose(w, one_pass, atol=1e-6)  # no dropout: every pass is the one pass
     dropped = _recipe(d_passes=1, discriminator_options={**SMALL_D, "dropout": 0.5})
     torch.manual_seed(3)
     a = dropped.weights(seqs)
@@ -205,3 +206,7 @@ def test_cli_trains_the_maligan_preset_end_to_end_and_samples(tmp_path):
     assert sampled.returncode == 0, sampled.stderr
     rows = sampled.stdout.strip().splitlines()
     assert len(rows) == 3 and all(len(row.split()) == L for row in rows)
+    made = subprocess.run(cli + ["drs", str(out), "--k", "2", "--steps", "2"], capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ))
+    assert made.returncode == 0, made.stderr  # rejection sampling on a maligan run
+    assert (out / "drs.pt").exists()

@@ -23,5 +23,5 @@ def get_recipe(name: str) -> type[Recipe]:
     return RECIPES.lookup(name)
 
 
-__all__ = ["RECIPES", "AdversarialPhase", "ArticleGAN", "MaliGAN", "MaximumLikelihoodPhase", "Phase", "PhaseState", "Recipe",
-           "SeqGAN", "SequenceGAN", "WarmupPhase", "get_recipe"]
+__all__ = ["RECIPES", "AdversarialPhase", "ArticleGAN", "MaliGAN", "MaximumLikelihoodPhase", "Phase", "PhaseState",
+           "Recipe", "SeqGAN", "SequenceGAN", "WarmupPhase", "get_recipe"]

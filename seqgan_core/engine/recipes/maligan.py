@@ -52,7 +52,7 @@ class MaliGANOptions(SampledGANOptions):
     rates 0.01 and 1e-4 for D, 200 rounds, clip 5.0, embedding and hidden 32)."""
 
     recipe: ClassVar[str] = "maligan"
-    pretrain_epochs: int = 80  # maximum-likelihood epochs of G before anything adversarial (reference: MLE_train_epoch 80)
+    pretrain_epochs: int = 80  # maximum-likelihood epochs of G before the rest (reference: MLE_train_epoch 80)
     # maximum likelihood's and D's gradients are clipped to this norm, G's MaliGAN steps are not
     # (reference: clip_norm 5.0; adv_train_generator calls optimize without the model)
     grad_clip: float = 5.0
