@@ -5,6 +5,7 @@ which keeps the plugin layer below the engine."""
 from seqgan_core.engine.presets import BUILTIN_PRESETS
 from seqgan_core.engine.recipes.article import ArticleGAN
 from seqgan_core.engine.recipes.relgan import RelGAN
+from seqgan_core.engine.recipes.maligan import MaliGAN
 from seqgan_core.engine.recipes.seqgan import SeqGAN
 from seqgan_core.engine.recipes.sequence import SequenceGAN
 from seqgan_core.models import BUILTIN_DISCRIMINATORS, BUILTIN_GENERATORS
@@ -29,6 +30,7 @@ def register_recipes(register):
     register(SequenceGAN)
     register(SeqGAN)
     register(RelGAN)
+    register(MaliGAN)
 
 
 @hookimpl

@@ -204,6 +204,17 @@ add(Preset(
     options={},
 ))
 
+# MaliGAN (Che et al. 2017; recipes/maligan.py) as TextGAN-PyTorch's oracle run trains it: maximum likelihood,
+# discriminator pretraining, then rounds of 50 generator steps on its own samples weighted by D / (1 - D),
+# normalised, minus their mean, and one discriminator step (80 + 4 + 200; max_steps covers 80 epochs of
+# 157 batches and the 204 steps after them). Checked and saved as the seqgan preset.
+add(Preset(
+    "maligan", "MaliGAN as its reference code trains it (MLE, D pretraining, samples weighted by D/(1-D), CNN D)",
+    run=dict(recipe="maligan", max_steps=12_764, eval_every=200, eval_samples=1000, patience=4, keep="final",
+             choose_temperature=False, log_every=200),
+    options={},
+))
+
 RUN_FIELDS = {f.name for f in fields(TrainConfig)} - {"options", "recipe", "preset"}
 
 

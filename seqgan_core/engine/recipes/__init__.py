@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from seqgan_core.engine.recipes.article import ArticleGAN
 from seqgan_core.engine.recipes.base import Recipe
+from seqgan_core.engine.recipes.maligan import MaliGAN
 from seqgan_core.engine.recipes.phases import AdversarialPhase, MaximumLikelihoodPhase, Phase, PhaseState, WarmupPhase
 from seqgan_core.engine.recipes.relgan import RelGAN
 from seqgan_core.engine.recipes.seqgan import SeqGAN
@@ -23,5 +24,5 @@ def get_recipe(name: str) -> type[Recipe]:
     return RECIPES.lookup(name)
 
 
-__all__ = ["RECIPES", "AdversarialPhase", "ArticleGAN", "MaximumLikelihoodPhase", "Phase", "PhaseState", "Recipe",
-           "RelGAN", "SeqGAN", "SequenceGAN", "WarmupPhase", "get_recipe"]
+__all__ = ["RECIPES", "AdversarialPhase", "ArticleGAN", "MaliGAN", "MaximumLikelihoodPhase", "Phase", "PhaseState",
+           "Recipe", "RelGAN", "SeqGAN", "SequenceGAN", "WarmupPhase", "get_recipe"]

@@ -2,7 +2,8 @@
 Monte Carlo rollouts against a CNN + highway discriminator.
 
 Phases, in the trainer's one step counter, as phase objects (each ends at its own budget; plateaus
-end none of them, the paper's schedule is fixed):
+end none of them, the paper's schedule is fixed); the schedule, the options every such recipe has
+and the discriminator step are ``sampled.py``'s, shared with ``maligan``:
 
 1. ``mle`` (``FixedMaximumLikelihoodPhase``): maximum likelihood on real sequences, one batch a step, ``pretrain_epochs`` epochs of
    ``epoch_sequences`` sequences (Adam ``pretrain_lr``, gradients clipped to norm ``grad_clip``);
@@ -33,118 +34,36 @@ global RNG (the ``noise`` stream), as every recipe's generator does.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from seqgan_core.engine.optim import Adam
-from seqgan_core.engine.recipes.base import Recipe, family_generator, generator_and_discriminator
-from seqgan_core.engine.recipes.phases import (AdversarialPhase, MaximumLikelihoodPhase, Phase, Real, StepResult,
-                                               WarmupPhase)
-from seqgan_core.errors import SeqganError
+from seqgan_core.engine.recipes.phases import MaximumLikelihoodPhase, Phase
+from seqgan_core.engine.recipes.sampled import (SCORE_CHUNK, ClippedAdam, FixedMaximumLikelihoodPhase, SampledGAN,
+                                                SampledGANOptions, d_logits)
 from seqgan_core.models.base import AutoregressiveGenerator
 from seqgan_core.models.rollout import rollouts
-from seqgan_core.options import at_least, build, in_range
-from seqgan_core.plugins.registry import DISCRIMINATORS, GENERATORS
+from seqgan_core.options import at_least, in_range
 from seqgan_core.rules.rule import Rule
 from seqgan_core.runtime.runtime import Runtime
 
-SCORE_CHUNK = 4096  # sequences D scores at once when it computes rewards (bounded memory)
-SAMPLE_CHUNK = 4096  # sequences G draws at once for D's negatives
 EMBEDDING_PARAMETERS = ("embed", "start")  # generator parameters the rollout policy copies instead of averaging
+__all__ = ["ClippedAdam", "FixedMaximumLikelihoodPhase", "SeqGAN", "SeqGANOptions", "d_logits", "rewards"]
 
 
 @dataclass
-class SeqGANOptions:
-    generator: str = "lstm"  # generator family (seqgan_core.plugins.registry.GENERATORS); must be autoregressive
-    # that family's own options: the paper's oracle-sized generator (embedding 32, hidden 32)
-    generator_options: dict = field(default_factory=lambda: {"embed": 32, "hidden": 32})
-    discriminator: str = "highway_cnn"  # discriminator family; it must give score_indices or take one-hots
-    discriminator_options: dict = field(default_factory=dict)  # that family's own options (highway_cnn: the paper's)
-    batch_size: int = 64  # sequences per G step and per D batch (paper: 64)
-    epoch_sequences: int = 10_000  # real sequences in one maximum-likelihood epoch (paper: generated_num 10 000)
-    pretrain_epochs: int = 120  # maximum-likelihood epochs of G before anything adversarial (paper: 120)
-    pretrain_lr: float = 0.01  # Adam learning rate of maximum likelihood (reference code: 0.01)
-    grad_clip: float = 5.0  # G's gradients are clipped to this norm in both phases (reference code: 5.0)
-    d_pretrain: int = 50  # discriminator pretraining steps, each on fresh negatives (paper: 50)
-    d_sequences: int = 10_000  # negatives (and as many positives) drawn for each discriminator step (paper: 10 000)
-    d_epochs: int = 3  # epochs over them per discriminator step (paper: 3)
-    lr_d: float = 1e-4  # Adam learning rate of D (paper: 1e-4)
-    l2_reg: float = 0.2  # weight of D's L2 term (paper: l2_reg_lambda 0.2)
-    adversarial_rounds: int = 200  # adversarial rounds (paper: TOTAL_BATCH 200)
-    g_steps: int = 1  # policy-gradient steps of G per round (paper: 1)
+class SeqGANOptions(SampledGANOptions):
+    """Every default is the paper's (``SampledGANOptions``), and the rollouts'."""
+
     rollouts: int = 16  # Monte Carlo completions per prefix for the rewards (paper: 16)
     rollout_update: float = 0.8  # rollout policy <- this x itself + (1 - this) x G, after each round (paper: 0.8)
-    d_steps: int = 5  # discriminator steps per round, each on fresh negatives (paper: 5)
-    lr: float = 0.01  # Adam learning rate of G's policy-gradient steps (reference code: 0.01)
 
     def check(self) -> None:
-        g_cls = GENERATORS.lookup(self.generator)  # one line naming the available families otherwise
-        if not issubclass(g_cls, AutoregressiveGenerator):
-            raise SeqganError(f"the seqgan recipe needs an autoregressive generator; {self.generator!r} is not one "
-                              "(use --set generator=lstm)")
-        DISCRIMINATORS.lookup(self.discriminator)
-        at_least(self, 1, "batch_size", "epoch_sequences", "d_sequences", "d_epochs", "rollouts")
-        at_least(self, 0, "pretrain_epochs", "d_pretrain", "adversarial_rounds", "g_steps", "d_steps")
-        if not (self.pretrain_epochs or self.d_pretrain or self.adversarial_rounds):
-            raise SeqganError("pretrain_epochs, d_pretrain and adversarial_rounds are all 0: nothing to train")
-        for name in ("pretrain_lr", "lr", "lr_d"):
-            in_range(getattr(self, name), 0, 100, name)
-        if not self.grad_clip > 0:
-            raise SeqganError(f"grad_clip must be positive, got {self.grad_clip}")
-        if not self.l2_reg >= 0:
-            raise SeqganError(f"l2_reg must be >= 0, got {self.l2_reg}")
+        super().check()
+        at_least(self, 1, "rollouts")
         in_range(self.rollout_update, 0, 1, "rollout_update", low_open=False)
-        self.model_options()  # the model families check their own options
-
-    def model_options(self) -> tuple:
-        """The generator's and the discriminator's own options objects."""
-        g_cls, d_cls = GENERATORS[self.generator], DISCRIMINATORS[self.discriminator]
-        return (build(g_cls.Options, self.generator_options, f"the {self.generator} generator"),
-                build(d_cls.Options, self.discriminator_options, f"the {self.discriminator} discriminator"))
-
-    def budgets(self) -> dict[str, int]:
-        """Trainer steps of each phase: one batch, one discriminator step, one adversarial round."""
-        per_epoch = -(-self.epoch_sequences // self.batch_size)  # ceil: a last partial batch is a batch
-        return {"mle": self.pretrain_epochs * per_epoch, "warmup": self.d_pretrain,
-                "adversarial": self.adversarial_rounds}
-
-
-class ClippedAdam(Adam):
-    """Adam whose step first clips its parameters' gradient norm to ``max_norm`` (the reference
-    code's ``clip_by_global_norm``), so ``runtime.step`` applies the clip after any averaging."""
-
-    def __init__(self, params, lr: float, max_norm: float):
-        super().__init__(params, lr)
-        self.max_norm = max_norm
-
-    def step(self) -> None:
-        nn.utils.clip_grad_norm_([p for g in self.param_groups for p in g["params"]], self.max_norm)
-        super().step()
-
-
-class FixedMaximumLikelihoodPhase(MaximumLikelihoodPhase):
-    """The paper's maximum likelihood: a constant learning rate for the whole budget, which no
-    plateau ends or cuts (the shared phase decays its rate and ends at a held-out plateau)."""
-
-    def __init__(self, generator: AutoregressiveGenerator, optimizer, steps: int, batch_size: int, runtime: Runtime):
-        super().__init__(generator, optimizer, steps, batch_size, runtime, decay=1.0)
-
-    def plateau_counts(self, used: int) -> bool:
-        return False
-
-    def cut(self, factor: float) -> bool:
-        return False
-
-
-def d_logits(discriminator: nn.Module, seqs: torch.Tensor) -> torch.Tensor:
-    """D's log-odds of "real" ``(n,)`` for index sequences ``seqs`` ``(n, L)``."""
-    if hasattr(discriminator, "score_indices"):
-        return discriminator.score_indices(seqs).squeeze(1)
-    vocab = discriminator.embed.in_features  # families that read one-hots embed them with Linear(V, E)
-    return discriminator(nn.functional.one_hot(seqs, vocab).float()).squeeze(1)
 
 
 @torch.no_grad()
@@ -169,88 +88,27 @@ def rewards(policy: AutoregressiveGenerator, discriminator: nn.Module, seqs: tor
     return out
 
 
-class SeqGAN(Recipe):
+class SeqGAN(SampledGAN):
     name = "seqgan"
     Options = SeqGANOptions
     data_parallel = False  # one process: the rollouts and the discriminator's epochs are not split across ranks
 
-    @staticmethod
-    def build_generator(vocab_size: int, length: int, options: SeqGANOptions) -> AutoregressiveGenerator:
-        """The generator this recipe trains, untrained: what a weights-only file is loaded into."""
-        return family_generator(vocab_size, length, options)
-
     def __init__(self, rule: Rule, options: SeqGANOptions, runtime: Runtime):
         super().__init__(rule, options, runtime)
-        self._generator, self.discriminator = generator_and_discriminator(rule, options, self.device)
         # the rollout policy: a delayed copy of G (LantaoYu/SeqGAN rollout.py, update_rate 0.8)
         self.policy = copy.deepcopy(self.generator).requires_grad_(False).eval()
-        self.pretrain_opt = ClippedAdam(self.generator.parameters(), options.pretrain_lr, options.grad_clip)
         # its own moments, as in the reference code
         self.g_opt = ClippedAdam(self.generator.parameters(), options.lr, options.grad_clip)
         self.d_opt = Adam(self.discriminator.parameters(), options.lr_d)
         self.rollout_rng = runtime.generator("rollout", self.device)  # the completions' own stream
         self._start_phases()
 
-    @property
-    def generator(self) -> AutoregressiveGenerator:
-        return self._generator
-
-    @property
-    def batch_size(self) -> int:
-        return self.options.batch_size
-
-    # -- phases
-
-    def build_phases(self) -> list[Phase]:
-        budgets = self.options.budgets()
-        phases: list[Phase] = []
-        if budgets["mle"]:
-            phases.append(FixedMaximumLikelihoodPhase(self.generator, self.pretrain_opt, budgets["mle"],
-                                                      self.batch_size, self.runtime))
-        if budgets["warmup"]:
-            phases.append(WarmupPhase(lambda real: (self.d_step(real), None), budgets["warmup"]))
-        if budgets["adversarial"]:
-            phases.append(AdversarialPhase(self.adversarial_round, [self.g_opt, self.d_opt],
-                                           steps=budgets["adversarial"], cuttable=False))
-        return phases
-
     def phase_changed(self, old: Phase, new: Phase) -> None:
         if isinstance(old, MaximumLikelihoodPhase):
             self.policy.load_state_dict(self.generator.state_dict())  # the rollout policy starts from pretrained G
 
     def modules(self) -> dict:
-        return {"generator": self.generator, "discriminator": self.discriminator, "policy": self.policy,
-                "pretrain_opt": self.pretrain_opt, "g_opt": self.g_opt, "d_opt": self.d_opt}
-
-    # -- steps
-
-    @torch.no_grad()
-    def negatives(self, n: int) -> torch.Tensor:
-        """``n`` sequences ``(n, L)`` from G at temperature 1, in evaluation mode."""
-        G = self.generator
-        was_training = G.training
-        G.eval()
-        out = torch.cat([G.sample(min(SAMPLE_CHUNK, n - i)) for i in range(0, n, SAMPLE_CHUNK)])
-        G.train(was_training)
-        return out
-
-    def d_step(self, real: Real) -> dict[str, float]:
-        """One discriminator step: fresh negatives and positives, ``d_epochs`` shuffled epochs."""
-        o, D = self.options, self.discriminator
-        fake = self.negatives(o.d_sequences)
-        seqs = torch.cat([real(o.d_sequences), fake])  # (2n, L)
-        labels = torch.cat([torch.ones(o.d_sequences), torch.zeros(o.d_sequences)]).to(seqs.device)  # 1 = real
-        D.train()
-        total, batches = 0.0, 0
-        for _ in range(o.d_epochs):
-            order = torch.randperm(len(seqs), device=seqs.device)
-            for idx in order.split(o.batch_size):
-                loss = nn.functional.binary_cross_entropy_with_logits(d_logits(D, seqs[idx]), labels[idx])
-                if o.l2_reg and hasattr(D, "penalty"):
-                    loss = loss + o.l2_reg * D.penalty()
-                self.runtime.step(loss, self.d_opt, D)
-                total, batches = total + loss.item(), batches + 1
-        return {"d": total / batches}
+        return {**super().modules(), "policy": self.policy}
 
     def g_step(self) -> tuple[dict[str, float], torch.Tensor]:
         """One policy-gradient step of G; returns its losses and the sequences ``(B, L)`` it drew."""
@@ -260,6 +118,9 @@ class SeqGAN(Recipe):
         loss = -(G.token_log_probs(seqs) * reward).mean()
         self.runtime.step(loss, self.g_opt, G)
         return {"g": loss.item(), "reward": reward.mean().item()}, seqs
+
+    def after_g_steps(self) -> None:
+        self.update_policy()
 
     @torch.no_grad()
     def update_policy(self) -> None:
@@ -272,13 +133,3 @@ class SeqGAN(Recipe):
                 p.copy_(g)
             else:
                 p.lerp_(g, rate)
-
-    def adversarial_round(self, real: Real) -> StepResult:
-        o = self.options
-        out, generated = {}, None
-        for _ in range(o.g_steps):
-            out, generated = self.g_step()
-        self.update_policy()
-        for _ in range(o.d_steps):
-            out.update(self.d_step(real))
-        return out, generated
