@@ -33,7 +33,8 @@ from seqgan_core.engine.presets import preset_config
 from seqgan_core.engine.training import Trainer
 
 RESULTS = Path(__file__).resolve().parent / "results" / "seqgan.json"
-SAMPLE_SEED = 12_345  # the noise NLL_oracle's samples are drawn with, the same for every measurement
+SAMPLE_SEED = 12_345
+SWEEP = (1.0, 0.9, 0.8, 0.7)  # temperatures of the final generator's curve  # the noise NLL_oracle's samples are drawn with, the same for every measurement
 COUNTS = ("pretrain_epochs", "epoch_sequences", "d_pretrain", "d_sequences", "d_epochs", "adversarial_rounds",
           "rollouts", "d_steps", "g_steps")
 
@@ -48,6 +49,25 @@ def nll_oracle(rule, generator: torch.nn.Module, n: int) -> float:
             seqs = torch.cat([generator.sample(min(2000, n - i)) for i in range(0, n, 2000)])
         generator.train(was_training)
     return float(rule.metrics(seqs)["nll_oracle"])
+
+
+def sweep(rule, generator: torch.nn.Module, n: int) -> list[dict]:
+    """The final generator's curve: NLL_oracle of ``n`` samples and NLL_test (its NLL per token of
+    the frontier's 2 000 fresh oracle samples, ``rules/frontier.py``) at each temperature of SWEEP."""
+    from seqgan_core.rules.frontier import TEST_SEED, TEST_SIZE
+
+    test = rule.heldout_checked(TEST_SIZE, torch.Generator().manual_seed(TEST_SEED))  # (2000, L) rule indices
+    rows = []
+    generator.eval()
+    for t in SWEEP:
+        with torch.random.fork_rng(), torch.no_grad():
+            torch.manual_seed(SAMPLE_SEED)
+            seqs = torch.cat([generator.sample(min(2000, n - i), t) for i in range(0, n, 2000)])
+            logp = (generator.teacher_forced_logits(test) / t).log_softmax(-1).gather(-1, test.unsqueeze(-1))
+        rows.append({"temperature": t, "nll_oracle": round(float(rule.metrics(seqs)["nll_oracle"]), 4),
+                     "nll_test": round(float(-logp.mean()), 4)})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
 
 
 def main() -> None:
@@ -127,6 +147,7 @@ def main() -> None:
 
     result = Trainer(rule, config, callbacks=[callback]).run()
     record["stop_reason"], record["steps"] = result.stop_reason, result.steps
+    record["sweep"] = sweep(rule, result.generator, args.samples)  # the final generator (the presets keep it)
     record["seconds"] = round(time.perf_counter() - started, 1)
     args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({k: record[k] for k in ("stop_reason", "steps", "seconds", "adversarial_gain") if k in record}))
