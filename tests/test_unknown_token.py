@@ -188,3 +188,10 @@ def test_min_count_is_for_text_data_only(run_cli, tmp_path):
         assert out.returncode == 2 and out.stderr.count("\n") == 1 and "--min-count" in out.stderr
     csv = data_target(tmp_path / "t.csv", seed=0)  # a table keeps every value, and no <unk>
     assert csv.rule.unk is None and UNK not in csv.rule.vocab
+
+
+def test_min_count_below_one_is_refused_before_training(run_cli, tmp_path):
+    (tmp_path / "w.txt").write_text("a b c\nb c a\nc a b\na a b\n" * 5)
+    out = run_cli("train", "--data", "w.txt", "--min-count", "0", "--max-steps", "1", "--out", "r")
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "--min-count" in out.stderr
+    assert not (tmp_path / "r").exists()

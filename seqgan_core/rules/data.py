@@ -372,7 +372,7 @@ def load_dataset(path: str | Path, seed: int, chars: bool = False, header: bool 
         raise DataFileError(f"--min-count applies to text files, not to the CSV table {str(path)!r}: "
                             "each cell is a column's value")
     dataset = Dataset.from_sequences(seqs, data_rule_name(path), seed, unk=min_count is not None,
-                                     min_count=min_count or 1)
+                                     min_count=1 if min_count is None else min_count)
     dataset.columns = columns
     dataset.tabular = Path(path).suffix.lower() == ".csv"
     if dataset.tabular and len(set(map(len, seqs))) != 1:  # _parse_csv ensures it; the mask relies on it
