@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from common import say, table, write_results
+from common import RESULTS, say, table, write_results
 from seqgan_core.io.drs import final_models
 from seqgan_core.models.drs import fit_discriminator, log_correction
 from seqgan_core.api import load_target
@@ -148,9 +148,11 @@ def against_generator(points: list[dict]) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", required=True,
+    parser.add_argument("--runs", default="",
                         help="finished data runs trained on oracle samples, comma-separated (one per seed)")
-    parser.add_argument("--train", type=Path, required=True, help="the file they were trained on (D's real data)")
+    parser.add_argument("--train", type=Path, help="the file they were trained on (D's real data)")
+    parser.add_argument("--merge", default="", metavar="NAME,NAME",
+                        help="measure nothing: combine results/NAME.json files of earlier invocations (one run each)")
     parser.add_argument("--oracle", default="seqgan-oracle", help="the rule whose oracle scores the samples")
     parser.add_argument("--d-steps", type=int, default=2000, help="discriminator steps against each generator")
     parser.add_argument("--temps", default="1.1,1.0,0.9,0.8,0.7", help="proposal temperatures")
@@ -163,12 +165,23 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
-    rule = load_target(args.oracle).rule
-    points, discriminators = [], []
-    for run in [Path(r) for r in args.runs.split(",") if r]:
-        p, d = measure(run, args.train, rule, args)
-        points += p
-        discriminators.append(d)
+    points, discriminators, commands = [], [], []
+    for name in [n for n in args.merge.split(",") if n]:
+        earlier = json.loads((RESULTS / f"{name}.json").read_text())
+        tables = {t["title"]: t["rows"] for t in earlier["figures"]["tables"]}
+        points += tables["Every point"]
+        discriminators += tables["The discriminators"]
+        commands.append(earlier["command"])
+    if args.runs:
+        if args.train is None:
+            raise SystemExit("bench_drs: --runs needs --train, the file the runs were trained on")
+        rule = load_target(args.oracle).rule
+        for run in [Path(r) for r in args.runs.split(",") if r]:
+            p, d = measure(run, args.train, rule, args)
+            points += p
+            discriminators.append(d)
+    if not points:
+        raise SystemExit("bench_drs: nothing to measure; give --runs (and --train) or --merge")
     compared = against_generator(points)
     say(table(compared, [("k", "k", "d"), ("T", "temperature", "g"), ("NLL_test", "median_nll_test", ""),
                          ("median gain", "median_gain", ""), ("smallest", "smallest_gain", ""),
@@ -195,7 +208,8 @@ def main() -> None:
                           ("d_mean_logit_generated", "generated"), ("test_scored", "test sequences scored")]),
          "rows": discriminators},
     ]}
-    command = " ".join(["python", "benchmarks/bench_drs.py", *sys.argv[1:]])
+    command = "; ".join(commands + ([" ".join(["python", "benchmarks/bench_drs.py", *sys.argv[1:]])]
+                                    if args.runs else []))
     write_results(args.name, command, figures, seconds=round(time.perf_counter() - started, 1))
 
 

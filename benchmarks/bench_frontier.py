@@ -60,7 +60,7 @@ def matched(curves: dict[str, list[dict]]) -> list[dict]:
 
 def add_arguments(parser) -> None:
     parser.add_argument("--train-args", default="", help="more `seqgan train` flags, e.g. '--set generator.dropout=0.5'")
-    parser.add_argument("--temps", default="1.0,0.9,0.8,0.7,0.6", help="temperatures of the sweep")
+    parser.add_argument("--temps", default="1.1,1.0,0.9,0.8,0.7,0.6,0.55,0.5", help="temperatures of the sweep")
     parser.add_argument("--samples", type=int, default=10_000, help="samples behind each NLL_oracle (default 10000)")
     parser.add_argument("--out", default=str(RESULTS / "frontier.json"),
                         help="where the plot goes: beside this path, as frontier_nll.png (default: results/)")
@@ -84,11 +84,17 @@ def write_data(path: Path) -> Path:
 
 
 def sweep(run: Path, temps: str, samples: int) -> list[dict]:
+    """The run's curve, from ``RUN/sweep-TEMPS-N.json`` when an earlier invocation left it there."""
+    cache = run / f"sweep-{temps}-{samples}.json"
+    if cache.exists():
+        frontier = json.loads(cache.read_text())
+        return [{**p, "test_unscored": frontier["test_unscored"]} for p in frontier["points"]]
     done = seqgan("evaluate", run, "--sweep", "--oracle", "seqgan-oracle", "--temperatures", temps,
                   "-n", samples, "--json", cwd=run.parent)
     if done.returncode:
         raise SystemExit(f"frontier: evaluate --sweep {run} failed:\n{done.stderr[-2000:]}")
     frontier = json.loads(done.stdout)
+    cache.write_text(done.stdout)
     if frontier["test_unscored"]:
         note(f"frontier: {run}: {frontier['test_unscored']} of {frontier['test_size']} fresh samples hold a token "
              "the run never saw; NLL_test leaves them out")
@@ -153,7 +159,8 @@ def run(args) -> list[dict]:
         {"title": "Every point of the curves (ours per seed; the published ones)",
          "columns": cols([("model", "model"), ("temperature", "T"), ("nll_oracle", "NLL_oracle"),
                           ("nll_test", "NLL_test")]),
-         "rows": [{k: r.get(k) for k in ("model", "temperature", "nll_oracle", "nll_test")} for r in ours + theirs]},
+         "rows": [{k: (round(r[k], 3) if k.startswith("nll") else r.get(k))
+                   for k in ("model", "temperature", "nll_oracle", "nll_test")} for r in ours + theirs]},
         {"title": "Training runs",
          "columns": cols([("seed", "seed"), ("steps", "steps"), ("stop", "stopped by"), ("wall_s", "wall s"),
                           ("command", "command")]),
