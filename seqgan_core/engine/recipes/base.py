@@ -22,6 +22,7 @@ from seqgan_core.errors import SeqganError
 from seqgan_core.models.base import AutoregressiveGenerator, Discriminator, Generator
 from seqgan_core.models.constraints import constrain, never_sample
 from seqgan_core.engine.recipes.phases import Phase, PhaseState, StepResult
+from seqgan_core.options import build
 from seqgan_core.plugins.registry import DISCRIMINATORS, GENERATORS
 from seqgan_core.rules.rule import Rule
 from seqgan_core.runtime.runtime import Runtime
@@ -152,6 +153,24 @@ class Recipe(ABC):
     def trainable(self) -> dict[str, nn.Module]:
         """The models among the parts: what every rank must hold identically."""
         return {name: part for name, part in self.parts().items() if isinstance(part, nn.Module)}
+
+
+def family_options(options: Any) -> tuple:
+    """The generator's and the discriminator's own options objects, built from a recipe's
+    ``generator``/``generator_options`` and ``discriminator``/``discriminator_options`` (each family
+    checks its own options there)."""
+    g_cls, d_cls = GENERATORS[options.generator], DISCRIMINATORS[options.discriminator]
+    return (build(g_cls.Options, options.generator_options, f"the {options.generator} generator"),
+            build(d_cls.Options, options.discriminator_options, f"the {options.discriminator} discriminator"))
+
+
+def check_autoregressive_families(options: Any, recipe: str) -> None:
+    """Refuse, in one line, a generator family that is not autoregressive or an unknown discriminator
+    family (the registries name the available ones)."""
+    if not issubclass(GENERATORS.lookup(options.generator), AutoregressiveGenerator):
+        raise SeqganError(f"the {recipe} recipe needs an autoregressive generator; {options.generator!r} is "
+                          "not one (use --set generator=lstm)")
+    DISCRIMINATORS.lookup(options.discriminator)
 
 
 def family_generator(vocab_size: int, length: int, options: Any) -> Generator:

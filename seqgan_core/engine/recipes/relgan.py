@@ -44,14 +44,12 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from seqgan_core.engine.recipes.base import Recipe, family_generator, generator_and_discriminator
+from seqgan_core.engine.recipes.base import check_autoregressive_families, family_options
 from seqgan_core.engine.recipes.phases import AdversarialPhase, Phase, PhaseState, Real, StepResult
-from seqgan_core.engine.recipes.seqgan import ClippedAdam, FixedMaximumLikelihoodPhase
+from seqgan_core.engine.recipes.sampled import ClippedAdam, PretrainedGAN
 from seqgan_core.errors import SeqganError
-from seqgan_core.models.base import AutoregressiveGenerator
 from seqgan_core.models.sampling import one_hot
-from seqgan_core.options import at_least, build, in_range
-from seqgan_core.plugins.registry import DISCRIMINATORS, GENERATORS
+from seqgan_core.options import at_least, in_range
 from seqgan_core.rules.rule import Rule
 from seqgan_core.runtime.runtime import Runtime
 
@@ -104,11 +102,7 @@ class RelGANOptions:
     schedule: str = "exp"  # how beta rises from 1 to beta_max: exp (the paper's), lin, log, sigmoid, quad, sqrt, no
 
     def check(self) -> None:
-        g_cls = GENERATORS.lookup(self.generator)  # one line naming the available families otherwise
-        if not issubclass(g_cls, AutoregressiveGenerator):
-            raise SeqganError(f"the relgan recipe needs an autoregressive generator; {self.generator!r} is not one "
-                              "(use --set generator=lstm)")
-        DISCRIMINATORS.lookup(self.discriminator)
+        check_autoregressive_families(self, "relgan")
         at_least(self, 1, "batch_size", "epoch_sequences")
         at_least(self, 0, "pretrain_epochs", "adversarial_rounds", "g_steps", "d_steps")
         if not (self.pretrain_epochs or self.adversarial_rounds):
@@ -125,9 +119,7 @@ class RelGANOptions:
 
     def model_options(self) -> tuple:
         """The generator's and the discriminator's own options objects."""
-        g_cls, d_cls = GENERATORS[self.generator], DISCRIMINATORS[self.discriminator]
-        return (build(g_cls.Options, self.generator_options, f"the {self.generator} generator"),
-                build(d_cls.Options, self.discriminator_options, f"the {self.discriminator} discriminator"))
+        return family_options(self)
 
     def budgets(self) -> dict[str, int]:
         """Trainer steps of each phase: one batch, one adversarial round."""
@@ -154,49 +146,27 @@ def rep_logits(discriminator: nn.Module, onehots: torch.Tensor) -> torch.Tensor:
     return discriminator(onehots)
 
 
-class RelGAN(Recipe):
+class RelGAN(PretrainedGAN):
     name = "relgan"
     Options = RelGANOptions
     data_parallel = False  # one process: real and generated sequences are paired within one batch
 
-    @staticmethod
-    def build_generator(vocab_size: int, length: int, options: RelGANOptions) -> AutoregressiveGenerator:
-        """The generator this recipe trains, untrained: what a weights-only file is loaded into."""
-        return family_generator(vocab_size, length, options)
-
     def __init__(self, rule: Rule, options: RelGANOptions, runtime: Runtime):
         super().__init__(rule, options, runtime)
-        self._generator, self.discriminator = generator_and_discriminator(rule, options, self.device)
-        self.pretrain_opt = ClippedAdam(self.generator.parameters(), options.pretrain_lr, options.grad_clip)
         self.g_opt = ClippedAdam(self.generator.parameters(), options.lr, options.grad_clip)  # its own moments
         self.d_opt = ClippedAdam(self.discriminator.parameters(), options.lr_d, options.grad_clip)
         self.vocab_size = len(rule.vocabulary)
         self._start_phases()
 
-    @property
-    def generator(self) -> AutoregressiveGenerator:
-        return self._generator
-
-    @property
-    def batch_size(self) -> int:
-        return self.options.batch_size
-
     # -- phases
 
     def build_phases(self) -> list[Phase]:
-        budgets = self.options.budgets()
-        phases: list[Phase] = []
-        if budgets["mle"]:
-            phases.append(FixedMaximumLikelihoodPhase(self.generator, self.pretrain_opt, budgets["mle"],
-                                                      self.batch_size, self.runtime))
-        if budgets["adversarial"]:
+        phases = self.mle_phases()
+        rounds = self.options.budgets()["adversarial"]
+        if rounds:
             phases.append(AnnealedAdversarialPhase(self.adversarial_round, [self.g_opt, self.d_opt],
-                                                   steps=budgets["adversarial"], cuttable=False))
+                                                   steps=rounds, cuttable=False))
         return phases
-
-    def modules(self) -> dict:
-        return {"generator": self.generator, "discriminator": self.discriminator,
-                "pretrain_opt": self.pretrain_opt, "g_opt": self.g_opt, "d_opt": self.d_opt}
 
     def beta(self, n: int) -> float:
         """The inverse temperature of adversarial round ``n`` (0-based)."""

@@ -23,13 +23,13 @@ import torch
 from torch import nn
 
 from seqgan_core.engine.optim import Adam
-from seqgan_core.engine.recipes.base import Recipe, family_generator, generator_and_discriminator
+from seqgan_core.engine.recipes.base import (Recipe, check_autoregressive_families, family_generator, family_options,
+                                             generator_and_discriminator)
 from seqgan_core.engine.recipes.phases import (AdversarialPhase, MaximumLikelihoodPhase, Phase, Real, StepResult,
                                                WarmupPhase)
 from seqgan_core.errors import SeqganError
 from seqgan_core.models.base import AutoregressiveGenerator
-from seqgan_core.options import at_least, build, in_range
-from seqgan_core.plugins.registry import DISCRIMINATORS, GENERATORS
+from seqgan_core.options import at_least, in_range
 from seqgan_core.rules.rule import Rule
 from seqgan_core.runtime.runtime import Runtime
 
@@ -63,11 +63,7 @@ class SampledGANOptions:
     lr: float = 0.01  # Adam learning rate of G's adversarial steps (reference code: 0.01)
 
     def check(self) -> None:
-        g_cls = GENERATORS.lookup(self.generator)  # one line naming the available families otherwise
-        if not issubclass(g_cls, AutoregressiveGenerator):
-            raise SeqganError(f"the {self.recipe} recipe needs an autoregressive generator; {self.generator!r} is "
-                              "not one (use --set generator=lstm)")
-        DISCRIMINATORS.lookup(self.discriminator)
+        check_autoregressive_families(self, self.recipe)
         at_least(self, 1, "batch_size", "epoch_sequences", "d_sequences", "d_epochs")
         at_least(self, 0, "pretrain_epochs", "d_pretrain", "adversarial_rounds", "g_steps", "d_steps")
         if not (self.pretrain_epochs or self.d_pretrain or self.adversarial_rounds):
@@ -82,9 +78,7 @@ class SampledGANOptions:
 
     def model_options(self) -> tuple:
         """The generator's and the discriminator's own options objects."""
-        g_cls, d_cls = GENERATORS[self.generator], DISCRIMINATORS[self.discriminator]
-        return (build(g_cls.Options, self.generator_options, f"the {self.generator} generator"),
-                build(d_cls.Options, self.discriminator_options, f"the {self.discriminator} discriminator"))
+        return family_options(self)
 
     def budgets(self) -> dict[str, int]:
         """Trainer steps of each phase: one batch, one discriminator step, one adversarial round."""
@@ -128,21 +122,21 @@ def d_logits(discriminator: nn.Module, seqs: torch.Tensor) -> torch.Tensor:
     return discriminator(nn.functional.one_hot(seqs, vocab).float()).squeeze(1)
 
 
-class SampledGAN(Recipe):
-    """The models, the pretraining optimiser, the phases and the discriminator step; a subclass
-    sets ``g_opt`` and ``d_opt``, then calls ``_start_phases``, and says how G steps (``g_step``)."""
+class PretrainedGAN(Recipe):
+    """A recipe on a fixed schedule whose autoregressive generator is first trained by maximum
+    likelihood (``mle_phases``), against one discriminator: the models, the pretraining optimiser
+    and what a checkpoint holds. A subclass sets ``g_opt`` and ``d_opt``, lists its phases and calls
+    ``_start_phases``. Its options give ``batch_size``, ``pretrain_lr``, ``grad_clip`` and ``budgets()``."""
 
-    Options = SampledGANOptions
-    data_parallel = False  # one process: the discriminator's epochs are not split across ranks
     g_opt: torch.optim.Optimizer  # G's adversarial optimiser
-    d_opt: torch.optim.Optimizer  # D's optimiser, in both phases that train it
+    d_opt: torch.optim.Optimizer  # D's optimiser
 
     @staticmethod
-    def build_generator(vocab_size: int, length: int, options: SampledGANOptions) -> AutoregressiveGenerator:
+    def build_generator(vocab_size: int, length: int, options) -> AutoregressiveGenerator:
         """The generator this recipe trains, untrained: what a weights-only file is loaded into."""
         return family_generator(vocab_size, length, options)
 
-    def __init__(self, rule: Rule, options: SampledGANOptions, runtime: Runtime):
+    def __init__(self, rule: Rule, options, runtime: Runtime):
         super().__init__(rule, options, runtime)
         self._generator, self.discriminator = generator_and_discriminator(rule, options, self.device)
         self.pretrain_opt = ClippedAdam(self.generator.parameters(), options.pretrain_lr, options.grad_clip)
@@ -155,22 +149,33 @@ class SampledGAN(Recipe):
     def batch_size(self) -> int:
         return self.options.batch_size
 
+    def mle_phases(self) -> list[Phase]:
+        """The maximum-likelihood phase, when the options give it a budget."""
+        steps = self.options.budgets()["mle"]
+        return [FixedMaximumLikelihoodPhase(self.generator, self.pretrain_opt, steps, self.batch_size,
+                                            self.runtime)] if steps else []
+
+    def modules(self) -> dict:
+        return {"generator": self.generator, "discriminator": self.discriminator,
+                "pretrain_opt": self.pretrain_opt, "g_opt": self.g_opt, "d_opt": self.d_opt}
+
+
+class SampledGAN(PretrainedGAN):
+    """The phases and the discriminator step of SeqGAN's schedule; a subclass sets ``g_opt`` and
+    ``d_opt``, then calls ``_start_phases``, and says how G steps (``g_step``)."""
+
+    Options = SampledGANOptions
+    data_parallel = False  # one process: the discriminator's epochs are not split across ranks
+
     def build_phases(self) -> list[Phase]:
         budgets = self.options.budgets()
-        phases: list[Phase] = []
-        if budgets["mle"]:
-            phases.append(FixedMaximumLikelihoodPhase(self.generator, self.pretrain_opt, budgets["mle"],
-                                                      self.batch_size, self.runtime))
+        phases = self.mle_phases()
         if budgets["warmup"]:
             phases.append(WarmupPhase(lambda real: (self.d_step(real), None), budgets["warmup"]))
         if budgets["adversarial"]:
             phases.append(AdversarialPhase(self.adversarial_round, [self.g_opt, self.d_opt],
                                            steps=budgets["adversarial"], cuttable=False))
         return phases
-
-    def modules(self) -> dict:
-        return {"generator": self.generator, "discriminator": self.discriminator,
-                "pretrain_opt": self.pretrain_opt, "g_opt": self.g_opt, "d_opt": self.d_opt}
 
     @abstractmethod
     def g_step(self) -> tuple[dict[str, float], torch.Tensor]:

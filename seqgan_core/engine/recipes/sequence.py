@@ -30,12 +30,12 @@ import torch
 
 from seqgan_core.engine import losses
 from seqgan_core.engine.optim import Adam
-from seqgan_core.engine.recipes.base import Recipe, family_generator, generator_and_discriminator
+from seqgan_core.engine.recipes.base import Recipe, family_generator, family_options, generator_and_discriminator
 from seqgan_core.engine.recipes.phases import AdversarialPhase, MaximumLikelihoodPhase, Phase, StepResult, WarmupPhase
 from seqgan_core.errors import SeqganError
 from seqgan_core.models.base import AutoregressiveGenerator, Generator
 from seqgan_core.models.sampling import one_hot
-from seqgan_core.options import at_least, build, in_range
+from seqgan_core.options import at_least, in_range
 from seqgan_core.plugins.registry import DISCRIMINATORS, GENERATORS
 from seqgan_core.rules.rule import Rule
 from seqgan_core.runtime.runtime import Runtime
@@ -114,9 +114,7 @@ class SequenceOptions:
 
     def model_options(self) -> tuple:
         """The generator's and the discriminator's own options objects."""
-        g_cls, d_cls = GENERATORS[self.generator], DISCRIMINATORS[self.discriminator]
-        return (build(g_cls.Options, self.generator_options, f"the {self.generator} generator"),
-                build(d_cls.Options, self.discriminator_options, f"the {self.discriminator} discriminator"))
+        return family_options(self)
 
 
 class SequenceGAN(Recipe):
