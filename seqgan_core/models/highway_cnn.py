@@ -11,6 +11,21 @@ from seqgan_core.errors import SeqganError
 from seqgan_core.models.base import Discriminator
 
 
+def conv_filters(filter_sizes, num_filters, length: int) -> list[tuple[int, int]]:
+    """The (width, count) pairs of a CNN discriminator's convolutions that fit sequences of
+    ``length``, refusing mismatched or non-positive lists and a set none of which fits, in one line."""
+    if len(filter_sizes) != len(num_filters) or not filter_sizes:
+        raise SeqganError(f"discriminator.filter_sizes and discriminator.num_filters must be lists of the same "
+                          f"non-zero length, got {len(filter_sizes)} and {len(num_filters)}")
+    if any(int(k) < 1 for k in filter_sizes) or any(int(n) < 1 for n in num_filters):
+        raise SeqganError("discriminator.filter_sizes and discriminator.num_filters must be positive integers")
+    kept = [(int(k), int(n)) for k, n in zip(filter_sizes, num_filters) if int(k) <= length]
+    if not kept:
+        raise SeqganError(f"every discriminator.filter_sizes is longer than the sequences ({length}); "
+                          "give at least one width up to the length")
+    return kept
+
+
 class HighwayCNNDiscriminator(Discriminator):
     """Yu et al. (SeqGAN, 2017), after Kim (2014) and Zhang & LeCun (2015):
 
@@ -40,17 +55,9 @@ class HighwayCNNDiscriminator(Discriminator):
     def __init__(self, vocab_size: int, length: int, options: HighwayCNNDiscriminator.Options | None = None):
         super().__init__()
         o = options or self.Options()
-        if len(o.filter_sizes) != len(o.num_filters) or not o.filter_sizes:
-            raise SeqganError(f"discriminator.filter_sizes and discriminator.num_filters must be lists of the same "
-                              f"non-zero length, got {len(o.filter_sizes)} and {len(o.num_filters)}")
-        if any(int(k) < 1 for k in o.filter_sizes) or any(int(n) < 1 for n in o.num_filters):
-            raise SeqganError("discriminator.filter_sizes and discriminator.num_filters must be positive integers")
+        kept = conv_filters(o.filter_sizes, o.num_filters, length)
         if not 0 <= o.dropout < 1:
             raise SeqganError(f"discriminator.dropout must be in [0, 1), got {o.dropout}")
-        kept = [(int(k), int(n)) for k, n in zip(o.filter_sizes, o.num_filters) if int(k) <= length]
-        if not kept:
-            raise SeqganError(f"every discriminator.filter_sizes is longer than the sequences ({length}); "
-                              "give at least one width up to the length")
         self.embed = nn.Linear(vocab_size, o.embed, bias=False)  # on one-hots: the embedding table (E, V)
         nn.init.uniform_(self.embed.weight, -1.0, 1.0)  # as the reference code's embedding
         self.convs = nn.ModuleList(nn.Conv1d(o.embed, n, k) for k, n in kept)

@@ -10,6 +10,7 @@ from torch import nn
 
 from seqgan_core.errors import SeqganError
 from seqgan_core.models.base import Discriminator
+from seqgan_core.models.highway_cnn import conv_filters
 
 
 def _trunc_normal(weight: torch.Tensor, std: float) -> None:
@@ -54,11 +55,7 @@ class RelGANDiscriminator(Discriminator):
     def __init__(self, vocab_size: int, length: int, options: RelGANDiscriminator.Options | None = None):
         super().__init__()
         o = options or self.Options()
-        if len(o.filter_sizes) != len(o.num_filters) or not o.filter_sizes:
-            raise SeqganError(f"discriminator.filter_sizes and discriminator.num_filters must be lists of the same "
-                              f"non-zero length, got {len(o.filter_sizes)} and {len(o.num_filters)}")
-        if any(int(k) < 1 for k in o.filter_sizes) or any(int(n) < 1 for n in o.num_filters):
-            raise SeqganError("discriminator.filter_sizes and discriminator.num_filters must be positive integers")
+        kept = conv_filters(o.filter_sizes, o.num_filters, length)
         if o.embed < 1 or o.num_rep < 1 or o.embed % o.num_rep:
             raise SeqganError(f"discriminator.embed ({o.embed}) must be a positive multiple of "
                               f"discriminator.num_rep ({o.num_rep})")
@@ -66,10 +63,6 @@ class RelGANDiscriminator(Discriminator):
             raise SeqganError(f"discriminator.hidden must be positive, got {o.hidden}")
         if not 0 <= o.dropout < 1:
             raise SeqganError(f"discriminator.dropout must be in [0, 1), got {o.dropout}")
-        kept = [(int(k), int(n)) for k, n in zip(o.filter_sizes, o.num_filters) if int(k) <= length]
-        if not kept:
-            raise SeqganError(f"every discriminator.filter_sizes is longer than the sequences ({length}); "
-                              "give at least one width up to the length")
         self.num_rep, self.single = o.num_rep, o.embed // o.num_rep  # R, S
         self.embed = nn.Linear(vocab_size, o.embed, bias=False)  # on (soft) one-hots: the embedding table (E, V)
         self.convs = nn.ModuleList(nn.Conv1d(self.single, n, k) for k, n in kept)
