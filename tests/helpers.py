@@ -41,3 +41,24 @@ def plain_torch(load: str, path: Path, n: int, seed: int, cwd: Path) -> list:
                          cwd=cwd, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
+
+
+def small_recipe(recipe_cls, rule, small_d: dict, **options):
+    """A ``recipe_cls`` on ``rule`` on the CPU, its discriminator options ``small_d``, the rest of
+    its options ``options`` (checked as the CLI checks them), torch seeded 0 before it is built."""
+    import torch
+
+    from seqgan_core.options import build
+    from seqgan_core.runtime.runtime import Runtime
+
+    torch.manual_seed(0)
+    opts = build(recipe_cls.Options, {"discriminator_options": small_d, **options}, "test")
+    return recipe_cls(rule, opts, Runtime(torch.device("cpu")))
+
+
+def real_sampler(rule, seed: int = 1):
+    """``real(n)``: ``n`` of the rule's own sequences ``(n, L)``, from a generator seeded ``seed``."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    return lambda n: rule.sample_checked(n, g)

@@ -16,10 +16,9 @@ from seqgan_core.engine.recipes.maligan import MaliGAN, MaliGANOptions, importan
 from seqgan_core.engine.recipes.sampled import ClippedAdam, d_logits
 from seqgan_core.engine.training import Trainer
 from seqgan_core.errors import SeqganError
-from seqgan_core.models import HighwayCNNDiscriminator
-from seqgan_core.options import build
 from seqgan_core.plugins.manager import get_plugin_manager, load_rules
-from seqgan_core.runtime.runtime import Runtime
+
+from helpers import real_sampler, small_recipe
 
 RULES = load_rules(get_plugin_manager(entry_points=False))
 RULE = RULES["multiples5"]
@@ -30,14 +29,11 @@ TINY = dict(pretrain_epochs=2, epoch_sequences=128, d_pretrain=2, d_sequences=64
 
 
 def _recipe(**options) -> MaliGAN:
-    torch.manual_seed(0)
-    opts = build(MaliGANOptions, {"discriminator_options": SMALL_D, **options}, "test")
-    return MaliGAN(RULE, opts, Runtime(torch.device("cpu")))
+    return small_recipe(MaliGAN, RULE, SMALL_D, **options)
 
 
 def _real(seed: int = 1):
-    g = torch.Generator().manual_seed(seed)
-    return lambda n: RULE.sample_checked(n, g)
+    return real_sampler(RULE, seed)
 
 
 # -- defaults: the reference code's

@@ -20,7 +20,8 @@ from seqgan_core.models.sampling import gumbel_noise, gumbel_softmax
 from seqgan_core.options import build
 from seqgan_core.plugins.manager import get_plugin_manager, load_rules
 from seqgan_core.plugins.registry import DISCRIMINATORS
-from seqgan_core.runtime.runtime import Runtime
+
+from helpers import real_sampler, small_recipe
 
 RULES = load_rules(get_plugin_manager(entry_points=False))
 RULE = RULES["multiples5"]
@@ -31,14 +32,11 @@ TINY_SETS = {**TINY, "discriminator.num_rep": "4", "discriminator.embed": "8", "
 
 
 def _recipe(**options) -> RelGAN:
-    torch.manual_seed(0)
-    opts = build(RelGANOptions, {"discriminator_options": SMALL_D, **options}, "test")
-    return RelGAN(RULE, opts, Runtime(torch.device("cpu")))
+    return small_recipe(RelGAN, RULE, SMALL_D, **options)
 
 
 def _real(seed: int = 1):
-    g = torch.Generator().manual_seed(seed)
-    return lambda n: RULE.sample_checked(n, g)
+    return real_sampler(RULE, seed)
 
 
 # -- defaults: the paper's

@@ -18,7 +18,8 @@ from seqgan_core.models.rollout import draw, rollouts
 from seqgan_core.options import build
 from seqgan_core.plugins.manager import get_plugin_manager, load_rules
 from seqgan_core.plugins.registry import DISCRIMINATORS, GENERATORS
-from seqgan_core.runtime.runtime import Runtime
+
+from helpers import real_sampler, small_recipe
 
 RULES = load_rules(get_plugin_manager(entry_points=False))
 RULE = RULES["multiples5"]
@@ -34,14 +35,11 @@ def _generator(seed: int = 0) -> GRUGenerator:
 
 
 def _recipe(**options) -> SeqGAN:
-    torch.manual_seed(0)
-    opts = build(SeqGANOptions, {"discriminator_options": SMALL_D, **options}, "test")
-    return SeqGAN(RULE, opts, Runtime(torch.device("cpu")))
+    return small_recipe(SeqGAN, RULE, SMALL_D, **options)
 
 
 def _real(seed: int = 1):
-    g = torch.Generator().manual_seed(seed)
-    return lambda n: RULE.sample_checked(n, g)
+    return real_sampler(RULE, seed)
 
 
 # -- defaults: the paper's
