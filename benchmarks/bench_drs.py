@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from common import RESULTS, say, table, write_results
+from common import RESULTS, interpolate, say, table, write_results
 from seqgan_core.io.drs import final_models
 from seqgan_core.models.drs import fit_discriminator, log_correction
 from seqgan_core.api import load_target
@@ -62,15 +62,6 @@ def d_logits(discriminator, seqs: torch.Tensor) -> torch.Tensor:
 def draw(generator, n: int, temperature: float) -> torch.Tensor:
     with torch.no_grad():
         return torch.cat([generator.sample(min(2000, n - i), temperature) for i in range(0, n, 2000)])
-
-
-def interpolate(rows: list[dict], x: float) -> float | None:
-    """NLL_oracle of the curve ``rows`` at NLL_test = x (linear between its points); None outside."""
-    pts = sorted((r["nll_test"], r["nll_oracle"]) for r in rows)
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
-        if x0 <= x <= x1:
-            return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-    return None
 
 
 def measure(run: Path, train_file: Path, rule, args) -> tuple[list[dict], dict]:

@@ -18,7 +18,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from common import BENCH, against_curve, note, plot_sweep, say, seqgan, table, train_side
+from common import BENCH, against_curve, interpolate, note, plot_sweep, say, seqgan, table, train_side
 
 RESULTS = BENCH / "results"
 TRAIN_SIZE = 9_984  # SeqGAN's training set, rounded down to whole batches of 64
@@ -30,15 +30,6 @@ CACCIA_MLE = [(1.43, 10.03, 7.60), (1.0, 9.40, 7.61), (0.89, 9.11, 7.67), (0.81,
 CACCIA_GAN = [(1.0, 8.75, 8.06), (0.81, 7.83, 8.56), (0.50, 5.83, 11.02)]  # their RL-GAN
 FLOOR = 5.745  # the oracle's own samples (its README: 5.74-5.75)
 MATCHED = (7.61, 7.93, 8.26)  # the issue's matched NLL_test points: Caccia's T = 1.0, 0.7, 0.6
-
-
-def interpolate(rows: list[dict], x: float, xkey: str = "nll_test", ykey: str = "nll_oracle") -> float | None:
-    """``ykey`` of the curve ``rows`` at ``xkey`` = x (linear between its points); None outside it."""
-    pts = sorted((r[xkey], r[ykey]) for r in rows)
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
-        if x0 <= x <= x1:
-            return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-    return None
 
 
 def matched(curves: dict[str, list[dict]]) -> list[dict]:

@@ -170,6 +170,15 @@ def plot_sweep(label: str, curves: dict[str, list[dict]], x: str, y: str, path: 
     return path
 
 
+def interpolate(rows: list[dict], x: float, xkey: str = "nll_test", ykey: str = "nll_oracle") -> float | None:
+    """``ykey`` of the curve ``rows`` at ``xkey`` = x (linear between its points); None outside it."""
+    pts = sorted((r[xkey], r[ykey]) for r in rows)
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        if x0 <= x <= x1:
+            return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return None
+
+
 def against_curve(point: dict, curve: list[dict], own_curve: list[dict] | None, *, x: str, y: str,
                   names: tuple[str, str], margin: float, higher_is_better: bool, sides: tuple[str, str]) -> str:
     """Where ``point`` lies against MLE's temperature ``curve``: its ``y`` beside the curve's at the
@@ -184,13 +193,10 @@ def against_curve(point: dict, curve: list[dict], own_curve: list[dict] | None, 
     px = point[x]
     if px is None or not pts[0][0] <= px <= pts[-1][0]:
         return f"{x_name} {px} is outside the MLE sweep's range {pts[0][0]:.3f}..{pts[-1][0]:.3f}; not comparable"
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
-        if x0 <= px <= x1:
-            at = y0 if x1 == x0 else y0 + (y1 - y0) * (px - x0) / (x1 - x0)
-            gain = (point[y] - at) if higher_is_better else (at - point[y])
-            side = sides[0] if gain > margin else f"on the curve (within {margin})" if gain >= -margin else sides[1]
-            return f"{y_name} {point[y]:.3f} vs MLE's {at:.3f} at the same {x_name}: {side}"
-    return "not comparable"
+    at = interpolate(curve, px, x, y)
+    gain = (point[y] - at) if higher_is_better else (at - point[y])
+    side = sides[0] if gain > margin else f"on the curve (within {margin})" if gain >= -margin else sides[1]
+    return f"{y_name} {point[y]:.3f} vs MLE's {at:.3f} at the same {x_name}: {side}"
 
 
 def median_row(rows: list[dict], keys: list[str], **fixed) -> dict:
